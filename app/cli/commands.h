@@ -1,0 +1,24 @@
+// Sub-command registration for the `mlpify` CLI; each returns the process exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+namespace mlpify::app {
+
+struct GlobalOptions {
+    int threads = 0;
+    std::string device = "auto";
+};
+
+using Runner = std::function<int()>;
+
+// Each adds its sub-command to app and stores, in *runner, what to do when it is chosen.
+void addInfoCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
+void addEvalCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
+void addConvertCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
+void addTrainCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
+
+} // namespace mlpify::app

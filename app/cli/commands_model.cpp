@@ -1,0 +1,142 @@
+// info, eval and convert: commands that read a model and report or rewrite it.
+#include "app/cli/commands.h"
+#include "app/cli/terminal_progress.h"
+#include "core/data/dataset.h"
+#include "core/error.h"
+#include "core/io/atomic_file.h"
+#include "core/io/model_io.h"
+#include "core/model/model_summary.h"
+#include "core/train/evaluate.h"
+
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+namespace mlpify::app {
+
+namespace {
+core::ImportOptions importOptions(int64_t heads)
+{
+    core::ImportOptions o;
+    if (heads > 0)
+        o.heads(heads);
+    return o;
+}
+
+void writeLogitsCsv(const std::string& path, const core::EvalResult& r)
+{
+    std::ostringstream o;
+    o << "index,label,prediction";
+    for (int64_t c = 0; c < r.logits.size(1); ++c)
+        o << ",logit_" << c;
+    o << "\n" << std::setprecision(9);
+    auto logits = r.logits.contiguous();
+    const float* p = logits.data_ptr<float>();
+    for (int64_t i = 0; i < logits.size(0); ++i) {
+        o << i << "," << r.labels[i].item<int64_t>() << "," << logits[i].argmax().item<int64_t>();
+        for (int64_t c = 0; c < logits.size(1); ++c)
+            o << "," << p[i * logits.size(1) + c];
+        o << "\n";
+    }
+    core::writeBytesAtomically(path, o.str());
+}
+} // namespace
+
+void addInfoCommand(CLI::App& app, const GlobalOptions&, Runner* runner)
+{
+    struct Opts {
+        std::string model;
+        bool json = false;
+        int64_t heads = 0;
+    };
+    auto o = std::make_shared<Opts>();
+    auto* cmd = app.add_subcommand("info", "describe a model: architecture, block states, parameters, accuracy");
+    cmd->add_option("MODEL", o->model, "model file, 'default' or preset:NAME")->required();
+    cmd->add_flag("--json", o->json, "print JSON");
+    cmd->add_option("--heads", o->heads, "attention heads, for imported files (default width/64)");
+    cmd->callback([o, runner] {
+        *runner = [o] {
+            auto model = core::loadModel(o->model, importOptions(o->heads));
+            auto s = core::summarize(model);
+            std::cout << (o->json ? core::summaryToJson(s).dump(2) + "\n" : core::summaryToText(s));
+            return 0;
+        };
+    });
+}
+
+void addEvalCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
+{
+    struct Opts {
+        std::string model, data, logits;
+        int64_t limit = 0, batch = 256, heads = 0;
+        bool json = false;
+    };
+    auto o = std::make_shared<Opts>();
+    auto* cmd = app.add_subcommand("eval", "top-1 accuracy on a dataset's test split");
+    cmd->add_option("MODEL", o->model, "model file, 'default' or preset:NAME")->required();
+    cmd->add_option("--data", o->data, "fashion-mnist | idx:DIR | cifar10:DIR | cifar100:DIR | folder:DIR")->required();
+    cmd->add_option("--limit", o->limit, "evaluate the first N test images only")->check(CLI::NonNegativeNumber);
+    cmd->add_option("--batch", o->batch, "batch size")->check(CLI::PositiveNumber);
+    cmd->add_option("--logits", o->logits, "write per-image logits to this CSV file");
+    cmd->add_option("--heads", o->heads, "attention heads, for imported files");
+    cmd->add_flag("--json", o->json, "print JSON");
+    cmd->callback([o, &g, runner] {
+        *runner = [o, &g] {
+            auto model = core::loadModel(o->model, importOptions(o->heads));
+            auto data = core::loadDataset(o->data, core::Split::Test,
+                                          core::DataOptions().size(model.meta.config.imageSize));
+            core::EvalOptions eo;
+            eo.limit = o->limit;
+            eo.batchSize = o->batch;
+            eo.keepLogits = !o->logits.empty();
+            eo.device = g.device;
+            TerminalProgress progress(!o->json);
+            auto r = core::evaluate(model, data, eo, progress, &interruptToken());
+            progress.finish();
+            if (r.cancelled)
+                throw core::Error("eval", "interrupted after " + std::to_string(r.count) + " images");
+            if (!o->logits.empty())
+                writeLogitsCsv(o->logits, r);
+            if (o->json) {
+                nlohmann::json j = {{"model", model.meta.source},
+                                    {"data", data.spec},
+                                    {"split", data.split},
+                                    {"images", r.count},
+                                    {"top1", r.top1()},
+                                    {"loss", r.loss},
+                                    {"evaluated_at", r.evaluatedAt}};
+                std::cout << j.dump(2) << "\n";
+            } else {
+                std::cout << std::fixed << std::setprecision(2) << "top-1 " << 100.0 * r.top1() << "% (" << r.correct
+                          << "/" << r.count << ") on " << data.spec << " " << data.split << ", loss "
+                          << std::setprecision(4) << r.loss << " nats\n";
+            }
+            return 0;
+        };
+    });
+}
+
+void addConvertCommand(CLI::App& app, const GlobalOptions&, Runner* runner)
+{
+    struct Opts {
+        std::string in, out;
+        int64_t heads = 0;
+    };
+    auto o = std::make_shared<Opts>();
+    auto* cmd = app.add_subcommand("convert", "convert between formats; OUT's extension picks the format "
+                                              "(.mlpify MLPify, .pth timm layout, .safetensors)");
+    cmd->add_option("IN", o->in, "model file or 'default'")->required();
+    cmd->add_option("OUT", o->out, "output file")->required();
+    cmd->add_option("--heads", o->heads, "attention heads, for imported files");
+    cmd->callback([o, runner] {
+        *runner = [o] {
+            auto model = core::loadModel(o->in, importOptions(o->heads));
+            core::saveByExtension(model, o->out);
+            std::cout << "wrote " << o->out << " (" << model.meta.config.name << ", "
+                      << model.net->parameterCount() << " parameters)\n";
+            return 0;
+        };
+    });
+}
+
+} // namespace mlpify::app

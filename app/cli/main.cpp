@@ -1,0 +1,49 @@
+// `mlpify`: the headless face of the workbench. Every error becomes one line and exit code 2.
+#include "app/cli/commands.h"
+#include "app/cli/terminal_progress.h"
+#include "core/error.h"
+#include "core/runtime.h"
+
+#include <c10/util/Exception.h>
+
+#include <iostream>
+
+int main(int argc, char** argv)
+{
+    using namespace mlpify;
+    CLI::App app{"MLPify: dilute the attention of a ViT's bottom blocks into MLP-only blocks"};
+    app.require_subcommand(1);
+    app.fallthrough();
+    app::GlobalOptions g;
+    app.add_option("--threads", g.threads, "compute threads (default: all cores)")->check(CLI::NonNegativeNumber);
+    app.add_option("--device", g.device, "cpu, cuda or auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}));
+
+    app::Runner runner;
+    app::addInfoCommand(app, g, &runner);
+    app::addEvalCommand(app, g, &runner);
+    app::addConvertCommand(app, g, &runner);
+    app::addTrainCommand(app, g, &runner);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::cerr << "mlpify: " << e.what() << " (see mlpify --help)\n";
+        return 2;
+    }
+    try {
+        core::configureThreads(g.threads);
+        app::installInterruptHandler();
+        return runner ? runner() : 2;
+    } catch (const core::Error& e) {
+        std::cerr << "mlpify: " << e.what() << "\n";
+    } catch (const c10::Error& e) {
+        std::cerr << "mlpify: " << e.what_without_backtrace() << "\n";
+    } catch (const std::exception& e) {
+        std::cerr << "mlpify: " << e.what() << "\n";
+    }
+    return 2;
+}

@@ -1,0 +1,28 @@
+// A one-line progress bar with ETA on stderr, redrawn at most ~10 times a second.
+#pragma once
+
+#include "core/progress.h"
+
+#include <chrono>
+
+namespace mlpify::app {
+
+class TerminalProgress : public core::Progress {
+public:
+    explicit TerminalProgress(bool enabled = true);
+    ~TerminalProgress() override;
+    void report(double fraction, const std::string& message) override;
+    void finish(); // ends the line
+
+private:
+    bool m_enabled;
+    bool m_drawn = false;
+    std::chrono::steady_clock::time_point m_start;
+    std::chrono::steady_clock::time_point m_lastDraw;
+};
+
+// Ctrl-C sets this token's cancel flag (a second Ctrl-C kills the process as usual).
+core::CancelToken& interruptToken();
+void installInterruptHandler();
+
+} // namespace mlpify::app

@@ -1,0 +1,65 @@
+// Turns a Dataset into normalised float batches, prepared one or two ahead on a worker thread.
+#pragma once
+
+#include "core/data/dataset.h"
+#include "core/model/model_meta.h"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace mlpify::core {
+
+struct Batch {
+    torch::Tensor images; // float [B, C, H, W], normalised
+    torch::Tensor labels; // int64 [B]
+    int64_t index = 0;    // batch number within the epoch
+};
+
+struct LoaderOptions {
+    int64_t batchSize = 128;
+    bool shuffle = false;
+    bool augment = false; // random 2-pixel shifts (zero padding) and horizontal flips
+    uint64_t seed = 0;
+    int64_t epoch = 0;       // shuffling order depends on (seed, epoch) only, so runs resume exactly
+    int64_t skipBatches = 0; // resume mid-epoch
+    int64_t prefetch = 2;
+};
+
+// Throws Error when the images cannot feed the model (channels or size differ).
+void checkCompatible(const Dataset& data, const ViTConfig& config);
+
+torch::Tensor normalise(const torch::Tensor& uint8Images, const Normalization& norm);
+
+class BatchLoader {
+public:
+    BatchLoader(const Dataset& data, Normalization norm, LoaderOptions options);
+    ~BatchLoader();
+    BatchLoader(const BatchLoader&) = delete;
+    BatchLoader& operator=(const BatchLoader&) = delete;
+
+    std::optional<Batch> next(); // empty at the end of the epoch
+    int64_t numBatches() const { return m_numBatches; }
+
+private:
+    void run();
+    Batch make(int64_t b);
+
+    const Dataset& m_data;
+    Normalization m_norm;
+    LoaderOptions m_opt;
+    std::vector<int64_t> m_order;
+    int64_t m_numBatches = 0;
+
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    std::deque<Batch> m_queue;
+    bool m_done = false;
+    bool m_stop = false;
+    std::exception_ptr m_error;
+    std::thread m_thread;
+};
+
+} // namespace mlpify::core

@@ -1,0 +1,87 @@
+// ImageNet-style class folders: DIR/{train,val}/CLASS/*.jpg, or DIR/CLASS/*.jpg for both splits.
+#include "core/data/dataset.h"
+#include "core/error.h"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+namespace mlpify::core {
+
+namespace fs = std::filesystem;
+
+namespace {
+bool isImage(const fs::path& p)
+{
+    auto ext = p.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+    for (const char* e : {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".ppm", ".pgm"})
+        if (ext == e)
+            return true;
+    return false;
+}
+
+// timm's eval transform: resize the short side to size / 0.875, then centre crop size x size.
+cv::Mat resizeAndCrop(const cv::Mat& img, int size)
+{
+    const int shortSide = static_cast<int>(std::floor(size / 0.875));
+    const double scale = static_cast<double>(shortSide) / std::min(img.cols, img.rows);
+    cv::Mat resized;
+    cv::resize(img, resized, cv::Size(std::max(size, static_cast<int>(std::lround(img.cols * scale))),
+                                      std::max(size, static_cast<int>(std::lround(img.rows * scale)))),
+               0, 0, cv::INTER_AREA);
+    const int x = (resized.cols - size) / 2, y = (resized.rows - size) / 2;
+    return resized(cv::Rect(x, y, size, size)).clone();
+}
+} // namespace
+
+Dataset readImageFolder(const std::string& dirIn, Split split, const DataOptions& options)
+{
+    fs::path dir(dirIn);
+    if (!fs::is_directory(dir))
+        throw Error(dirIn, "dataset folder does not exist");
+    const char* sub = split == Split::Train ? "train" : "val";
+    if (fs::is_directory(dir / sub))
+        dir /= sub;
+    else if (split == Split::Test && fs::is_directory(dir / "test"))
+        dir /= "test";
+    std::vector<fs::path> classDirs;
+    for (const auto& e : fs::directory_iterator(dir))
+        if (e.is_directory())
+            classDirs.push_back(e.path());
+    std::sort(classDirs.begin(), classDirs.end());
+    if (classDirs.empty())
+        throw Error(dir.string(), "no class subfolders (expected DIR/CLASS/image.jpg)");
+    Dataset d;
+    std::vector<torch::Tensor> images;
+    std::vector<int64_t> labels;
+    const int size = static_cast<int>(options.imageSize);
+    for (size_t c = 0; c < classDirs.size(); ++c) {
+        d.classNames.push_back(classDirs[c].filename().string());
+        std::vector<fs::path> files;
+        for (const auto& e : fs::directory_iterator(classDirs[c]))
+            if (e.is_regular_file() && isImage(e.path()))
+                files.push_back(e.path());
+        std::sort(files.begin(), files.end());
+        for (const auto& f : files) {
+            if (options.limit > 0 && static_cast<int64_t>(labels.size()) >= options.limit)
+                break;
+            cv::Mat img = cv::imread(f.string(), cv::IMREAD_COLOR);
+            if (img.empty())
+                throw Error(f.string(), "cannot decode image");
+            cv::cvtColor(resizeAndCrop(img, size), img, cv::COLOR_BGR2RGB);
+            images.push_back(torch::from_blob(img.data, {size, size, 3}, torch::kUInt8).permute({2, 0, 1}).clone());
+            labels.push_back(static_cast<int64_t>(c));
+        }
+    }
+    if (images.empty())
+        throw Error(dir.string(), "class folders hold no images (.jpg, .png, ...)");
+    d.images = torch::stack(images);
+    d.labels = torch::tensor(labels, torch::kLong);
+    return d;
+}
+
+} // namespace mlpify::core

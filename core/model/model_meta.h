@@ -1,0 +1,36 @@
+// Everything about a model that is not a weight: versioned metadata stored in every .mlpify file.
+#pragma once
+
+#include "core/model/block_mode.h"
+#include "core/model/vit_config.h"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace mlpify::core {
+
+constexpr int kMetaVersion = 1;
+
+struct Normalization {
+    std::vector<double> mean{0.485, 0.456, 0.406}; // ImageNet, as timm/DeiT
+    std::vector<double> std{0.229, 0.224, 0.225};
+};
+
+struct ModelMeta {
+    ViTConfig config;
+    std::vector<BlockMode> blocks;
+    Normalization normalization;
+    std::vector<std::string> classNames;
+    nlohmann::json training = nlohmann::json::object(); // how it was made: command, data, schedule
+    nlohmann::json metrics = nlohmann::json::object();  // e.g. {"test_top1": 0.9, "data": "fashion-mnist"}
+    std::string source;                                 // file it was read from, or "preset:NAME"
+};
+
+void to_json(nlohmann::json& j, const Normalization& n);
+void from_json(const nlohmann::json& j, Normalization& n);
+nlohmann::json metaToJson(const ModelMeta& m);
+ModelMeta metaFromJson(const nlohmann::json& j, const std::string& file); // throws Error naming file
+
+} // namespace mlpify::core

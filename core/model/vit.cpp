@@ -1,0 +1,263 @@
+#include "core/model/vit.h"
+
+#include "core/error.h"
+
+#include <sstream>
+
+namespace mlpify::core {
+
+namespace {
+// timm's trunc_normal_(std=.02), approximated by clamping at two standard deviations.
+void truncNormal(torch::Tensor& t, double std)
+{
+    torch::NoGradGuard guard;
+    t.normal_(0.0, std).clamp_(-2 * std, 2 * std);
+}
+
+std::string shapeString(const torch::Tensor& t)
+{
+    std::ostringstream s;
+    s << t.sizes();
+    return s.str();
+}
+} // namespace
+
+AttentionImpl::AttentionImpl(int64_t dim, int64_t heads)
+    : m_heads(heads), m_scale(1.0 / std::sqrt(static_cast<double>(dim / heads)))
+{
+    qkv = register_module("qkv", torch::nn::Linear(dim, 3 * dim));
+    proj = register_module("proj", torch::nn::Linear(dim, dim));
+}
+
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x)
+{
+    const auto b = x.size(0), n = x.size(1), c = x.size(2);
+    // [B, N, 3, heads, head_dim] -> [3, B, heads, N, head_dim], the order timm's qkv weight uses.
+    auto qkvOut = qkv->forward(x).reshape({b, n, 3, m_heads, c / m_heads}).permute({2, 0, 3, 1, 4});
+    auto q = qkvOut[0], k = qkvOut[1], v = qkvOut[2];
+    auto attn = torch::softmax(torch::matmul(q, k.transpose(-2, -1)) * m_scale, -1);
+    auto out = torch::matmul(attn, v).transpose(1, 2).reshape({b, n, c});
+    return proj->forward(out);
+}
+
+MlpImpl::MlpImpl(int64_t dim, int64_t hidden)
+{
+    fc1 = register_module("fc1", torch::nn::Linear(dim, hidden));
+    fc2 = register_module("fc2", torch::nn::Linear(hidden, dim));
+}
+
+torch::Tensor MlpImpl::forward(const torch::Tensor& x)
+{
+    return fc2->forward(torch::gelu(fc1->forward(x))); // exact (erf) GELU, as timm
+}
+
+BlockImpl::BlockImpl(const ViTConfig& cfg)
+{
+    auto ln = [&] { return torch::nn::LayerNorm(torch::nn::LayerNormOptions({cfg.embedDim}).eps(cfg.lnEps)); };
+    norm1 = register_module("norm1", ln());
+    attn = register_module("attn", Attention(cfg.embedDim, cfg.numHeads));
+    norm2 = register_module("norm2", ln());
+    mlp = register_module("mlp", Mlp(cfg.embedDim, cfg.mlpHidden));
+}
+
+void BlockImpl::setMode(const BlockMode& mode)
+{
+    if (!m_mode.hasAttention() && mode.hasAttention())
+        throw Error("a removed (MLP-only) block cannot get its attention back");
+    if (mode.mode == AttnMode::Diluting && (mode.lambda < 0.0 || mode.lambda > 1.0))
+        throw Error("dilution lambda " + std::to_string(mode.lambda) + " is outside [0, 1]");
+    if (m_mode.hasAttention() && !mode.hasAttention()) {
+        unregister_module("norm1");
+        unregister_module("attn");
+        norm1 = nullptr;
+        attn = nullptr;
+    }
+    m_mode = mode;
+}
+
+torch::Tensor BlockImpl::forward(const torch::Tensor& input, BlockTrace* trace)
+{
+    torch::Tensor x;
+    torch::Tensor a;
+    switch (m_mode.mode) {
+    case AttnMode::Active:
+        a = attn->forward(norm1->forward(input));
+        x = input + a;
+        break;
+    case AttnMode::Diluting:
+        // method.md section 4: the (2 - lambda) factor keeps the residual's scale as attention fades.
+        a = attn->forward(norm1->forward(input));
+        x = (2.0 - m_mode.lambda) * input + m_mode.lambda * a;
+        break;
+    case AttnMode::Removed:
+        x = 2.0 * input;
+        break;
+    case AttnMode::Skipped:
+        x = input;
+        break;
+    }
+    auto m = mlp->forward(norm2->forward(x));
+    auto out = x + m;
+    if (trace)
+        *trace = {a, m, out};
+    return out;
+}
+
+PatchEmbedImpl::PatchEmbedImpl(const ViTConfig& cfg)
+{
+    proj = register_module(
+        "proj", torch::nn::Conv2d(torch::nn::Conv2dOptions(cfg.inChans, cfg.embedDim, cfg.patchSize).stride(cfg.patchSize)));
+}
+
+torch::Tensor PatchEmbedImpl::forward(const torch::Tensor& x)
+{
+    return proj->forward(x).flatten(2).transpose(1, 2);
+}
+
+VisionTransformerImpl::VisionTransformerImpl(const ViTConfig& cfg) : m_cfg(cfg)
+{
+    cfg.validate();
+    patch_embed = register_module("patch_embed", PatchEmbed(cfg));
+    cls_token = register_parameter("cls_token", torch::zeros({1, 1, cfg.embedDim}));
+    if (cfg.distilled)
+        dist_token = register_parameter("dist_token", torch::zeros({1, 1, cfg.embedDim}));
+    pos_embed = register_parameter("pos_embed", torch::zeros({1, cfg.numTokens(), cfg.embedDim}));
+    blocks = register_module("blocks", torch::nn::ModuleList());
+    for (int64_t i = 0; i < cfg.depth; ++i)
+        blocks->push_back(Block(cfg));
+    norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({cfg.embedDim}).eps(cfg.lnEps)));
+    head = register_module("head", torch::nn::Linear(cfg.embedDim, cfg.numClasses));
+    if (cfg.distilled)
+        head_dist = register_module("head_dist", torch::nn::Linear(cfg.embedDim, cfg.numClasses));
+
+    torch::NoGradGuard guard;
+    truncNormal(pos_embed, 0.02);
+    truncNormal(cls_token, 0.02);
+    if (cfg.distilled)
+        truncNormal(dist_token, 0.02);
+    for (auto& m : modules(/*include_self=*/false)) {
+        if (auto* lin = m->as<torch::nn::Linear>()) {
+            truncNormal(lin->weight, 0.02);
+            lin->bias.zero_();
+        }
+    }
+}
+
+torch::Tensor VisionTransformerImpl::forwardTokens(const torch::Tensor& images, ForwardTrace* trace)
+{
+    if (images.dim() != 4 || images.size(1) != m_cfg.inChans || images.size(2) != m_cfg.imageSize ||
+        images.size(3) != m_cfg.imageSize)
+        throw Error("model '" + m_cfg.name + "' expects images of shape [B, " + std::to_string(m_cfg.inChans) + ", " +
+                    std::to_string(m_cfg.imageSize) + ", " + std::to_string(m_cfg.imageSize) + "], got " +
+                    shapeString(images));
+    auto x = patch_embed->forward(images);
+    const auto b = x.size(0);
+    std::vector<torch::Tensor> parts{cls_token.expand({b, -1, -1})};
+    if (m_cfg.distilled)
+        parts.push_back(dist_token.expand({b, -1, -1}));
+    parts.push_back(x);
+    x = torch::cat(parts, 1) + pos_embed;
+    if (trace)
+        trace->blocks.assign(blocks->size(), {});
+    for (size_t i = 0; i < blocks->size(); ++i)
+        x = blocks[i]->as<Block>()->forward(x, trace ? &trace->blocks[i] : nullptr);
+    x = norm->forward(x);
+    if (trace)
+        trace->feature = x.select(1, 0);
+    return x;
+}
+
+torch::Tensor VisionTransformerImpl::head_forward(const torch::Tensor& tokens)
+{
+    auto logits = head->forward(tokens.select(1, 0));
+    if (m_cfg.distilled) // DeiT's inference rule: average the class and distillation heads
+        logits = (logits + head_dist->forward(tokens.select(1, 1))) / 2;
+    return logits;
+}
+
+torch::Tensor VisionTransformerImpl::forward(const torch::Tensor& images, ForwardTrace* trace)
+{
+    return head_forward(forwardTokens(images, trace));
+}
+
+std::vector<BlockMode> VisionTransformerImpl::blockModes() const
+{
+    std::vector<BlockMode> out;
+    for (const auto& b : *blocks)
+        out.push_back(b->as<Block>()->mode());
+    return out;
+}
+
+void VisionTransformerImpl::setBlockMode(int64_t index, const BlockMode& mode)
+{
+    if (index < 0 || index >= static_cast<int64_t>(blocks->size()))
+        throw Error("block index " + std::to_string(index) + " is out of range 0.." + std::to_string(blocks->size() - 1));
+    blocks[index]->as<Block>()->setMode(mode);
+}
+
+void VisionTransformerImpl::setBlockModes(const std::vector<BlockMode>& modes)
+{
+    if (modes.size() != blocks->size())
+        throw Error(std::to_string(modes.size()) + " block states given for a model of " + std::to_string(blocks->size()) +
+                    " blocks");
+    for (size_t i = 0; i < modes.size(); ++i)
+        setBlockMode(static_cast<int64_t>(i), modes[i]);
+}
+
+std::vector<std::string> VisionTransformerImpl::stateKeys() const
+{
+    std::vector<std::string> keys;
+    for (const auto& p : named_parameters())
+        keys.push_back(p.key());
+    for (const auto& p : named_buffers())
+        keys.push_back(p.key());
+    return keys;
+}
+
+std::map<std::string, torch::Tensor> VisionTransformerImpl::stateDict() const
+{
+    std::map<std::string, torch::Tensor> out;
+    for (const auto& p : named_parameters())
+        out[p.key()] = p.value();
+    for (const auto& p : named_buffers())
+        out[p.key()] = p.value();
+    return out;
+}
+
+void VisionTransformerImpl::loadStateDict(const std::map<std::string, torch::Tensor>& state, const std::string& source)
+{
+    auto mine = stateDict();
+    std::vector<std::string> problems;
+    for (const auto& [key, tensor] : mine) {
+        auto it = state.find(key);
+        if (it == state.end())
+            problems.push_back("missing '" + key + "' " + shapeString(tensor));
+        else if (it->second.sizes() != tensor.sizes())
+            problems.push_back("'" + key + "' has shape " + shapeString(it->second) + ", the model needs " +
+                               shapeString(tensor));
+    }
+    for (const auto& [key, tensor] : state)
+        if (!mine.count(key))
+            problems.push_back("unexpected '" + key + "' " + shapeString(tensor));
+    if (!problems.empty()) {
+        std::string msg = std::to_string(problems.size()) + " tensor(s) do not fit model '" + m_cfg.name + "': ";
+        for (size_t i = 0; i < problems.size() && i < 8; ++i)
+            msg += (i ? "; " : "") + problems[i];
+        if (problems.size() > 8)
+            msg += "; and " + std::to_string(problems.size() - 8) + " more";
+        throw Error(source, msg);
+    }
+    torch::NoGradGuard guard;
+    for (auto& [key, tensor] : mine)
+        tensor.copy_(state.at(key));
+}
+
+int64_t VisionTransformerImpl::parameterCount() const
+{
+    int64_t n = 0;
+    for (const auto& p : parameters())
+        n += p.numel();
+    return n;
+}
+
+} // namespace mlpify::core

@@ -1,0 +1,114 @@
+// The DeiT/timm-layout VisionTransformer (method.md section 1) with per-block attention states.
+// Parameter names match timm one to one, so state dicts map without renaming.
+#pragma once
+
+#include "core/model/block_mode.h"
+#include "core/model/vit_config.h"
+
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace mlpify::core {
+
+// Per-block tensors a forward pass can hand back (later analyses read them).
+struct BlockTrace {
+    torch::Tensor attn; // attention-branch output Attn(LN1 x), undefined when no attention ran
+    torch::Tensor mlp;  // MLP-branch output MLP(LN2 y), before the residual add
+    torch::Tensor out;  // block output
+};
+
+struct ForwardTrace {
+    std::vector<BlockTrace> blocks;
+    torch::Tensor feature; // the final CLS feature after the last LayerNorm
+};
+
+class AttentionImpl : public torch::nn::Module {
+public:
+    AttentionImpl(int64_t dim, int64_t heads);
+    torch::Tensor forward(const torch::Tensor& x);
+
+    torch::nn::Linear qkv{nullptr};
+    torch::nn::Linear proj{nullptr};
+
+private:
+    int64_t m_heads;
+    double m_scale;
+};
+TORCH_MODULE(Attention);
+
+class MlpImpl : public torch::nn::Module {
+public:
+    MlpImpl(int64_t dim, int64_t hidden);
+    torch::Tensor forward(const torch::Tensor& x);
+
+    torch::nn::Linear fc1{nullptr};
+    torch::nn::Linear fc2{nullptr};
+};
+TORCH_MODULE(Mlp);
+
+class BlockImpl : public torch::nn::Module {
+public:
+    explicit BlockImpl(const ViTConfig& cfg);
+    torch::Tensor forward(const torch::Tensor& x, BlockTrace* trace = nullptr);
+
+    // Removed drops norm1 and attn (and their parameters) for good.
+    void setMode(const BlockMode& mode);
+    const BlockMode& mode() const { return m_mode; }
+
+    torch::nn::LayerNorm norm1{nullptr};
+    Attention attn{nullptr};
+    torch::nn::LayerNorm norm2{nullptr};
+    Mlp mlp{nullptr};
+
+private:
+    BlockMode m_mode;
+};
+TORCH_MODULE(Block);
+
+class PatchEmbedImpl : public torch::nn::Module {
+public:
+    explicit PatchEmbedImpl(const ViTConfig& cfg);
+    torch::Tensor forward(const torch::Tensor& x); // [B, C, H, W] -> [B, N, D]
+
+    torch::nn::Conv2d proj{nullptr};
+};
+TORCH_MODULE(PatchEmbed);
+
+class VisionTransformerImpl : public torch::nn::Module {
+public:
+    explicit VisionTransformerImpl(const ViTConfig& cfg);
+
+    // images: normalised float [B, C, H, W]; returns logits [B, classes].
+    torch::Tensor forward(const torch::Tensor& images, ForwardTrace* trace = nullptr);
+    // Tokens after the last block's output and the final LayerNorm, [B, T, D].
+    torch::Tensor forwardTokens(const torch::Tensor& images, ForwardTrace* trace = nullptr);
+    torch::Tensor head_forward(const torch::Tensor& tokens);
+
+    const ViTConfig& config() const { return m_cfg; }
+    std::vector<BlockMode> blockModes() const;
+    void setBlockModes(const std::vector<BlockMode>& modes);
+    void setBlockMode(int64_t index, const BlockMode& mode);
+
+    // Every parameter and buffer under its timm name.
+    std::map<std::string, torch::Tensor> stateDict() const;
+    std::vector<std::string> stateKeys() const; // in registration (timm) order
+    // Copies tensors in; throws Error naming every missing, unexpected or mis-shaped key.
+    void loadStateDict(const std::map<std::string, torch::Tensor>& state, const std::string& source);
+    int64_t parameterCount() const;
+
+    PatchEmbed patch_embed{nullptr};
+    torch::Tensor cls_token, dist_token, pos_embed;
+    torch::nn::ModuleList blocks{nullptr};
+    torch::nn::LayerNorm norm{nullptr};
+    torch::nn::Linear head{nullptr};
+    torch::nn::Linear head_dist{nullptr};
+
+private:
+    ViTConfig m_cfg;
+};
+TORCH_MODULE(VisionTransformer);
+
+} // namespace mlpify::core

@@ -1,0 +1,46 @@
+// Progress reporting and cooperative cancellation for long core work; no threads in here.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+namespace mlpify::core {
+
+// Set from any thread; long loops poll it once per batch.
+class CancelToken {
+public:
+    void cancel() { m_cancelled.store(true); }
+    void reset() { m_cancelled.store(false); }
+    bool cancelled() const { return m_cancelled.load(); }
+
+    void setPaused(bool paused) { m_paused.store(paused); }
+    bool paused() const { return m_paused.load(); }
+
+private:
+    std::atomic<bool> m_cancelled{false};
+    std::atomic<bool> m_paused{false};
+};
+
+class Progress {
+public:
+    virtual ~Progress() = default;
+    // fraction in [0, 1]; message is a short human-readable status line.
+    virtual void report(double fraction, const std::string& message) = 0;
+};
+
+// Adapts a lambda; also the "do nothing" progress when given an empty function.
+class FunctionProgress : public Progress {
+public:
+    explicit FunctionProgress(std::function<void(double, const std::string&)> fn = {}) : m_fn(std::move(fn)) {}
+    void report(double fraction, const std::string& message) override
+    {
+        if (m_fn)
+            m_fn(fraction, message);
+    }
+
+private:
+    std::function<void(double, const std::string&)> m_fn;
+};
+
+} // namespace mlpify::core

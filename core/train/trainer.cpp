@@ -1,0 +1,215 @@
+#include "core/train/trainer.h"
+
+#include "core/data/batch_loader.h"
+#include "core/error.h"
+#include "core/io/atomic_file.h"
+#include "core/train/evaluate.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+namespace mlpify::core {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+nlohmann::json historyJson(const std::vector<EpochStats>& h)
+{
+    auto out = nlohmann::json::array();
+    for (const auto& e : h)
+        out.push_back({{"epoch", e.epoch},       {"train_loss", e.trainLoss}, {"train_top1", e.trainTop1},
+                       {"test_top1", e.testTop1}, {"lr", e.lr},               {"seconds", e.seconds}});
+    return out;
+}
+
+std::vector<EpochStats> historyFromJson(const nlohmann::json& j)
+{
+    std::vector<EpochStats> h;
+    for (const auto& e : j)
+        h.push_back({e.at("epoch").get<int64_t>(), e.at("train_loss").get<double>(), e.at("train_top1").get<double>(),
+                     e.at("test_top1").get<double>(), e.at("lr").get<double>(), e.at("seconds").get<double>()});
+    return h;
+}
+
+struct State {
+    int64_t step = 0;
+    std::vector<EpochStats> history;
+};
+
+void saveCheckpoint(ModelBundle& model, torch::optim::Optimizer& opt, const State& s, const TrainOptions& o)
+{
+    if (o.checkpoint.empty())
+        return;
+    const auto device = model.net->parameters().front().device();
+    model.net->to(torch::kCPU); // checkpoints are device-neutral
+    model.meta.training["step"] = s.step;
+    model.meta.training["history"] = historyJson(s.history);
+    saveModel(model, o.checkpoint);
+    writeAtomically(o.checkpoint + ".state", [&](const std::string& temp) {
+        torch::serialize::OutputArchive archive;
+        opt.save(archive);
+        archive.write("mlpify_step", torch::tensor(s.step));
+        archive.save_to(temp);
+    });
+    model.net->to(device);
+}
+
+State loadState(ModelBundle& model, torch::optim::Optimizer& opt, const TrainOptions& o)
+{
+    const std::string path = o.checkpoint + ".state";
+    if (!std::filesystem::exists(path))
+        throw Error(path, "no training state to resume from");
+    State s;
+    try {
+        torch::serialize::InputArchive archive;
+        archive.load_from(path);
+        opt.load(archive);
+        torch::Tensor step;
+        archive.read("mlpify_step", step);
+        s.step = step.item<int64_t>();
+    } catch (const c10::Error& e) {
+        throw Error(path, "corrupt training state: " + std::string(e.what_without_backtrace()));
+    }
+    if (model.meta.training.value("step", int64_t(-1)) != s.step)
+        throw Error(path, "training state (step " + std::to_string(s.step) + ") does not belong to the model file " +
+                              o.checkpoint);
+    s.history = historyFromJson(model.meta.training.value("history", nlohmann::json::array()));
+    return s;
+}
+
+} // namespace
+
+double scheduledLr(const TrainOptions& o, int64_t step, int64_t stepsPerEpoch)
+{
+    const double warm = o.warmupEpochs * static_cast<double>(stepsPerEpoch);
+    const double total = static_cast<double>(o.epochs * stepsPerEpoch);
+    if (step < warm)
+        return o.lr * (step + 1) / warm;
+    const double t = total > warm ? (step - warm) / (total - warm) : 1.0;
+    return o.minLr + 0.5 * (o.lr - o.minLr) * (1.0 + std::cos(M_PI * std::min(1.0, t)));
+}
+
+TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const Dataset* test, const TrainOptions& o,
+                            Progress& progress, const CancelToken& cancel, const TrainCallbacks& callbacks, bool resume)
+{
+    checkCompatible(fullTrain, model.meta.config);
+    if (o.epochs <= 0 || o.batchSize <= 0 || o.lr <= 0)
+        throw Error("training options", "epochs, batch size and learning rate must be positive");
+    Dataset limited;
+    const Dataset* train = &fullTrain;
+    if (o.trainLimit > 0 && o.trainLimit < fullTrain.size()) {
+        limited = fullTrain.subset(seededSubset(fullTrain.size(), o.trainLimit, o.seed));
+        train = &limited;
+    }
+    const auto device = resolveDevice(o.device);
+    torch::manual_seed(o.seed);
+    model.net->to(device);
+
+    // timm's rule: no weight decay on biases, norms, tokens and position embeddings.
+    std::vector<torch::Tensor> decay, noDecay;
+    for (const auto& p : model.net->named_parameters())
+        (p.value().dim() <= 1 || p.key().find("token") != std::string::npos || p.key() == "pos_embed" ? noDecay : decay)
+            .push_back(p.value());
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
+                                   torch::optim::AdamWOptions(o.lr).weight_decay(o.weightDecay)));
+    groups.emplace_back(noDecay, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(o.lr).weight_decay(0)));
+    torch::optim::AdamW opt(std::move(groups), torch::optim::AdamWOptions(o.lr));
+
+    State state;
+    if (resume)
+        state = loadState(model, opt, o);
+    model.meta.training["schedule"] = {{"optimizer", "AdamW"},          {"lr", o.lr},
+                                       {"min_lr", o.minLr},             {"weight_decay", o.weightDecay},
+                                       {"warmup_epochs", o.warmupEpochs}, {"epochs", o.epochs},
+                                       {"batch_size", o.batchSize},     {"label_smoothing", o.labelSmoothing},
+                                       {"augment", o.augment},          {"seed", o.seed},
+                                       {"data", fullTrain.spec},        {"train_images", train->size()}};
+
+    const int64_t stepsPerEpoch = (train->size() + o.batchSize - 1) / o.batchSize;
+    const int64_t totalSteps = stepsPerEpoch * o.epochs;
+    TrainResult result;
+    auto ce = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(o.labelSmoothing);
+
+    while (state.step < totalSteps) {
+        const int64_t epoch = state.step / stepsPerEpoch;
+        const auto epochStart = Clock::now();
+        model.net->train();
+        BatchLoader loader(*train, model.meta.normalization,
+                           LoaderOptions{o.batchSize, true, o.augment, o.seed, epoch, state.step % stepsPerEpoch});
+        double lossSum = 0;
+        int64_t seen = 0, correct = 0;
+        auto windowStart = Clock::now();
+        while (auto batch = loader.next()) {
+            while (cancel.paused() && !cancel.cancelled())
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            if (cancel.cancelled()) {
+                saveCheckpoint(model, opt, state, o);
+                result.cancelled = true;
+                result.history = state.history;
+                result.steps = state.step;
+                return result;
+            }
+            const double lr = scheduledLr(o, state.step, stepsPerEpoch);
+            for (auto& g : opt.param_groups())
+                static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+            auto images = batch->images.to(device), labels = batch->labels.to(device);
+            opt.zero_grad();
+            auto logits = model.net->forward(images);
+            auto loss = torch::nn::functional::cross_entropy(logits, labels, ce);
+            const double lossValue = loss.item<double>();
+            if (!std::isfinite(lossValue))
+                throw Error(o.checkpoint.empty() ? "training" : o.checkpoint,
+                            "loss became " + std::to_string(lossValue) + " at step " + std::to_string(state.step) +
+                                "; stopped (lower the learning rate); the last good checkpoint is kept");
+            loss.backward();
+            if (o.clipNorm > 0)
+                torch::nn::utils::clip_grad_norm_(model.net->parameters(), o.clipNorm);
+            opt.step();
+            ++state.step;
+            const auto n = labels.size(0);
+            lossSum += lossValue * static_cast<double>(n);
+            correct += logits.argmax(1).eq(labels).sum().item<int64_t>();
+            seen += n;
+            const double secs = std::chrono::duration<double>(Clock::now() - windowStart).count();
+            windowStart = Clock::now();
+            if (callbacks.onStep)
+                callbacks.onStep({state.step, totalSteps, epoch, lossValue, lr, secs > 0 ? n / secs : 0.0});
+            progress.report(static_cast<double>(state.step) / totalSteps,
+                            "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs) + " loss " +
+                                std::to_string(lossValue).substr(0, 6));
+            if (o.checkpointEvery > 0 && state.step % o.checkpointEvery == 0)
+                saveCheckpoint(model, opt, state, o);
+        }
+        EpochStats es;
+        es.epoch = epoch + 1;
+        es.trainLoss = seen ? lossSum / seen : 0;
+        es.trainTop1 = seen ? static_cast<double>(correct) / seen : 0;
+        es.lr = scheduledLr(o, state.step - 1, stepsPerEpoch);
+        if (test) {
+            FunctionProgress quiet;
+            EvalOptions eo;
+            eo.limit = o.evalLimit;
+            eo.device = o.device;
+            auto ev = evaluate(model, *test, eo, quiet, &cancel);
+            es.testTop1 = ev.top1();
+            model.meta.metrics = {{"test_top1", ev.top1()}, {"test_images", ev.count}, {"data", test->spec},
+                                  {"evaluated_at", "block states as saved"}};
+        }
+        es.seconds = std::chrono::duration<double>(Clock::now() - epochStart).count();
+        state.history.push_back(es);
+        if (callbacks.onEpoch)
+            callbacks.onEpoch(es);
+        saveCheckpoint(model, opt, state, o);
+    }
+    model.net->to(torch::kCPU);
+    model.meta.training["step"] = state.step;
+    model.meta.training["history"] = historyJson(state.history);
+    result.history = state.history;
+    result.steps = state.step;
+    return result;
+}
+
+} // namespace mlpify::core

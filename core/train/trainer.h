@@ -1,0 +1,70 @@
+// Plain supervised training (the baseline that produces the default model): AdamW, warmup +
+// cosine learning rate, label smoothing, light augmentation, periodic atomic checkpoints, resume.
+#pragma once
+
+#include "core/data/dataset.h"
+#include "core/io/model_io.h"
+#include "core/progress.h"
+
+#include <functional>
+
+namespace mlpify::core {
+
+struct TrainOptions {
+    int64_t epochs = 15;
+    int64_t batchSize = 128;
+    double lr = 1e-3;
+    double minLr = 1e-5;
+    double weightDecay = 0.05;
+    double warmupEpochs = 1.0;
+    double labelSmoothing = 0.1;
+    double clipNorm = 0.0; // 0 = no clipping
+    bool augment = true;
+    uint64_t seed = 0;
+    int64_t trainLimit = 0;      // use the first N training images only (0 = all)
+    int64_t evalLimit = 0;       // evaluate on the first N test images (0 = all)
+    std::string checkpoint;      // PATH: model at PATH, optimizer and step at PATH.state
+    int64_t checkpointEvery = 0; // steps; 0 = at epoch ends only
+    std::string device = "auto";
+};
+
+struct StepStats {
+    int64_t step = 0;
+    int64_t totalSteps = 0;
+    int64_t epoch = 0;
+    double loss = 0;
+    double lr = 0;
+    double imagesPerSecond = 0;
+};
+
+struct EpochStats {
+    int64_t epoch = 0;
+    double trainLoss = 0;
+    double trainTop1 = 0;
+    double testTop1 = -1; // -1 when no test set was given
+    double lr = 0;
+    double seconds = 0;
+};
+
+struct TrainResult {
+    std::vector<EpochStats> history;
+    int64_t steps = 0;
+    bool cancelled = false;
+};
+
+struct TrainCallbacks {
+    std::function<void(const StepStats&)> onStep;
+    std::function<void(const EpochStats&)> onEpoch;
+};
+
+// Learning rate at a step: linear warmup from 0, then cosine from lr down to minLr.
+double scheduledLr(const TrainOptions& o, int64_t step, int64_t stepsPerEpoch);
+
+// Trains model in place. With resume, continues from options.checkpoint's saved state (the
+// model must have been loaded from that checkpoint). Cancel is honoured within one batch and
+// leaves a checkpoint when options.checkpoint is set.
+TrainResult trainSupervised(ModelBundle& model, const Dataset& train, const Dataset* test, const TrainOptions& options,
+                            Progress& progress, const CancelToken& cancel, const TrainCallbacks& callbacks = {},
+                            bool resume = false);
+
+} // namespace mlpify::core
