@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <zlib.h>
 
 #include "mlpify/build_config.h"
 
@@ -20,6 +21,20 @@ namespace fs = std::filesystem;
 namespace {
 
 const char* kMetaKey = "mlpify_meta";
+const char* kChecksumKey = "mlpify_crc32";
+
+// PyTorch's zip reader skips CRC checks, so the own format carries its own checksum over the
+// metadata and every tensor's bytes, in file order: a flipped bit cannot load silently.
+uint32_t checksum(const std::string& meta, const std::vector<torch::Tensor>& tensors)
+{
+    uLong crc = crc32(0L, Z_NULL, 0);
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(meta.data()), static_cast<uInt>(meta.size()));
+    for (const auto& t : tensors) {
+        auto c = t.contiguous();
+        crc = crc32(crc, static_cast<const Bytef*>(c.data_ptr()), static_cast<uInt>(c.numel() * c.element_size()));
+    }
+    return static_cast<uint32_t>(crc);
+}
 
 bool isTensorDict(const PyValue& v)
 {
@@ -97,6 +112,7 @@ ModelBundle loadOwn(const PyValue& top, const std::string& file)
 {
     const PyPtr* meta = top.find(kMetaKey);
     const PyPtr* weights = top.find("state_dict");
+    const PyPtr* crc = top.find(kChecksumKey);
     if (!meta || (*meta)->kind != PyValue::Kind::Str || !weights)
         throw Error(file, "MLPify file lacks its metadata or weights");
     nlohmann::json j;
@@ -104,6 +120,16 @@ ModelBundle loadOwn(const PyValue& top, const std::string& file)
         j = nlohmann::json::parse((*meta)->s);
     } catch (const nlohmann::json::exception& e) {
         throw Error(file, std::string("metadata is not valid JSON: ") + e.what());
+    }
+    if (!j.is_object() || (j.value("version", 0) >= 2 && (!crc || (*crc)->kind != PyValue::Kind::Str)))
+        throw Error(file, "MLPify file lacks its checksum");
+    if (crc) {
+        std::vector<torch::Tensor> stored;
+        for (const auto& kv : (*weights)->dict)
+            if (kv.second->kind == PyValue::Kind::Tensor)
+                stored.push_back(kv.second->tensor);
+        if (std::to_string(checksum((*meta)->s, stored)) != (*crc)->s)
+            throw Error(file, "checksum mismatch: the file is corrupt (weights or metadata changed after writing)");
     }
     ModelBundle b;
     b.meta = metaFromJson(j, file);
@@ -256,10 +282,14 @@ void saveModel(const ModelBundle& model, const std::string& path)
     ModelMeta meta = model.meta;
     meta.blocks = model.net->blockModes();
     std::vector<std::pair<std::string, torch::Tensor>> tensors;
+    std::vector<torch::Tensor> ordered;
     const auto sd = model.net->stateDict();
-    for (const auto& key : model.net->stateKeys())
-        tensors.emplace_back(key, sd.at(key));
-    saveTorchFile(path, tensors, {{kMetaKey, metaToJson(meta).dump()}});
+    for (const auto& key : model.net->stateKeys()) {
+        tensors.emplace_back(key, sd.at(key).detach().cpu());
+        ordered.push_back(tensors.back().second);
+    }
+    const std::string metaText = metaToJson(meta).dump();
+    saveTorchFile(path, tensors, {{kMetaKey, metaText}, {kChecksumKey, std::to_string(checksum(metaText, ordered))}});
 }
 
 void exportTimm(const ModelBundle& model, const std::string& path)

@@ -292,11 +292,10 @@ public:
             case 'b': { // BUILD
                 auto state = pop();
                 auto obj = top();
-                if (obj->kind == Kind::Dict && state->kind == Kind::Dict)
-                    obj->dict.insert(obj->dict.end(), state->dict.begin(), state->dict.end());
-                else if (obj->kind == Kind::Object && state->kind == Kind::Dict)
+                // A dict's BUILD state is its instance attributes (state_dict()._metadata), not items.
+                if (obj->kind == Kind::Object && state->kind == Kind::Dict)
                     obj->dict = state->dict;
-                break; // tensors carry no state we use
+                break; // tensors and dicts carry no state we use
             }
             default: {
                 char hex[8];
@@ -418,6 +417,8 @@ private:
             return a.at(0);
         if (name == "torch._tensor._rebuild_from_type_v2" || name == "torch._tensor._rebuild_from_type")
             return call(a.at(0), a.at(2));
+        if (name.rfind("torch.jit._pickle.", 0) == 0) // LibTorch's type tags and typed lists
+            return a.at(0);
         if (name == "collections.OrderedDict") {
             auto d = make(Kind::Dict);
             for (const auto& pair : a.empty() ? std::vector<PyPtr>{} : a[0]->items)

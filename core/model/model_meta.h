@@ -11,7 +11,8 @@
 
 namespace mlpify::core {
 
-constexpr int kMetaVersion = 1;
+// 2: the file carries a CRC-32 over metadata and weights (1: no checksum, still read).
+constexpr int kMetaVersion = 2;
 
 struct Normalization {
     std::vector<double> mean{0.485, 0.456, 0.406}; // ImageNet, as timm/DeiT

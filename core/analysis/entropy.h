@@ -1,0 +1,52 @@
+// The Gaussian entropy estimator of method.md section 2: H(F) = sum_c log(sigma_c), computed
+// from streaming float64 statistics (Chan's parallel update) so memory does not grow with n.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+namespace mlpify::core {
+
+struct EntropyOptions {
+    double logBase = 2.0; // 2: bits (the official logits variant); e: nats (the CLS-feature variant)
+    int ddof = 1;         // 1: sample std (logits variant); 0: population std (feature variant)
+
+    EntropyOptions& base(double b)
+    {
+        logBase = b;
+        return *this;
+    }
+    EntropyOptions& dof(int d)
+    {
+        ddof = d;
+        return *this;
+    }
+    std::string units() const; // "bits", "nats" or "log<base> units"
+};
+
+// Per-channel running mean and sum of squared deviations, in float64.
+class ChannelMoments {
+public:
+    // samples: [n, C] (any float dtype, any device); rows are samples.
+    void add(const torch::Tensor& samples);
+    void merge(const ChannelMoments& other);
+
+    int64_t count() const { return m_n; }
+    int64_t channels() const { return m_mean.defined() ? m_mean.size(0) : 0; }
+    torch::Tensor mean() const { return m_mean; }
+    torch::Tensor stddev(int ddof) const; // float64 [C]; throws when count <= ddof
+
+    // sum_c log(sigma_c) in the options' base; -inf when any sigma is exactly 0, never NaN.
+    double entropy(const EntropyOptions& options) const;
+
+private:
+    int64_t m_n = 0;
+    torch::Tensor m_mean; // float64 [C]
+    torch::Tensor m_m2;   // float64 [C]
+};
+
+// One-shot reference used by tests: the same estimator on all samples at once.
+double gaussianEntropy(const torch::Tensor& samples, const EntropyOptions& options);
+
+} // namespace mlpify::core

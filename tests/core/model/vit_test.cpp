@@ -1,0 +1,128 @@
+#include "core/error.h"
+#include "core/io/model_io.h"
+#include "core/model/vit.h"
+
+#include <gtest/gtest.h>
+
+using namespace mlpify::core;
+
+namespace {
+ViTConfig tinyConfig()
+{
+    ViTConfig c = presetConfig("micro");
+    c.name = "tiny-test";
+    c.embedDim = 24;
+    c.numHeads = 2;
+    c.mlpHidden = 48;
+    c.depth = 4;
+    return c;
+}
+
+VisionTransformer cloneOf(const VisionTransformer& src)
+{
+    VisionTransformer dst(src->config());
+    dst->setBlockModes(src->blockModes());
+    dst->loadStateDict(src->stateDict(), "clone");
+    return dst;
+}
+
+// Random LayerNorm affine parameters, so the tests see every parameter's effect.
+void perturb(VisionTransformer& m)
+{
+    torch::NoGradGuard g;
+    for (auto& p : m->parameters())
+        p.add_(torch::randn_like(p) * 0.1);
+}
+} // namespace
+
+TEST(VisionTransformer, LambdaOneIsBitIdenticalToTheOriginalBlock)
+{
+    torch::manual_seed(1);
+    VisionTransformer a(tinyConfig());
+    perturb(a);
+    auto b = cloneOf(a);
+    b->setBlockMode(1, {AttnMode::Diluting, 1.0});
+    b->setBlockMode(3, {AttnMode::Diluting, 1.0});
+    auto x = torch::randn({3, 1, 28, 28});
+    EXPECT_TRUE(torch::equal(a->forward(x), b->forward(x)));
+}
+
+TEST(VisionTransformer, LambdaZeroEqualsTheMlpOnlyBlock)
+{
+    torch::manual_seed(2);
+    VisionTransformer a(tinyConfig());
+    perturb(a);
+    auto b = cloneOf(a);
+    a->setBlockMode(0, {AttnMode::Diluting, 0.0});
+    a->setBlockMode(2, {AttnMode::Diluting, 0.0});
+    b->setBlockMode(0, {AttnMode::Removed, 0.0});
+    b->setBlockMode(2, {AttnMode::Removed, 0.0});
+    auto x = torch::randn({3, 1, 28, 28});
+    EXPECT_TRUE(torch::equal(a->forward(x), b->forward(x)));
+    // and lambda strictly between changes the output
+    a->setBlockMode(0, {AttnMode::Diluting, 0.5});
+    EXPECT_FALSE(torch::allclose(a->forward(x), b->forward(x)));
+}
+
+TEST(VisionTransformer, RemovedBlockKeepsNoAttentionParameters)
+{
+    VisionTransformer m(tinyConfig());
+    const auto before = m->parameterCount();
+    m->setBlockMode(1, {AttnMode::Removed, 0.0});
+    for (const auto& key : m->stateKeys()) {
+        EXPECT_EQ(key.rfind("blocks.1.attn", 0), std::string::npos) << key;
+        EXPECT_EQ(key.rfind("blocks.1.norm1", 0), std::string::npos) << key;
+    }
+    const auto d = tinyConfig().embedDim;
+    EXPECT_EQ(before - m->parameterCount(), (3 * d * d + 3 * d) + (d * d + d) + 2 * d);
+    EXPECT_THROW(m->setBlockMode(1, {AttnMode::Active, 1.0}), Error);
+}
+
+TEST(VisionTransformer, SkippedBlockIsTheResidualPlusMlp)
+{
+    torch::manual_seed(3);
+    VisionTransformer m(tinyConfig());
+    perturb(m);
+    m->setBlockMode(2, {AttnMode::Skipped, 1.0});
+    ForwardTrace trace;
+    m->forward(torch::randn({2, 1, 28, 28}), &trace);
+    const auto& in = trace.blocks[1].out;
+    auto* blk = m->blocks[2]->as<Block>();
+    auto expected = in + blk->mlp->forward(blk->norm2->forward(in));
+    EXPECT_TRUE(torch::equal(trace.blocks[2].out, expected));
+    EXPECT_FALSE(trace.blocks[2].attn.defined());
+}
+
+TEST(VisionTransformer, TraceHandsBackEveryBranch)
+{
+    torch::manual_seed(4);
+    VisionTransformer m(tinyConfig());
+    m->setBlockMode(1, {AttnMode::Diluting, 0.25});
+    ForwardTrace trace;
+    auto logits = m->forward(torch::randn({2, 1, 28, 28}), &trace);
+    ASSERT_EQ(trace.blocks.size(), 4u);
+    // block 1: out = (2 - l) x + l a + m, with x the output of block 0
+    const auto& t = trace.blocks[1];
+    auto rebuilt = 1.75 * trace.blocks[0].out + 0.25 * t.attn + t.mlp;
+    EXPECT_TRUE(torch::allclose(t.out, rebuilt, 1e-5, 1e-6));
+    EXPECT_EQ(trace.feature.sizes(), (std::vector<int64_t>{2, 24}));
+    EXPECT_EQ(logits.sizes(), (std::vector<int64_t>{2, 10}));
+}
+
+TEST(VisionTransformer, RejectsBadLambdaAndBadInput)
+{
+    VisionTransformer m(tinyConfig());
+    EXPECT_THROW(m->setBlockMode(0, {AttnMode::Diluting, 1.5}), Error);
+    EXPECT_THROW(m->setBlockMode(7, {AttnMode::Removed, 0}), Error);
+    EXPECT_THROW(m->forward(torch::randn({1, 3, 28, 28})), Error);
+    auto bad = tinyConfig();
+    bad.numHeads = 5;
+    EXPECT_THROW(VisionTransformer{bad}, Error);
+}
+
+TEST(VisionTransformer, PresetsHaveDeitSizes)
+{
+    // timm reports 5.7M / 22.1M / 86.6M parameters for DeiT-Tiny / Small / Base.
+    EXPECT_EQ(makeModel(presetConfig("deit_tiny_patch16_224")).net->parameterCount(), 5717416);
+    EXPECT_EQ(makeModel(presetConfig("deit_small_patch16_224")).net->parameterCount(), 22050664);
+}

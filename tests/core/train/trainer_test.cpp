@@ -1,0 +1,167 @@
+#include "core/data/dataset.h"
+#include "core/error.h"
+#include "core/io/model_io.h"
+#include "core/train/evaluate.h"
+#include "core/train/trainer.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+using namespace mlpify::core;
+namespace fs = std::filesystem;
+
+namespace {
+ViTConfig smallConfig()
+{
+    auto c = presetConfig("micro");
+    c.name = "micro-test";
+    c.embedDim = 24;
+    c.numHeads = 2;
+    c.mlpHidden = 48;
+    c.depth = 2;
+    return c;
+}
+
+const Dataset& trainSubset()
+{
+    static const Dataset d = [] {
+        auto full = loadDataset("fashion-mnist", Split::Train);
+        return full.subset(seededSubset(full.size(), 512, 1));
+    }();
+    return d;
+}
+
+std::string tempPath(const std::string& name)
+{
+    auto d = fs::temp_directory_path() / ("mlpify_train_" + std::to_string(::getpid()));
+    fs::create_directories(d);
+    return (d / name).string();
+}
+
+TrainOptions quickOptions()
+{
+    TrainOptions o;
+    o.epochs = 2;
+    o.batchSize = 64;
+    o.lr = 2e-3;
+    o.warmupEpochs = 0.5;
+    o.device = "cpu";
+    return o;
+}
+} // namespace
+
+TEST(Trainer, LearningRateWarmsUpThenFollowsACosine)
+{
+    TrainOptions o;
+    o.epochs = 10;
+    o.lr = 1e-3;
+    o.minLr = 1e-5;
+    o.warmupEpochs = 1;
+    EXPECT_NEAR(scheduledLr(o, 0, 100), 1e-5, 1e-12);
+    EXPECT_NEAR(scheduledLr(o, 99, 100), 1e-3, 1e-12);
+    EXPECT_NEAR(scheduledLr(o, 100 + 450, 100), 0.5 * (1e-3 + 1e-5), 1e-12); // half-way through the cosine
+    EXPECT_NEAR(scheduledLr(o, 1000, 100), 1e-5, 1e-12);
+}
+
+TEST(Trainer, LowersTheLossOnRealImages)
+{
+    torch::manual_seed(0);
+    auto model = makeModel(smallConfig());
+    FunctionProgress quiet;
+    EvalOptions eo;
+    eo.device = "cpu";
+    const double before = evaluate(model, trainSubset(), eo, quiet).loss;
+    CancelToken cancel;
+    auto o = quickOptions();
+    o.epochs = 6;
+    o.warmupEpochs = 1;
+    o.augment = false;
+    auto r = trainSupervised(model, trainSubset(), nullptr, o, quiet, cancel);
+    EXPECT_EQ(r.steps, 48);
+    EXPECT_EQ(r.history.size(), 6u);
+    EXPECT_LT(evaluate(model, trainSubset(), eo, quiet).loss, before - 0.2);
+}
+
+TEST(Trainer, CancelStopsWithinOneBatchAndLeavesALoadableCheckpoint)
+{
+    torch::manual_seed(0);
+    auto model = makeModel(smallConfig());
+    auto o = quickOptions();
+    o.checkpoint = tempPath("cancel.mlpify");
+    CancelToken cancel;
+    FunctionProgress quiet;
+    TrainCallbacks cb;
+    cb.onStep = [&](const StepStats& s) {
+        if (s.step == 3)
+            cancel.cancel();
+    };
+    auto r = trainSupervised(model, trainSubset(), nullptr, o, quiet, cancel, cb);
+    EXPECT_TRUE(r.cancelled);
+    EXPECT_EQ(r.steps, 3);
+    auto back = loadModel(o.checkpoint);
+    EXPECT_EQ(back.meta.training.at("step").get<int64_t>(), 3);
+    EXPECT_TRUE(fs::exists(o.checkpoint + ".state"));
+}
+
+TEST(Trainer, ResumedRunMatchesAnUninterruptedOne)
+{
+    at::set_num_threads(1); // identical reduction order in both runs
+    auto o = quickOptions();
+    FunctionProgress quiet;
+
+    torch::manual_seed(0);
+    auto straight = makeModel(smallConfig());
+    CancelToken none;
+    trainSupervised(straight, trainSubset(), nullptr, o, quiet, none);
+
+    torch::manual_seed(0);
+    auto first = makeModel(smallConfig());
+    o.checkpoint = tempPath("resume.mlpify");
+    CancelToken cancel;
+    TrainCallbacks cb;
+    cb.onStep = [&](const StepStats& s) {
+        if (s.step == 11) // mid-epoch
+            cancel.cancel();
+    };
+    ASSERT_TRUE(trainSupervised(first, trainSubset(), nullptr, o, quiet, cancel, cb).cancelled);
+    auto resumed = loadModel(o.checkpoint);
+    CancelToken fresh;
+    auto r = trainSupervised(resumed, trainSubset(), nullptr, o, quiet, fresh, {}, /*resume=*/true);
+    EXPECT_EQ(r.steps, 16);
+    const auto a = straight.net->stateDict(), b = resumed.net->stateDict();
+    for (const auto& [k, t] : a)
+        EXPECT_TRUE(torch::allclose(t, b.at(k), 1e-5, 1e-6)) << k;
+    at::set_num_threads(2);
+}
+
+TEST(Trainer, NanLossStopsWithAClearErrorAndKeepsTheCheckpoint)
+{
+    torch::manual_seed(0);
+    auto model = makeModel(smallConfig());
+    auto o = quickOptions();
+    o.checkpoint = tempPath("nan.mlpify");
+    saveModel(model, o.checkpoint);
+    {
+        torch::NoGradGuard g;
+        model.net->head->weight[0][0] = std::numeric_limits<float>::quiet_NaN();
+    }
+    CancelToken cancel;
+    FunctionProgress quiet;
+    try {
+        trainSupervised(model, trainSubset(), nullptr, o, quiet, cancel);
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_NE(e.reason().find("nan"), std::string::npos) << e.what();
+    }
+    auto kept = loadModel(o.checkpoint); // still the good one
+    EXPECT_FALSE(torch::isnan(kept.net->head->weight).any().item<bool>());
+}
+
+TEST(Trainer, DatasetThatDoesNotFitTheModelIsRejected)
+{
+    auto model = makeModel(presetConfig("deit_tiny_patch16_224"));
+    CancelToken cancel;
+    FunctionProgress quiet;
+    EXPECT_THROW(trainSupervised(model, trainSubset(), nullptr, quickOptions(), quiet, cancel), Error);
+}
