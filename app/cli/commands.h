@@ -20,5 +20,8 @@ void addInfoCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addEvalCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addConvertCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addTrainCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
+void addAnalyzeCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
+void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
+void addSpectrumCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 
 } // namespace mlpify::app

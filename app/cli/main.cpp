@@ -23,6 +23,9 @@ int main(int argc, char** argv)
     app::addEvalCommand(app, g, &runner);
     app::addConvertCommand(app, g, &runner);
     app::addTrainCommand(app, g, &runner);
+    app::addAnalyzeCommand(app, g, &runner);
+    app::addSelectCommand(app, g, &runner);
+    app::addSpectrumCommand(app, g, &runner);
 
     try {
         app.parse(argc, argv);

@@ -75,11 +75,13 @@ void BlockImpl::setMode(const BlockMode& mode)
     m_mode = mode;
 }
 
-torch::Tensor BlockImpl::forward(const torch::Tensor& input, BlockTrace* trace)
+torch::Tensor BlockImpl::forwardAs(const torch::Tensor& input, const BlockMode& mode, BlockTrace* trace)
 {
+    if (!m_mode.hasAttention() && mode.hasAttention())
+        throw Error("block has no attention left to run (it is MLP-only)");
     torch::Tensor x;
     torch::Tensor a;
-    switch (m_mode.mode) {
+    switch (mode.mode) {
     case AttnMode::Active:
         a = attn->forward(norm1->forward(input));
         x = input + a;
@@ -87,7 +89,7 @@ torch::Tensor BlockImpl::forward(const torch::Tensor& input, BlockTrace* trace)
     case AttnMode::Diluting:
         // method.md section 4: the (2 - lambda) factor keeps the residual's scale as attention fades.
         a = attn->forward(norm1->forward(input));
-        x = (2.0 - m_mode.lambda) * input + m_mode.lambda * a;
+        x = (2.0 - mode.lambda) * input + mode.lambda * a;
         break;
     case AttnMode::Removed:
         x = 2.0 * input;
@@ -143,7 +145,7 @@ VisionTransformerImpl::VisionTransformerImpl(const ViTConfig& cfg) : m_cfg(cfg)
     }
 }
 
-torch::Tensor VisionTransformerImpl::forwardTokens(const torch::Tensor& images, ForwardTrace* trace)
+torch::Tensor VisionTransformerImpl::embed(const torch::Tensor& images)
 {
     if (images.dim() != 4 || images.size(1) != m_cfg.inChans || images.size(2) != m_cfg.imageSize ||
         images.size(3) != m_cfg.imageSize)
@@ -156,15 +158,39 @@ torch::Tensor VisionTransformerImpl::forwardTokens(const torch::Tensor& images, 
     if (m_cfg.distilled)
         parts.push_back(dist_token.expand({b, -1, -1}));
     parts.push_back(x);
-    x = torch::cat(parts, 1) + pos_embed;
-    if (trace)
-        trace->blocks.assign(blocks->size(), {});
-    for (size_t i = 0; i < blocks->size(); ++i)
-        x = blocks[i]->as<Block>()->forward(x, trace ? &trace->blocks[i] : nullptr);
-    x = norm->forward(x);
-    if (trace)
-        trace->feature = x.select(1, 0);
+    return torch::cat(parts, 1) + pos_embed;
+}
+
+torch::Tensor VisionTransformerImpl::runBlocks(torch::Tensor x, int64_t from, const std::vector<BlockMode>* modes,
+                                               ForwardTrace* trace)
+{
+    const auto n = static_cast<int64_t>(blocks->size());
+    if (modes && static_cast<int64_t>(modes->size()) != n)
+        throw Error("runBlocks: " + std::to_string(modes->size()) + " block states for " + std::to_string(n) + " blocks");
+    if (trace && static_cast<int64_t>(trace->blocks.size()) != n)
+        trace->blocks.assign(static_cast<size_t>(n), {});
+    for (int64_t i = from; i < n; ++i) {
+        auto* block = blocks[static_cast<size_t>(i)]->as<Block>();
+        BlockTrace* t = trace ? &trace->blocks[static_cast<size_t>(i)] : nullptr;
+        x = modes ? block->forwardAs(x, (*modes)[static_cast<size_t>(i)], t) : block->forward(x, t);
+    }
     return x;
+}
+
+torch::Tensor VisionTransformerImpl::finish(const torch::Tensor& x, ForwardTrace* trace)
+{
+    auto tokens = norm->forward(x);
+    if (trace)
+        trace->feature = tokens.select(1, 0);
+    return head_forward(tokens);
+}
+
+torch::Tensor VisionTransformerImpl::forwardTokens(const torch::Tensor& images, ForwardTrace* trace)
+{
+    auto tokens = norm->forward(runBlocks(embed(images), 0, nullptr, trace));
+    if (trace)
+        trace->feature = tokens.select(1, 0);
+    return tokens;
 }
 
 torch::Tensor VisionTransformerImpl::head_forward(const torch::Tensor& tokens)

@@ -52,7 +52,10 @@ TORCH_MODULE(Mlp);
 class BlockImpl : public torch::nn::Module {
 public:
     explicit BlockImpl(const ViTConfig& cfg);
-    torch::Tensor forward(const torch::Tensor& x, BlockTrace* trace = nullptr);
+    torch::Tensor forward(const torch::Tensor& x, BlockTrace* trace = nullptr) { return forwardAs(x, m_mode, trace); }
+    // The same block run under another attention state without changing it (analysis: skip
+    // sets for transfer entropy). Removed blocks can only run as removed.
+    torch::Tensor forwardAs(const torch::Tensor& x, const BlockMode& mode, BlockTrace* trace = nullptr);
 
     // Removed drops norm1 and attn (and their parameters) for good.
     void setMode(const BlockMode& mode);
@@ -86,6 +89,14 @@ public:
     // Tokens after the last block's output and the final LayerNorm, [B, T, D].
     torch::Tensor forwardTokens(const torch::Tensor& images, ForwardTrace* trace = nullptr);
     torch::Tensor head_forward(const torch::Tensor& tokens);
+
+    // The three pieces forward() is made of, for analyses that restart mid-network:
+    torch::Tensor embed(const torch::Tensor& images); // tokens entering block 0
+    // Runs blocks [from, depth) with the given states (default: the model's own); trace gets
+    // entries for those blocks only, at their block index.
+    torch::Tensor runBlocks(torch::Tensor x, int64_t from, const std::vector<BlockMode>* modes = nullptr,
+                            ForwardTrace* trace = nullptr);
+    torch::Tensor finish(const torch::Tensor& x, ForwardTrace* trace = nullptr); // final norm + head -> logits
 
     const ViTConfig& config() const { return m_cfg; }
     std::vector<BlockMode> blockModes() const;

@@ -1,0 +1,305 @@
+// analyze, select and spectrum: the analysis engine from the command line (JSON and CSV out).
+#include "app/cli/commands.h"
+#include "app/cli/terminal_progress.h"
+#include "core/analysis/entropy_profile.h"
+#include "core/analysis/selection.h"
+#include "core/analysis/spectrum.h"
+#include "core/error.h"
+#include "core/io/atomic_file.h"
+#include "core/io/model_io.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+namespace mlpify::app {
+
+namespace {
+
+struct DataArgs {
+    std::string data = "fashion-mnist";
+    int64_t images = 1000;
+    uint64_t seed = 0;
+    std::string split = "train";
+    int64_t batch = 128;
+
+    void add(CLI::App* cmd)
+    {
+        cmd->add_option("--data", data, "calibration data spec")->capture_default_str();
+        cmd->add_option("--images", images, "calibration images (seeded subset)")->capture_default_str();
+        cmd->add_option("--seed", seed, "calibration subset seed")->capture_default_str();
+        cmd->add_option("--split", split, "train (default, as the paper) or test")->capture_default_str();
+        cmd->add_option("--batch", batch, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
+    }
+    core::CalibrationOptions calibration() const { return {images, seed, split}; }
+};
+
+std::string csvNumber(double v)
+{
+    if (std::isnan(v))
+        return "";
+    std::ostringstream s;
+    s << std::setprecision(10) << v;
+    return s.str();
+}
+
+void writeText(const std::string& path, const std::string& text)
+{
+    core::writeBytesAtomically(path, text);
+    std::cerr << "wrote " << path << "\n";
+}
+
+std::string profileCsv(const core::EntropyProfile& p)
+{
+    std::ostringstream o;
+    o << "block,state,attn_entropy,mlp_entropy,out_entropy,attn_spread,mlp_spread,out_spread,units\n";
+    for (const auto& b : p.blocks)
+        o << b.block << "," << core::toString(b.mode.mode) << "," << (b.attn ? csvNumber(*b.attn) : "") << ","
+          << csvNumber(b.mlp) << "," << csvNumber(b.out) << "," << (b.attnSpread ? csvNumber(*b.attnSpread) : "")
+          << "," << csvNumber(b.mlpSpread) << "," << csvNumber(b.outSpread) << "," << p.units << "\n";
+    return o.str();
+}
+
+std::string joinLayers(const std::vector<int64_t>& v)
+{
+    std::string s;
+    for (auto x : v)
+        s += (s.empty() ? "" : ",") + std::to_string(x);
+    return "{" + s + "}";
+}
+
+} // namespace
+
+void addAnalyzeCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
+{
+    struct Opts {
+        std::string model, tokens = "cls", out, csv;
+        DataArgs data;
+        int folds = 3;
+        bool layerMap = false, bits = false;
+    };
+    auto o = std::make_shared<Opts>();
+    auto* cmd = app.add_subcommand("analyze", "per-block entropy curves (attention, MLP, block output)");
+    cmd->add_option("MODEL", o->model, "model file or 'default'")->required();
+    o->data.add(cmd);
+    cmd->add_option("--tokens", o->tokens, "cls | all | patch")->capture_default_str();
+    cmd->add_option("--folds", o->folds, "seeded folds for the spread")->capture_default_str();
+    cmd->add_flag("--bits", o->bits, "log2 and ddof 1 instead of the default nats and ddof 0");
+    cmd->add_flag("--layer-map", o->layerMap, "also compute the layer-to-layer transfer-entropy map");
+    cmd->add_option("--out", o->out, "write the result as JSON");
+    cmd->add_option("--csv", o->csv, "write the curves as CSV");
+    cmd->callback([o, &g, runner] {
+        *runner = [o, &g] {
+            auto model = core::loadModel(o->model);
+            auto calib = core::loadCalibrationSet(o->data.data, model.meta.config, o->data.calibration());
+            core::ProfileOptions po;
+            po.tokens = core::tokenSetFromString(o->tokens);
+            po.folds = o->folds;
+            po.batchSize = o->data.batch;
+            po.device = g.device;
+            if (o->bits)
+                po.entropy = core::EntropyOptions().base(2.0).dof(1);
+            TerminalProgress progress;
+            auto profile = core::profileEntropy(model, calib, po, progress, &interruptToken());
+            profile.provenance["calibration"] = core::calibrationJson(calib, o->data.calibration());
+            progress.finish();
+            nlohmann::json j = profile;
+            if (o->layerMap) {
+                core::TeOptions to;
+                to.entropy = po.entropy;
+                to.batchSize = o->data.batch;
+                to.device = g.device;
+                TerminalProgress p2;
+                j["layer_map"] = core::layerToLayerMap(model, calib, to, po.tokens, p2, &interruptToken());
+            }
+            std::cout << "block  state     H(attn)     H(mlp)      H(out)   [" << profile.units << ", "
+                      << o->tokens << " token(s), " << calib.size() << " images]\n"
+                      << std::fixed << std::setprecision(3);
+            for (const auto& b : profile.blocks)
+                std::cout << std::setw(5) << b.block << "  " << std::left << std::setw(8)
+                          << core::toString(b.mode.mode) << std::right << std::setw(10)
+                          << (b.attn ? csvNumber(std::round(*b.attn * 1000) / 1000) : "-") << std::setw(11) << b.mlp
+                          << std::setw(12) << b.out << "\n";
+            if (!o->out.empty())
+                writeText(o->out, j.dump(2) + "\n");
+            if (!o->csv.empty())
+                writeText(o->csv, profileCsv(profile));
+            return 0;
+        };
+    });
+}
+
+void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
+{
+    struct Opts {
+        std::string input, method = "nose", out, csv;
+        DataArgs data;
+        double ratio = 0;
+        int64_t count = 0;
+        uint64_t randomSeed = 0;
+        bool naive = false, absolute = false, dilute = false, feature = false;
+    };
+    auto o = std::make_shared<Opts>();
+    auto* cmd = app.add_subcommand("select", "choose attention layers to remove (NOSE or a baseline)");
+    cmd->add_option("INPUT", o->input, "model file, 'default', or an analysis.json from `mlpify analyze`")->required();
+    o->data.add(cmd);
+    cmd->add_option("--ratio", o->ratio, "fraction of attention layers to remove");
+    cmd->add_option("--count", o->count, "number of attention layers to remove");
+    cmd->add_option("--method", o->method, "nose | exhaustive | single-te | first | random | entropy")
+        ->capture_default_str();
+    cmd->add_option("--random-seed", o->randomSeed, "seed for --method random")->capture_default_str();
+    cmd->add_flag("--abs", o->absolute, "rank by |TE| instead of the signed value");
+    cmd->add_flag("--lambda0", o->dilute, "evaluate removal as lambda = 0 (factor 2) instead of a plain skip");
+    cmd->add_flag("--feature", o->feature, "TE on the final CLS feature instead of the logits");
+    cmd->add_flag("--naive", o->naive, "reference evaluation: every set from the input, all outputs kept");
+    cmd->add_option("--out", o->out, "write the selection as JSON");
+    cmd->add_option("--csv", o->csv, "write the step x candidate matrix as CSV");
+    cmd->callback([o, &g, runner] {
+        *runner = [o, &g] {
+            std::string modelSpec = o->input;
+            std::optional<core::EntropyProfile> profile;
+            if (std::filesystem::path(o->input).extension() == ".json") {
+                std::ifstream in(o->input);
+                nlohmann::json j;
+                try {
+                    j = nlohmann::json::parse(in);
+                    profile = j.get<core::EntropyProfile>();
+                } catch (const nlohmann::json::exception& e) {
+                    throw core::Error(o->input, std::string("not an analysis JSON from `mlpify analyze`: ") + e.what());
+                }
+                modelSpec = profile->provenance.at("model").get<std::string>();
+                const auto& c = profile->provenance.at("calibration");
+                o->data.data = c.at("data").get<std::string>();
+                o->data.images = c.at("images").get<int64_t>();
+                o->data.seed = c.at("seed").get<uint64_t>();
+                o->data.split = c.at("split").get<std::string>();
+            }
+            auto model = core::loadModel(modelSpec);
+            if ((o->ratio > 0) == (o->count > 0))
+                throw core::Error("select", "give exactly one of --ratio and --count");
+            const int64_t k = o->count > 0 ? o->count : core::countForRatio(model, o->ratio);
+            core::TeOptions to;
+            to.batchSize = o->data.batch;
+            to.device = g.device;
+            to.absolute = o->absolute;
+            to.reusePrefix = !o->naive;
+            to.rule = o->dilute ? core::SkipRule::DiluteZero : core::SkipRule::Skip;
+            if (o->feature) {
+                to.target = core::TeTarget::Feature;
+                to.entropy = core::EntropyOptions().base(std::exp(1.0)).dof(0);
+            }
+            auto calib = core::loadCalibrationSet(o->data.data, model.meta.config, o->data.calibration());
+            TerminalProgress progress;
+            core::SelectionResult r;
+            if (o->method == "nose")
+                r = core::selectNose(model, calib, k, to, progress, &interruptToken());
+            else if (o->method == "exhaustive")
+                r = core::selectExhaustive(model, calib, k, to, progress, &interruptToken());
+            else if (o->method == "single-te")
+                r = core::selectSingleTe(model, calib, k, to, progress, &interruptToken());
+            else if (o->method == "first")
+                r = core::selectFirst(model, k);
+            else if (o->method == "random")
+                r = core::selectRandom(model, k, o->randomSeed);
+            else if (o->method == "entropy") {
+                if (!profile) {
+                    core::ProfileOptions po;
+                    po.batchSize = o->data.batch;
+                    po.device = g.device;
+                    profile = core::profileEntropy(model, calib, po, progress, &interruptToken());
+                }
+                r = core::selectLowestEntropy(*profile, k);
+            } else
+                throw core::Error("--method " + o->method, "unknown (nose, exhaustive, single-te, first, random, entropy)");
+            // Every method's set gets the same yardstick: its transfer entropy on these images.
+            const double te = core::transferEntropy(model, calib, r.selected, to, progress, &interruptToken());
+            progress.finish();
+            nlohmann::json j = r;
+            j["transfer_entropy"] = te;
+            j["units"] = to.entropy.units();
+            j["provenance"] = {{"model", model.meta.source}, {"calibration", core::calibrationJson(calib, o->data.calibration())}};
+            std::cout << r.method << " selects " << joinLayers(r.selected) << " (" << k << " of "
+                      << model.meta.config.depth << " blocks); TE(S -> head) = " << std::setprecision(5) << te << " "
+                      << to.entropy.units() << "\n";
+            if (!o->out.empty())
+                writeText(o->out, j.dump(2) + "\n");
+            if (!o->csv.empty()) {
+                std::ostringstream c;
+                c << "step,chosen";
+                for (int64_t l = 0; l < model.meta.config.depth; ++l)
+                    c << ",layer_" << l;
+                c << "\n";
+                for (size_t s = 0; s < r.candidates.size(); ++s) {
+                    c << s << "," << (s < r.selected.size() ? std::to_string(r.selected[s]) : "");
+                    for (double v : r.candidates[s])
+                        c << "," << csvNumber(v);
+                    c << "\n";
+                }
+                writeText(o->csv, c.str());
+            }
+            return 0;
+        };
+    });
+}
+
+void addSpectrumCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
+{
+    struct Opts {
+        std::string model, vs, source = "block", out, csv;
+        DataArgs data;
+        bool official = false, parkKim = false;
+    };
+    auto o = std::make_shared<Opts>();
+    auto* cmd = app.add_subcommand("spectrum", "relative log amplitude vs radial frequency, per block");
+    cmd->add_option("MODEL", o->model, "model file or 'default'")->required();
+    cmd->add_option("--vs", o->vs, "a second model (e.g. the slimmed one) on the same images");
+    o->data.add(cmd);
+    cmd->add_option("--source", o->source, "block | mlp | attn")->capture_default_str();
+    cmd->add_flag("--official-rings", o->official, "the official code's 11 rings (14x14 grids)");
+    cmd->add_flag("--park-kim", o->parkKim, "average ln(|F| + 1e-6) as Park & Kim");
+    cmd->add_option("--out", o->out, "write JSON");
+    cmd->add_option("--csv", o->csv, "write CSV (model, block, radius, dlogA)");
+    o->data.images = 256;
+    cmd->callback([o, &g, runner] {
+        *runner = [o, &g] {
+            core::SpectrumOptions so;
+            so.source = core::spectrumSourceFromString(o->source);
+            so.officialRings = o->official;
+            so.logMean = o->parkKim;
+            so.batchSize = o->data.batch;
+            so.device = g.device;
+            std::vector<std::string> specs{o->model};
+            if (!o->vs.empty())
+                specs.push_back(o->vs);
+            nlohmann::json all = nlohmann::json::array();
+            std::ostringstream csv;
+            csv << "model,block,radius,dlogA\n" << std::setprecision(10);
+            for (const auto& spec : specs) {
+                auto model = core::loadModel(spec);
+                auto calib = core::loadCalibrationSet(o->data.data, model.meta.config, o->data.calibration());
+                TerminalProgress progress;
+                auto r = core::computeSpectrum(model, calib, so, progress, &interruptToken());
+                progress.finish();
+                nlohmann::json j = r;
+                j["calibration"] = core::calibrationJson(calib, o->data.calibration());
+                all.push_back(j);
+                std::cout << spec << ": dlogA at the highest radius <= 1, per block:";
+                for (const auto& b : r.blocks) {
+                    std::cout << " " << b.block << ":" << std::fixed << std::setprecision(3) << b.dlogA.back();
+                    for (size_t i = 0; i < b.radius.size(); ++i)
+                        csv << spec << "," << b.block << "," << b.radius[i] << "," << b.dlogA[i] << "\n";
+                }
+                std::cout << "\n";
+            }
+            if (!o->out.empty())
+                writeText(o->out, nlohmann::json{{"kind", "spectrum_comparison"}, {"models", all}}.dump(2) + "\n");
+            if (!o->csv.empty())
+                writeText(o->csv, csv.str());
+            return 0;
+        };
+    });
+}
+
+} // namespace mlpify::app

@@ -1,0 +1,48 @@
+// Per-block entropy curves (the paper's Figure 1): attention branch, MLP branch, block output.
+#pragma once
+
+#include "core/analysis/calibration.h"
+#include "core/analysis/entropy.h"
+#include "core/io/model_io.h"
+#include "core/progress.h"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+
+namespace mlpify::core {
+
+struct ProfileOptions {
+    TokenSet tokens = TokenSet::Cls;
+    // The CLS-feature variant of method.md section 2: natural log, population std.
+    EntropyOptions entropy = EntropyOptions().base(std::exp(1.0)).dof(0);
+    int folds = 3; // the spread is the std of the estimate over this many disjoint seeded folds
+    int64_t batchSize = 128;
+    std::string device = "auto";
+};
+
+struct BlockEntropy {
+    int64_t block = 0;
+    BlockMode mode;
+    std::optional<double> attn; // none when the block runs no attention
+    double mlp = 0;
+    double out = 0;
+    std::optional<double> attnSpread;
+    double mlpSpread = 0;
+    double outSpread = 0;
+};
+
+struct EntropyProfile {
+    std::vector<BlockEntropy> blocks;
+    std::string units;
+    nlohmann::json settings;   // tokens, log base, ddof, folds
+    nlohmann::json provenance; // model, data, split, images, seed
+};
+
+EntropyProfile profileEntropy(ModelBundle& model, const Dataset& calibration, const ProfileOptions& options,
+                              Progress& progress, const CancelToken* cancel = nullptr);
+
+void to_json(nlohmann::json& j, const EntropyProfile& p);
+void from_json(const nlohmann::json& j, EntropyProfile& p);
+
+} // namespace mlpify::core

@@ -1,0 +1,252 @@
+#include "core/analysis/selection.h"
+
+#include "core/error.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <random>
+
+namespace mlpify::core {
+
+namespace {
+std::vector<int64_t> attentionLayers(const ModelBundle& model)
+{
+    std::vector<int64_t> out;
+    const auto modes = model.net->blockModes();
+    for (size_t i = 0; i < modes.size(); ++i)
+        if (modes[i].hasAttention())
+            out.push_back(static_cast<int64_t>(i));
+    return out;
+}
+
+void checkCount(const ModelBundle& model, int64_t count)
+{
+    const auto n = static_cast<int64_t>(attentionLayers(model).size());
+    if (count < 1 || count > n)
+        throw Error("selection", "cannot choose " + std::to_string(count) + " of the " + std::to_string(n) +
+                                     " attention layers left");
+}
+
+double rankValue(double te, const TeOptions& o)
+{
+    return o.absolute ? std::abs(te) : te;
+}
+
+// Progress for sub-steps: maps a child's [0, 1] into [from, to] of the parent.
+class SubProgress : public Progress {
+public:
+    SubProgress(Progress& parent, double from, double to, std::string label)
+        : m_parent(parent), m_from(from), m_to(to), m_label(std::move(label))
+    {
+    }
+    void report(double f, const std::string&) override { m_parent.report(m_from + f * (m_to - m_from), m_label); }
+
+private:
+    Progress& m_parent;
+    double m_from, m_to;
+    std::string m_label;
+};
+} // namespace
+
+int64_t countForRatio(const ModelBundle& model, double ratio)
+{
+    if (!(ratio > 0.0 && ratio <= 1.0))
+        throw Error("--ratio", "must be in (0, 1]");
+    const auto n = static_cast<double>(attentionLayers(model).size());
+    return std::max<int64_t>(1, static_cast<int64_t>(std::llround(ratio * n)));
+}
+
+SelectionResult selectNose(ModelBundle& model, const Dataset& calibration, int64_t count, const TeOptions& o,
+                           Progress& progress, const CancelToken* cancel)
+{
+    checkCount(model, count);
+    const auto layers = attentionLayers(model);
+    const auto depth = static_cast<size_t>(model.meta.config.depth);
+    HeadEntropyEvaluator ev(model, calibration, o);
+    SelectionResult r;
+    r.method = "nose";
+    SubProgress first(progress, 0.0, 1.0 / (count + 1), "NOSE: full model");
+    r.headEntropyFull = ev.fullEntropy(first, cancel);
+    std::vector<int64_t> chosen;
+    for (int64_t step = 0; step < count; ++step) {
+        std::vector<int64_t> cands;
+        std::vector<std::vector<int64_t>> sets;
+        for (auto l : layers)
+            if (std::find(chosen.begin(), chosen.end(), l) == chosen.end()) {
+                cands.push_back(l);
+                sets.push_back(chosen);
+                sets.back().push_back(l);
+            }
+        SubProgress sub(progress, double(step + 1) / (count + 1), double(step + 2) / (count + 1),
+                        "NOSE step " + std::to_string(step + 1) + "/" + std::to_string(count));
+        const auto h = ev.entropies(sets, sub, cancel);
+        std::vector<double> row(depth, std::numeric_limits<double>::quiet_NaN());
+        size_t best = 0;
+        for (size_t k = 0; k < cands.size(); ++k) {
+            row[static_cast<size_t>(cands[k])] = r.headEntropyFull - h[k];
+            // argmin of the (signed) value; ties go to the lower layer, which comes first
+            if (rankValue(r.headEntropyFull - h[k], o) < rankValue(r.headEntropyFull - h[best], o))
+                best = k;
+        }
+        chosen.push_back(cands[best]);
+        r.candidates.push_back(row);
+        r.stepValues.push_back(r.headEntropyFull - h[best]);
+    }
+    r.selected = chosen;
+    r.passes = ev.passes();
+    r.settings = teSettingsJson(o);
+    return r;
+}
+
+SelectionResult selectExhaustive(ModelBundle& model, const Dataset& calibration, int64_t count, const TeOptions& o,
+                                 Progress& progress, const CancelToken* cancel)
+{
+    checkCount(model, count);
+    const auto layers = attentionLayers(model);
+    std::vector<std::vector<int64_t>> sets;
+    std::vector<bool> pick(layers.size(), false);
+    std::fill(pick.begin(), pick.begin() + count, true);
+    do { // lexicographic order of index sets, so ties go to the lowest layers
+        std::vector<int64_t> s;
+        for (size_t i = 0; i < layers.size(); ++i)
+            if (pick[i])
+                s.push_back(layers[i]);
+        sets.push_back(s);
+    } while (std::prev_permutation(pick.begin(), pick.end()));
+    if (sets.size() > 5000)
+        throw Error("exhaustive selection", std::to_string(sets.size()) + " sets is too many; use nose");
+    HeadEntropyEvaluator ev(model, calibration, o);
+    sets.insert(sets.begin(), std::vector<int64_t>{});
+    const auto h = ev.entropies(sets, progress, cancel);
+    size_t best = 1;
+    for (size_t k = 1; k < sets.size(); ++k)
+        if (rankValue(h[0] - h[k], o) < rankValue(h[0] - h[best], o))
+            best = k;
+    SelectionResult r;
+    r.method = "exhaustive";
+    r.selected = sets[best];
+    r.headEntropyFull = h[0];
+    r.stepValues = {h[0] - h[best]};
+    r.passes = ev.passes();
+    r.settings = teSettingsJson(o);
+    return r;
+}
+
+SelectionResult selectSingleTe(ModelBundle& model, const Dataset& calibration, int64_t count, const TeOptions& o,
+                               Progress& progress, const CancelToken* cancel)
+{
+    checkCount(model, count);
+    const auto layers = attentionLayers(model);
+    std::vector<std::vector<int64_t>> sets{{}};
+    for (auto l : layers)
+        sets.push_back({l});
+    HeadEntropyEvaluator ev(model, calibration, o);
+    const auto h = ev.entropies(sets, progress, cancel);
+    std::vector<size_t> order(layers.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        return rankValue(h[0] - h[a + 1], o) < rankValue(h[0] - h[b + 1], o);
+    });
+    SelectionResult r;
+    r.method = "single-te";
+    r.headEntropyFull = h[0];
+    std::vector<double> row(static_cast<size_t>(model.meta.config.depth), std::numeric_limits<double>::quiet_NaN());
+    for (size_t k = 0; k < layers.size(); ++k)
+        row[static_cast<size_t>(layers[k])] = h[0] - h[k + 1];
+    r.candidates = {row};
+    for (int64_t k = 0; k < count; ++k)
+        r.selected.push_back(layers[order[static_cast<size_t>(k)]]);
+    r.passes = ev.passes();
+    r.settings = teSettingsJson(o);
+    return r;
+}
+
+SelectionResult selectFirst(const ModelBundle& model, int64_t count)
+{
+    checkCount(model, count);
+    const auto layers = attentionLayers(model);
+    SelectionResult r;
+    r.method = "first";
+    r.selected.assign(layers.begin(), layers.begin() + count);
+    return r;
+}
+
+SelectionResult selectRandom(const ModelBundle& model, int64_t count, uint64_t seed)
+{
+    checkCount(model, count);
+    auto layers = attentionLayers(model);
+    std::mt19937_64 rng(seed);
+    std::shuffle(layers.begin(), layers.end(), rng);
+    SelectionResult r;
+    r.method = "random";
+    r.selected.assign(layers.begin(), layers.begin() + count);
+    r.settings = {{"seed", seed}};
+    return r;
+}
+
+SelectionResult selectLowestEntropy(const EntropyProfile& profile, int64_t count)
+{
+    std::vector<std::pair<double, int64_t>> ranked;
+    for (const auto& b : profile.blocks)
+        if (b.attn)
+            ranked.emplace_back(*b.attn, b.block);
+    if (count < 1 || count > static_cast<int64_t>(ranked.size()))
+        throw Error("selection", "cannot choose " + std::to_string(count) + " of " + std::to_string(ranked.size()) +
+                                     " attention layers");
+    std::stable_sort(ranked.begin(), ranked.end());
+    SelectionResult r;
+    r.method = "entropy";
+    for (int64_t k = 0; k < count; ++k)
+        r.selected.push_back(ranked[static_cast<size_t>(k)].second);
+    r.settings = {{"criterion", "lowest attention-branch entropy"}, {"units", profile.units}};
+    return r;
+}
+
+namespace {
+nlohmann::json finiteOrNull(double v)
+{
+    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
+double fromNullable(const nlohmann::json& j)
+{
+    return j.is_null() ? std::numeric_limits<double>::quiet_NaN() : j.get<double>();
+}
+} // namespace
+
+void to_json(nlohmann::json& j, const SelectionResult& r)
+{
+    auto rows = nlohmann::json::array();
+    for (const auto& row : r.candidates) {
+        auto jr = nlohmann::json::array();
+        for (double v : row)
+            jr.push_back(finiteOrNull(v));
+        rows.push_back(jr);
+    }
+    auto steps = nlohmann::json::array();
+    for (double v : r.stepValues)
+        steps.push_back(finiteOrNull(v));
+    j = {{"kind", "selection"},           {"method", r.method},     {"selected", r.selected},
+         {"step_values", steps},          {"candidates", rows},     {"head_entropy_full", finiteOrNull(r.headEntropyFull)},
+         {"passes", r.passes},            {"settings", r.settings}};
+}
+
+void from_json(const nlohmann::json& j, SelectionResult& r)
+{
+    r.method = j.at("method").get<std::string>();
+    r.selected = j.at("selected").get<std::vector<int64_t>>();
+    r.stepValues.clear();
+    for (const auto& v : j.at("step_values"))
+        r.stepValues.push_back(fromNullable(v));
+    r.candidates.clear();
+    for (const auto& row : j.at("candidates")) {
+        r.candidates.emplace_back();
+        for (const auto& v : row)
+            r.candidates.back().push_back(fromNullable(v));
+    }
+    r.headEntropyFull = fromNullable(j.at("head_entropy_full"));
+    r.passes = j.value("passes", int64_t(0));
+    r.settings = j.value("settings", nlohmann::json::object());
+}
+
+} // namespace mlpify::core

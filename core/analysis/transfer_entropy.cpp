@@ -1,0 +1,176 @@
+#include "core/analysis/transfer_entropy.h"
+
+#include "core/error.h"
+#include "core/train/evaluate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace mlpify::core {
+
+std::string toString(SkipRule r)
+{
+    return r == SkipRule::Skip ? "skip (x + MLP(LN2 x), no compensation)" : "lambda=0 (2x + MLP(LN2 2x))";
+}
+
+std::string toString(TeTarget t)
+{
+    return t == TeTarget::Logits ? "logits" : "final CLS feature";
+}
+
+nlohmann::json teSettingsJson(const TeOptions& o)
+{
+    return {{"target", toString(o.target)}, {"log_base", o.entropy.logBase}, {"ddof", o.entropy.ddof},
+            {"units", o.entropy.units()},   {"skip_rule", toString(o.rule)},  {"absolute", o.absolute},
+            {"prefix_reuse", o.reusePrefix}};
+}
+
+HeadEntropyEvaluator::HeadEntropyEvaluator(ModelBundle& model, const Dataset& calibration, TeOptions options)
+    : m_model(model), m_data(calibration), m_opt(std::move(options))
+{
+    if (calibration.size() <= m_opt.entropy.ddof)
+        throw Error(calibration.spec, "the calibration set needs more than " + std::to_string(m_opt.entropy.ddof) +
+                                          " images");
+}
+
+std::vector<BlockMode> HeadEntropyEvaluator::modesFor(const std::vector<int64_t>& set) const
+{
+    auto modes = m_model.net->blockModes();
+    for (auto i : set) {
+        if (i < 0 || i >= static_cast<int64_t>(modes.size()))
+            throw Error("layer set", "block " + std::to_string(i) + " does not exist");
+        if (!modes[static_cast<size_t>(i)].hasAttention())
+            throw Error("layer set", "block " + std::to_string(i) + " has no attention to skip (it is MLP-only)");
+        modes[static_cast<size_t>(i)] =
+            m_opt.rule == SkipRule::Skip ? BlockMode{AttnMode::Skipped, 1.0} : BlockMode{AttnMode::Diluting, 0.0};
+    }
+    return modes;
+}
+
+torch::Tensor HeadEntropyEvaluator::target(const torch::Tensor& lastBlockOut)
+{
+    if (m_opt.target == TeTarget::Logits)
+        return m_model.net->finish(lastBlockOut);
+    return m_model.net->norm->forward(lastBlockOut).select(1, 0);
+}
+
+double HeadEntropyEvaluator::fullEntropy(Progress& progress, const CancelToken* cancel)
+{
+    if (!m_full)
+        m_full = entropies({{}}, progress, cancel).front();
+    return *m_full;
+}
+
+std::vector<double> HeadEntropyEvaluator::entropies(const std::vector<std::vector<int64_t>>& sets,
+                                                    Progress& progress, const CancelToken* cancel)
+{
+    const auto depth = m_model.meta.config.depth;
+    std::vector<std::vector<BlockMode>> modes;
+    std::vector<int64_t> start;
+    for (const auto& s : sets) {
+        modes.push_back(modesFor(s));
+        start.push_back(s.empty() ? depth : *std::min_element(s.begin(), s.end()));
+    }
+    std::vector<ChannelMoments> moments(sets.size());
+    std::vector<std::vector<torch::Tensor>> kept(sets.size()); // naive mode only
+    const auto device = resolveDevice(m_opt.device);
+    forEachBatch(m_model, m_data, m_opt.batchSize, device, progress, "transfer entropy", cancel,
+                 [&](const torch::Tensor& images, int64_t) {
+                     if (!m_opt.reusePrefix) {
+                         for (size_t k = 0; k < sets.size(); ++k) {
+                             auto out = m_model.net->runBlocks(m_model.net->embed(images), 0, &modes[k]);
+                             kept[k].push_back(target(out).to(torch::kCPU));
+                         }
+                         return;
+                     }
+                     // The full model's input to every block, once per chunk.
+                     std::vector<torch::Tensor> inputs{m_model.net->embed(images)};
+                     const auto own = m_model.net->blockModes();
+                     for (int64_t b = 0; b < depth; ++b)
+                         inputs.push_back(m_model.net->blocks[static_cast<size_t>(b)]->as<Block>()->forwardAs(
+                             inputs.back(), own[static_cast<size_t>(b)]));
+                     for (size_t k = 0; k < sets.size(); ++k) {
+                         auto out = m_model.net->runBlocks(inputs[static_cast<size_t>(start[k])], start[k], &modes[k]);
+                         moments[k].add(target(out));
+                     }
+                 });
+    std::vector<double> h;
+    for (size_t k = 0; k < sets.size(); ++k)
+        h.push_back(m_opt.reusePrefix ? moments[k].entropy(m_opt.entropy)
+                                      : gaussianEntropy(torch::cat(kept[k]), m_opt.entropy));
+    m_passes += static_cast<int64_t>(sets.size());
+    return h;
+}
+
+double transferEntropy(ModelBundle& model, const Dataset& calibration, const std::vector<int64_t>& set,
+                       const TeOptions& options, Progress& progress, const CancelToken* cancel)
+{
+    HeadEntropyEvaluator ev(model, calibration, options);
+    auto h = ev.entropies({{}, set}, progress, cancel);
+    return h[0] - h[1];
+}
+
+LayerMap layerToLayerMap(ModelBundle& model, const Dataset& calibration, const TeOptions& o, TokenSet tokens,
+                         Progress& progress, const CancelToken* cancel)
+{
+    const auto depth = static_cast<size_t>(model.meta.config.depth);
+    const auto prefix = model.meta.config.numPrefixTokens();
+    const auto own = model.net->blockModes();
+    // full[j] and skipped[i][j]: moments of block j's output (j = depth: the head's target)
+    std::vector<ChannelMoments> full(depth + 1);
+    std::vector<std::vector<ChannelMoments>> skipped(depth, std::vector<ChannelMoments>(depth + 1));
+    const EntropyOptions featureEntropy = EntropyOptions().base(o.entropy.logBase).dof(o.entropy.ddof);
+    forEachBatch(model, calibration, o.batchSize, resolveDevice(o.device), progress, "layer-to-layer map", cancel,
+                 [&](const torch::Tensor& images, int64_t) {
+                     ForwardTrace trace;
+                     auto x0 = model.net->embed(images);
+                     auto last = model.net->runBlocks(x0, 0, nullptr, &trace);
+                     for (size_t j = 0; j < depth; ++j)
+                         full[j].add(selectTokens(trace.blocks[j].out, tokens, prefix));
+                     full[depth].add(o.target == TeTarget::Logits ? model.net->finish(last)
+                                                                  : model.net->norm->forward(last).select(1, 0));
+                     for (size_t i = 0; i < depth; ++i) {
+                         if (!own[i].hasAttention())
+                             continue;
+                         auto modes = own;
+                         modes[i] = o.rule == SkipRule::Skip ? BlockMode{AttnMode::Skipped, 1.0}
+                                                             : BlockMode{AttnMode::Diluting, 0.0};
+                         auto input = i == 0 ? x0 : trace.blocks[i - 1].out;
+                         ForwardTrace t2;
+                         auto out = model.net->runBlocks(input, static_cast<int64_t>(i), &modes, &t2);
+                         for (size_t j = i; j < depth; ++j)
+                             skipped[i][j].add(selectTokens(t2.blocks[j].out, tokens, prefix));
+                         skipped[i][depth].add(o.target == TeTarget::Logits ? model.net->finish(out)
+                                                                            : model.net->norm->forward(out).select(1, 0));
+                     }
+                 });
+    LayerMap m;
+    m.values.assign(depth, std::vector<double>(depth + 1, std::numeric_limits<double>::quiet_NaN()));
+    for (size_t i = 0; i < depth; ++i)
+        for (size_t j = i; j <= depth && own[i].hasAttention(); ++j)
+            m.values[i][j] = full[j].entropy(featureEntropy) - skipped[i][j].entropy(featureEntropy);
+    m.units = featureEntropy.units();
+    m.settings = teSettingsJson(o);
+    m.settings["tokens"] = toString(tokens);
+    return m;
+}
+
+void to_json(nlohmann::json& j, const LayerMap& m)
+{
+    auto rows = nlohmann::json::array();
+    for (const auto& r : m.values) {
+        auto row = nlohmann::json::array();
+        for (double v : r)
+            row.push_back(std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr));
+        rows.push_back(row);
+    }
+    j = {{"kind", "layer_to_layer_transfer_entropy"},
+         {"rows", "attention layer skipped alone"},
+         {"columns", "block output j (last column: the head)"},
+         {"units", m.units},
+         {"settings", m.settings},
+         {"values", rows}};
+}
+
+} // namespace mlpify::core

@@ -1,0 +1,214 @@
+#include "core/analysis/entropy_profile.h"
+#include "core/analysis/selection.h"
+#include "core/analysis/spectrum.h"
+#include "core/error.h"
+
+#include <gtest/gtest.h>
+
+using namespace mlpify::core;
+
+namespace {
+ModelBundle syntheticModel(uint64_t seed)
+{
+    auto c = presetConfig("micro");
+    c.name = "synthetic";
+    c.embedDim = 24;
+    c.numHeads = 2;
+    c.mlpHidden = 48;
+    c.depth = 6;
+    torch::manual_seed(seed);
+    auto m = makeModel(c);
+    torch::NoGradGuard g;
+    for (auto& p : m.net->parameters())
+        p.add_(torch::randn_like(p) * 0.05);
+    return m;
+}
+
+const Dataset& calibration()
+{
+    static const Dataset d = [] {
+        auto full = loadDataset("fashion-mnist", Split::Train);
+        auto s = full.subset(seededSubset(full.size(), 256, 3));
+        s.spec = "fashion-mnist";
+        return s;
+    }();
+    return d;
+}
+
+void zeroAttention(ModelBundle& m, int64_t block)
+{
+    torch::NoGradGuard g;
+    auto* b = m.net->blocks[static_cast<size_t>(block)]->as<Block>();
+    b->attn->proj->weight.zero_();
+    b->attn->proj->bias.zero_();
+}
+
+// Attention-only blocks (MLP outputs zero) where block b writes only into channel group b of
+// every token. The CLS token gets image information only through attention (MLPs act per
+// token), so skipping block b leaves group b of the final CLS feature nearly constant.
+void disjointAttentionWriters(ModelBundle& m)
+{
+    torch::NoGradGuard g;
+    const auto depth = m.meta.config.depth, group = m.meta.config.embedDim / depth;
+    for (int64_t b = 0; b < depth; ++b) {
+        auto* blk = m.net->blocks[static_cast<size_t>(b)]->as<Block>();
+        blk->mlp->fc2->weight.zero_();
+        blk->mlp->fc2->bias.zero_();
+        auto keep = torch::zeros_like(blk->attn->proj->weight);
+        keep.narrow(0, b * group, group).fill_(1.0);
+        blk->attn->proj->weight.mul_(keep);
+        blk->attn->proj->bias.zero_();
+    }
+}
+
+TeOptions cpuOptions()
+{
+    TeOptions o;
+    o.device = "cpu";
+    o.batchSize = 100; // not a divisor of 256: the last chunk is short
+    return o;
+}
+} // namespace
+
+TEST(TransferEntropy, ZeroAttentionOutputHasExactlyZeroTransferEntropy)
+{
+    auto m = syntheticModel(1);
+    zeroAttention(m, 3);
+    FunctionProgress quiet;
+    EXPECT_EQ(transferEntropy(m, calibration(), {3}, cpuOptions(), quiet), 0.0);
+    EXPECT_NE(transferEntropy(m, calibration(), {2}, cpuOptions(), quiet), 0.0);
+}
+
+TEST(TransferEntropy, NosePicksTheBlockWhoseSkipDoesNotLowerTheHeadEntropy)
+{
+    auto m = syntheticModel(2);
+    disjointAttentionWriters(m);
+    zeroAttention(m, 4);
+    FunctionProgress quiet;
+    auto o = cpuOptions();
+    o.target = TeTarget::Feature; // G = the final CLS feature, method.md's option
+    for (int64_t b : {0, 1, 2, 3, 5})
+        ASSERT_GT(transferEntropy(m, calibration(), {b}, o, quiet), 0.0) << "precondition, block " << b;
+    EXPECT_EQ(transferEntropy(m, calibration(), {4}, o, quiet), 0.0);
+    auto r = selectNose(m, calibration(), 2, o, quiet);
+    ASSERT_EQ(r.selected.size(), 2u);
+    EXPECT_EQ(r.selected[0], 4);
+    EXPECT_EQ(r.candidates.size(), 2u);
+    EXPECT_DOUBLE_EQ(r.candidates[0][4], 0.0);
+    EXPECT_TRUE(std::isnan(r.candidates[1][4])); // already chosen: not a candidate at step 2
+    EXPECT_EQ(r.passes, 1 + 6 + 5);              // method.md: 1 + sum_k (L - k)
+}
+
+TEST(TransferEntropy, ExhaustiveAgreesWithGreedyForOneLayer)
+{
+    auto m = syntheticModel(3);
+    FunctionProgress quiet;
+    auto greedy = selectNose(m, calibration(), 1, cpuOptions(), quiet);
+    auto exhaustive = selectExhaustive(m, calibration(), 1, cpuOptions(), quiet);
+    auto single = selectSingleTe(m, calibration(), 1, cpuOptions(), quiet);
+    EXPECT_EQ(greedy.selected, exhaustive.selected);
+    EXPECT_EQ(greedy.selected, single.selected);
+    EXPECT_NEAR(greedy.stepValues[0], exhaustive.stepValues[0], 1e-12);
+}
+
+TEST(TransferEntropy, PrefixReuseGivesTheNaiveResults)
+{
+    auto m = syntheticModel(4);
+    FunctionProgress quiet;
+    auto fast = cpuOptions(), naive = cpuOptions();
+    naive.reusePrefix = false;
+    const std::vector<std::vector<int64_t>> sets{{}, {0}, {5}, {2, 4}, {1, 3, 5}};
+    HeadEntropyEvaluator a(m, calibration(), fast), b(m, calibration(), naive);
+    const auto ha = a.entropies(sets, quiet), hb = b.entropies(sets, quiet);
+    for (size_t k = 0; k < sets.size(); ++k)
+        EXPECT_NEAR(ha[k], hb[k], 1e-9) << "set " << k;
+    fast.rule = naive.rule = SkipRule::DiluteZero;
+    HeadEntropyEvaluator c(m, calibration(), fast), d(m, calibration(), naive);
+    const auto hc = c.entropies(sets, quiet), hd = d.entropies(sets, quiet);
+    for (size_t k = 0; k < sets.size(); ++k)
+        EXPECT_NEAR(hc[k], hd[k], 1e-9) << "set " << k;
+    EXPECT_NE(ha[3], hc[3]); // the two removal rules are different estimators
+}
+
+TEST(TransferEntropy, LayerMapHeadColumnIsTheSingleLayerTransferEntropy)
+{
+    auto m = syntheticModel(5);
+    FunctionProgress quiet;
+    auto map = layerToLayerMap(m, calibration(), cpuOptions(), TokenSet::Cls, quiet);
+    ASSERT_EQ(map.values.size(), 6u);
+    for (int64_t i = 0; i < 6; ++i) {
+        EXPECT_NEAR(map.values[i][6], transferEntropy(m, calibration(), {i}, cpuOptions(), quiet), 1e-9);
+        for (int64_t j = 0; j < i; ++j)
+            EXPECT_TRUE(std::isnan(map.values[i][j]));
+    }
+}
+
+TEST(Selection, BaselinesAreWellDefined)
+{
+    auto m = syntheticModel(6);
+    EXPECT_EQ(selectFirst(m, 3).selected, (std::vector<int64_t>{0, 1, 2}));
+    EXPECT_EQ(selectRandom(m, 3, 9).selected, selectRandom(m, 3, 9).selected);
+    EXPECT_EQ(countForRatio(m, 0.5), 3);
+    EXPECT_THROW(selectFirst(m, 7), Error);
+    EntropyProfile p;
+    for (int64_t b = 0; b < 4; ++b)
+        p.blocks.push_back({b, {}, 10.0 - static_cast<double>(b % 3), 0, 0, 0, 0, 0});
+    EXPECT_EQ(selectLowestEntropy(p, 2).selected, (std::vector<int64_t>{2, 1}));
+}
+
+TEST(EntropyProfile, StreamsPerBlockAndRoundTripsThroughJson)
+{
+    auto m = syntheticModel(7);
+    m.net->setBlockMode(1, {AttnMode::Removed, 0.0});
+    FunctionProgress quiet;
+    ProfileOptions o;
+    o.device = "cpu";
+    o.batchSize = 64;
+    auto p = profileEntropy(m, calibration(), o, quiet);
+    ASSERT_EQ(p.blocks.size(), 6u);
+    EXPECT_FALSE(p.blocks[1].attn.has_value());
+    EXPECT_TRUE(p.blocks[0].attn.has_value());
+    EXPECT_GT(p.blocks[0].mlpSpread, 0.0);
+    // the same numbers from one batch holding every image
+    o.batchSize = 256;
+    auto q = profileEntropy(m, calibration(), o, quiet);
+    EXPECT_NEAR(p.blocks[3].out, q.blocks[3].out, 1e-6);
+    nlohmann::json j = p;
+    auto back = j.get<EntropyProfile>();
+    EXPECT_EQ(back.blocks[2].mlp, p.blocks[2].mlp);
+    EXPECT_EQ(back.units, "nats");
+}
+
+TEST(Analysis, BadInputGivesClearErrors)
+{
+    auto m = syntheticModel(8);
+    auto deit = makeModel(presetConfig("deit_tiny_patch16_224"));
+    EXPECT_THROW(loadCalibrationSet("fashion-mnist", deit.meta.config, {10, 0, "train"}), Error); // 1x28 vs 3x224
+    EXPECT_THROW(loadCalibrationSet("fashion-mnist", m.meta.config, {70000, 0, "train"}), Error);
+    EXPECT_THROW(loadCalibrationSet("fashion-mnist", m.meta.config, {0, 0, "train"}), Error);
+    Dataset empty = calibration().subset({});
+    FunctionProgress quiet;
+    EXPECT_THROW(transferEntropy(m, empty, {0}, cpuOptions(), quiet), Error);
+    EXPECT_THROW(transferEntropy(m, calibration(), {9}, cpuOptions(), quiet), Error);
+}
+
+TEST(Spectrum, SyntheticCosinePeaksAtItsFrequency)
+{
+    SpectrumOptions o;
+    RingSpectrum rings(14, 14, o);
+    auto u = torch::arange(14, torch::kDouble).view({14, 1}).expand({14, 14});
+    auto map = 1.0 + torch::cos(2 * M_PI * 3 * u / 14); // 3 cycles along one axis
+    rings.add(map.view({1, 1, 14, 14}).expand({2, 4, 14, 14}));
+    const auto r = rings.radii(), rel = rings.relative();
+    size_t best = 1;
+    for (size_t k = 1; k < rel.size(); ++k)
+        if (rel[k] > rel[best])
+            best = k;
+    EXPECT_NEAR(r[best], 3.0 / 7.0, 1e-12); // squared radius 9 -> r = 3 / (14 / 2)
+    EXPECT_EQ(rel[0], 0.0);
+    EXPECT_NEAR(r.back(), 1.0, 1e-12); // the axis points at r = 1 are kept
+    SpectrumOptions official;
+    official.officialRings = true;
+    EXPECT_EQ(RingSpectrum(14, 14, official).radii().size(), 11u);
+    EXPECT_THROW(RingSpectrum(7, 7, official), Error);
+}
