@@ -2,10 +2,49 @@
 #include "app/gui/main_window.h"
 #include "core/io/model_io.h"
 #include "core/runtime.h"
+#include "widgets/entropy_chart_view.h"
+#include "widgets/figure_export.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QTimer>
+
+#include <fstream>
+#include <iostream>
+
+namespace {
+// Headless figure rendering: the same widget the window shows, written to a file.
+int renderEntropyFigure(const QString& input, const QString& vs, const QString& out, const QString& size, int dpi)
+{
+    auto read = [](const QString& path) {
+        std::ifstream in(path.toStdString());
+        if (!in)
+            throw std::runtime_error(path.toStdString() + ": cannot open");
+        try {
+            return nlohmann::json::parse(in).get<mlpify::core::EntropyProfile>();
+        } catch (const nlohmann::json::exception& e) {
+            throw std::runtime_error(path.toStdString() + ": not an entropy profile JSON (" + e.what() + ")");
+        }
+    };
+    try {
+        const auto profile = read(input);
+        std::optional<mlpify::core::EntropyProfile> slim;
+        if (!vs.isEmpty())
+            slim = read(vs);
+        mlpify::widgets::EntropyChartView view;
+        view.setProfiles(profile, slim ? &*slim : nullptr);
+        const auto wh = size.split('x');
+        const QSize px(wh.value(0).toInt(), wh.value(1).toInt());
+        const QString err = mlpify::widgets::exportFigure(view, out, px.isValid() ? px : QSize(900, 540), dpi);
+        if (!err.isEmpty())
+            throw std::runtime_error(err.toStdString());
+    } catch (const std::exception& e) {
+        std::cerr << "mlpify-gui: " << e.what() << "\n";
+        return 2;
+    }
+    return 0;
+}
+} // namespace
 
 int main(int argc, char** argv)
 {
@@ -23,9 +62,17 @@ int main(int argc, char** argv)
     parser.addPositionalArgument("model", "model file or 'default'", "[model]");
     QCommandLineOption shot("screenshot", "save a PNG of the window once the model is shown, then quit", "file");
     QCommandLineOption threads("threads", "compute threads", "n", "0");
-    parser.addOption(shot);
-    parser.addOption(threads);
+    QCommandLineOption entropyFigure("entropy-figure", "render the entropy curves of an analysis JSON", "json");
+    QCommandLineOption versus("vs", "with --entropy-figure: a second (slimmed) analysis JSON", "json");
+    QCommandLineOption out("out", "figure file (.png, .svg, .pdf)", "file");
+    QCommandLineOption figSize("size", "figure size in pixels, WxH", "size", "900x540");
+    QCommandLineOption dpi("dpi", "figure resolution", "dpi", "150");
+    for (const auto& o : {shot, threads, entropyFigure, versus, out, figSize, dpi})
+        parser.addOption(o);
     parser.process(app);
+    if (parser.isSet(entropyFigure))
+        return renderEntropyFigure(parser.value(entropyFigure), parser.value(versus), parser.value(out),
+                                   parser.value(figSize), parser.value(dpi).toInt());
     mlpify::core::configureThreads(parser.value(threads).toInt());
 
     mlpify::app::MainWindow window;

@@ -3,6 +3,7 @@
 
 #include "core/analysis/calibration.h"
 #include "core/analysis/entropy.h"
+#include "core/analysis/entropy_profile_result.h"
 #include "core/io/model_io.h"
 #include "core/progress.h"
 
@@ -21,28 +22,8 @@ struct ProfileOptions {
     std::string device = "auto";
 };
 
-struct BlockEntropy {
-    int64_t block = 0;
-    BlockMode mode;
-    std::optional<double> attn; // none when the block runs no attention
-    double mlp = 0;
-    double out = 0;
-    std::optional<double> attnSpread;
-    double mlpSpread = 0;
-    double outSpread = 0;
-};
-
-struct EntropyProfile {
-    std::vector<BlockEntropy> blocks;
-    std::string units;
-    nlohmann::json settings;   // tokens, log base, ddof, folds
-    nlohmann::json provenance; // model, data, split, images, seed
-};
-
 EntropyProfile profileEntropy(ModelBundle& model, const Dataset& calibration, const ProfileOptions& options,
                               Progress& progress, const CancelToken* cancel = nullptr);
 
-void to_json(nlohmann::json& j, const EntropyProfile& p);
-void from_json(const nlohmann::json& j, EntropyProfile& p);
 
 } // namespace mlpify::core
