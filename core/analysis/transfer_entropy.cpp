@@ -4,6 +4,7 @@
 #include "core/train/evaluate.h"
 
 #include <algorithm>
+#include <iterator>
 #include <cmath>
 #include <limits>
 
@@ -62,19 +63,40 @@ double HeadEntropyEvaluator::fullEntropy(Progress& progress, const CancelToken* 
     return *m_full;
 }
 
-std::vector<double> HeadEntropyEvaluator::entropies(const std::vector<std::vector<int64_t>>& sets,
+std::vector<double> HeadEntropyEvaluator::entropies(const std::vector<std::vector<int64_t>>& setsIn,
                                                     Progress& progress, const CancelToken* cancel)
 {
     const auto depth = m_model.meta.config.depth;
+    // Every set shares the blocks before its first block outside the common part ("base"):
+    // the stream with only the base skipped is computed once per chunk and each set starts
+    // from it at that block. Sets that add one block to the base then run together as one
+    // growing batch (same states from there on), which makes the matrix products larger.
+    std::vector<std::vector<int64_t>> sets;
+    for (auto s : setsIn) {
+        std::sort(s.begin(), s.end());
+        s.erase(std::unique(s.begin(), s.end()), s.end());
+        sets.push_back(s);
+    }
+    std::vector<int64_t> base = sets.empty() ? std::vector<int64_t>{} : sets.front();
+    for (const auto& s : sets) {
+        std::vector<int64_t> common;
+        std::set_intersection(base.begin(), base.end(), s.begin(), s.end(), std::back_inserter(common));
+        base = common;
+    }
+    const auto baseModes = modesFor(base);
     std::vector<std::vector<BlockMode>> modes;
-    std::vector<int64_t> start;
+    std::vector<int64_t> start, extraCount;
     for (const auto& s : sets) {
         modes.push_back(modesFor(s));
-        start.push_back(s.empty() ? depth : *std::min_element(s.begin(), s.end()));
+        std::vector<int64_t> extra;
+        std::set_difference(s.begin(), s.end(), base.begin(), base.end(), std::back_inserter(extra));
+        start.push_back(extra.empty() ? depth : extra.front());
+        extraCount.push_back(static_cast<int64_t>(extra.size()));
     }
     std::vector<ChannelMoments> moments(sets.size());
     std::vector<std::vector<torch::Tensor>> kept(sets.size()); // naive mode only
     const auto device = resolveDevice(m_opt.device);
+    auto block = [&](int64_t b) { return m_model.net->blocks[static_cast<size_t>(b)]->as<Block>(); };
     forEachBatch(m_model, m_data, m_opt.batchSize, device, progress, "transfer entropy", cancel,
                  [&](const torch::Tensor& images, int64_t) {
                      if (!m_opt.reusePrefix) {
@@ -84,14 +106,32 @@ std::vector<double> HeadEntropyEvaluator::entropies(const std::vector<std::vecto
                          }
                          return;
                      }
-                     // The full model's input to every block, once per chunk.
-                     std::vector<torch::Tensor> inputs{m_model.net->embed(images)};
-                     const auto own = m_model.net->blockModes();
+                     std::vector<torch::Tensor> stream{m_model.net->embed(images)};
                      for (int64_t b = 0; b < depth; ++b)
-                         inputs.push_back(m_model.net->blocks[static_cast<size_t>(b)]->as<Block>()->forwardAs(
-                             inputs.back(), own[static_cast<size_t>(b)]));
+                         stream.push_back(block(b)->forwardAs(stream.back(), baseModes[static_cast<size_t>(b)]));
+                     const auto rows = images.size(0);
+                     torch::Tensor grouped;
+                     std::vector<size_t> owners;
+                     for (int64_t b = 0; b < depth; ++b) {
+                         if (grouped.defined())
+                             grouped = block(b)->forwardAs(grouped, baseModes[static_cast<size_t>(b)]);
+                         for (size_t k = 0; k < sets.size(); ++k) {
+                             if (extraCount[k] != 1 || start[k] != b)
+                                 continue;
+                             auto y = block(b)->forwardAs(stream[static_cast<size_t>(b)], modes[k][static_cast<size_t>(b)]);
+                             grouped = grouped.defined() ? torch::cat({grouped, y}) : y;
+                             owners.push_back(k);
+                         }
+                     }
+                     if (grouped.defined()) {
+                         auto g = target(grouped);
+                         for (size_t i = 0; i < owners.size(); ++i)
+                             moments[owners[i]].add(g.narrow(0, static_cast<int64_t>(i) * rows, rows));
+                     }
                      for (size_t k = 0; k < sets.size(); ++k) {
-                         auto out = m_model.net->runBlocks(inputs[static_cast<size_t>(start[k])], start[k], &modes[k]);
+                         if (extraCount[k] == 1)
+                             continue;
+                         auto out = m_model.net->runBlocks(stream[static_cast<size_t>(start[k])], start[k], &modes[k]);
                          moments[k].add(target(out));
                      }
                  });

@@ -38,8 +38,9 @@ std::string toString(TeTarget t);
 nlohmann::json teSettingsJson(const TeOptions& o);
 
 // Evaluates H(G | S skipped) for many sets S in one pass over the calibration images. With
-// reusePrefix, the full model's block inputs are computed once per chunk and every set starts
-// at its first skipped block; memory holds one chunk, whatever the number of images.
+// reusePrefix, the stream with the sets' common part skipped is computed once per chunk and
+// every set starts at its first block beyond it; memory holds one chunk, whatever the number
+// of images.
 class HeadEntropyEvaluator {
 public:
     HeadEntropyEvaluator(ModelBundle& model, const Dataset& calibration, TeOptions options);

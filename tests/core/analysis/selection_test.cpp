@@ -128,6 +128,15 @@ TEST(TransferEntropy, PrefixReuseGivesTheNaiveResults)
     for (size_t k = 0; k < sets.size(); ++k)
         EXPECT_NEAR(hc[k], hd[k], 1e-9) << "set " << k;
     EXPECT_NE(ha[3], hc[3]); // the two removal rules are different estimators
+    // A NOSE step: every set extends a common part {1}, which the fast path computes once.
+    const std::vector<std::vector<int64_t>> step{{1}, {0, 1}, {1, 3}, {5, 1}, {1, 2, 4}};
+    HeadEntropyEvaluator e(m, calibration(), cpuOptions());
+    auto slow = cpuOptions();
+    slow.reusePrefix = false;
+    HeadEntropyEvaluator f(m, calibration(), slow);
+    const auto he = e.entropies(step, quiet), hf = f.entropies(step, quiet);
+    for (size_t k = 0; k < step.size(); ++k)
+        EXPECT_NEAR(he[k], hf[k], 1e-9) << "step set " << k;
 }
 
 TEST(TransferEntropy, LayerMapHeadColumnIsTheSingleLayerTransferEntropy)

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Reproduces the analysis numbers in the README on the embedded default model (issue 3):
+# entropy curves, the NOSE set for 50%, TE of NOSE vs baselines, and fast vs naive selection
+# (wall time and peak memory, same binary, same run of this script).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=./build/app/mlpify
+OUT=${1:-docs/measurements}
+mkdir -p "$OUT"
+IMAGES=${IMAGES:-1000}
+
+"$BIN" analyze default --images "$IMAGES" --out "$OUT/analysis.json" --csv "$OUT/analysis.csv"
+QT_QPA_PLATFORM=offscreen ./build/app/mlpify-gui --entropy-figure "$OUT/analysis.json" --out "$OUT/entropy.png"
+
+for method in nose first entropy single-te; do
+  "$BIN" select "$OUT/analysis.json" --ratio 0.5 --method "$method" --out "$OUT/select-$method.json"
+done
+for seed in 0 1 2; do
+  "$BIN" select "$OUT/analysis.json" --ratio 0.5 --method random --random-seed "$seed" --out "$OUT/select-random-$seed.json"
+done
+
+measure() { # label, then the command; prints wall seconds and peak RSS
+  local label=$1; shift
+  /usr/bin/time -f "%e %M" -o "$OUT/time.txt" "$@" > /dev/null 2>&1
+  read -r secs kb < "$OUT/time.txt"
+  printf '%-34s %8.1f s %8.0f MiB\n' "$label" "$secs" "$(echo "$kb / 1024" | bc -l)"
+}
+{
+  echo "# analyze + select --ratio 0.5 (NOSE) on the default model; wall time and peak RSS"
+  for n in 250 "$IMAGES"; do
+    measure "prefix reuse, streaming, $n images" sh -c "$BIN analyze default --images $n --out $OUT/a$n.json && $BIN select default --images $n --ratio 0.5"
+    measure "naive, all outputs kept, $n images" sh -c "$BIN analyze default --images $n --out $OUT/a$n.json && $BIN select default --images $n --ratio 0.5 --naive"
+  done
+} | tee "$OUT/speed.txt"
+rm -f "$OUT/time.txt" "$OUT"/a*.json
