@@ -1,98 +1,256 @@
-// train: plain supervised training from a preset or an existing model.
+// train and dilute: supervised training from a preset or model, and dilution learning with the
+// fold into MLP-only blocks; plus fold and export for files made elsewhere.
 #include "app/cli/commands.h"
 #include "app/cli/terminal_progress.h"
+#include "core/analysis/selection.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
 #include "core/io/model_io.h"
+#include "core/train/dilution.h"
 #include "core/train/trainer.h"
 
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <sstream>
 
 namespace mlpify::app {
 
+namespace {
+
+struct TrainArgs {
+    std::string data, out, checkpoint, jsonLog;
+    bool resume = false, noAugment = false;
+    core::TrainOptions t;
+
+    void add(CLI::App* cmd)
+    {
+        cmd->add_option("--data", data, "training data spec, e.g. fashion-mnist")->required();
+        cmd->add_option("--out", out, "where to write the result (.mlpify; .pth exports timm layout)")->required();
+        cmd->add_option("--epochs", t.epochs)->capture_default_str()->check(CLI::PositiveNumber);
+        cmd->add_option("--batch", t.batchSize)->capture_default_str()->check(CLI::PositiveNumber);
+        cmd->add_option("--lr", t.lr, "peak learning rate")->capture_default_str();
+        cmd->add_option("--min-lr", t.minLr)->capture_default_str();
+        cmd->add_option("--weight-decay", t.weightDecay)->capture_default_str();
+        cmd->add_option("--warmup-epochs", t.warmupEpochs)->capture_default_str();
+        cmd->add_option("--label-smoothing", t.labelSmoothing)->capture_default_str();
+        cmd->add_option("--clip-grad", t.clipNorm, "gradient norm clip (0 = off)")->capture_default_str();
+        cmd->add_flag("--no-augment", noAugment, "no random shifts and flips");
+        cmd->add_option("--seed", t.seed)->capture_default_str();
+        cmd->add_option("--train-limit", t.trainLimit, "use a seeded subset of N training images");
+        cmd->add_option("--eval-limit", t.evalLimit, "evaluate on the first N test images");
+        cmd->add_option("--checkpoint", checkpoint, "checkpoint file (default OUT.ckpt)");
+        cmd->add_option("--checkpoint-every", t.checkpointEvery, "steps between checkpoints (0 = per epoch)");
+        cmd->add_flag("--resume", resume, "continue from --checkpoint");
+        cmd->add_option("--json-log", jsonLog, "append one JSON line per step and per epoch");
+    }
+
+    void finalise(const GlobalOptions& g)
+    {
+        t.augment = !noAugment;
+        t.device = g.device;
+        t.checkpoint = checkpoint.empty() ? out + ".ckpt" : checkpoint;
+    }
+};
+
+// Runs training (dilution when d is given) with terminal progress and the JSON log; returns
+// false when interrupted (a checkpoint was written).
+bool runTraining(core::ModelBundle& model, TrainArgs& a, const core::DilutionOptions* d)
+{
+    auto train = core::loadDataset(a.data, core::Split::Train, core::DataOptions().size(model.meta.config.imageSize));
+    auto test = core::loadDataset(a.data, core::Split::Test, core::DataOptions().size(model.meta.config.imageSize));
+    if (!a.resume)
+        model.meta.classNames = train.classNames;
+    std::ofstream log;
+    if (!a.jsonLog.empty()) {
+        log.open(a.jsonLog, std::ios::app);
+        if (!log)
+            throw core::Error(a.jsonLog, "cannot open for writing");
+    }
+    TerminalProgress progress;
+    core::TrainCallbacks cb;
+    cb.onStep = [&](const core::StepStats& s) {
+        if (log)
+            log << nlohmann::json{{"step", s.step}, {"epoch", s.epoch},   {"loss", s.loss},
+                                  {"lr", s.lr},     {"lambda", s.lambda}, {"images_per_s", s.imagesPerSecond}}
+                       .dump()
+                << "\n";
+    };
+    cb.onEpoch = [&](const core::EpochStats& e) {
+        progress.finish();
+        std::cout << std::fixed << std::setprecision(4) << "epoch " << e.epoch << "  loss " << e.trainLoss
+                  << "  train top-1 " << std::setprecision(2) << 100 * e.trainTop1 << "%  test top-1 "
+                  << 100 * e.testTop1 << "% (at lambda " << std::setprecision(3) << e.lambda << ")  lr "
+                  << std::setprecision(6) << e.lr << "  " << std::setprecision(0) << e.seconds << " s" << std::endl;
+        if (log)
+            log << nlohmann::json{{"epoch_end", e.epoch}, {"train_loss", e.trainLoss}, {"train_top1", e.trainTop1},
+                                  {"test_top1", e.testTop1}, {"lambda", e.lambda}}
+                       .dump()
+                << std::endl;
+    };
+    auto result = d ? core::dilute(model, train, &test, a.t, *d, progress, interruptToken(), cb, a.resume)
+                    : core::trainSupervised(model, train, &test, a.t, progress, interruptToken(), cb, a.resume);
+    progress.finish();
+    if (result.cancelled) {
+        std::cerr << "mlpify: interrupted at step " << result.steps << "; resume with --resume (checkpoint "
+                  << a.t.checkpoint << ")\n";
+        return false;
+    }
+    return true;
+}
+
+std::vector<int64_t> parseBlocks(const std::string& list)
+{
+    std::vector<int64_t> out;
+    std::stringstream s(list);
+    for (std::string item; std::getline(s, item, ',');) {
+        try {
+            out.push_back(std::stoll(item));
+        } catch (const std::exception&) {
+            throw core::Error("--remove " + list, "expected block indices like 0,1,3");
+        }
+    }
+    return out;
+}
+
+} // namespace
+
 void addTrainCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
 {
+    auto a = std::make_shared<TrainArgs>();
+    auto model = std::make_shared<std::string>("preset:micro");
+    auto* cmd = app.add_subcommand("train", "supervised training (baseline), from a preset or a model file");
+    cmd->add_option("--model", *model, "starting point: preset:NAME or a model file")->capture_default_str();
+    a->add(cmd);
+    cmd->callback([a, model, &g, runner, cmd] {
+        *runner = [a, model, &g, cmd] {
+            a->finalise(g);
+            auto m = core::loadModel(a->resume ? a->t.checkpoint : *model);
+            if (!a->resume) {
+                m.meta.training["command"] = "mlpify train " + cmd->config_to_str(true, false);
+                m.meta.training["start"] = *model;
+            }
+            if (!runTraining(m, *a, nullptr))
+                return 130;
+            core::saveByExtension(m, a->out);
+            std::cout << "wrote " << a->out << "\n";
+            return 0;
+        };
+    });
+}
+
+void addDiluteCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
+{
     struct Opts {
-        std::string model = "preset:micro", data, out, checkpoint, jsonLog;
-        bool resume = false, noAugment = false;
-        core::TrainOptions t;
-        std::string commandLine;
+        std::string model, remove, method = "nose", schedule = "linear";
+        double ratio = 0, dilutionEpochs = -1;
+        int64_t images = 1000;
+        bool distill = false, noFold = false;
     };
     auto o = std::make_shared<Opts>();
-    auto* cmd = app.add_subcommand("train", "supervised training (baseline), from a preset or a model file");
-    cmd->add_option("--model", o->model, "starting point: preset:NAME or a model file")->capture_default_str();
-    cmd->add_option("--data", o->data, "training data spec, e.g. fashion-mnist")->required();
-    cmd->add_option("--out", o->out, "where to write the trained model (.mlpify)")->required();
-    cmd->add_option("--epochs", o->t.epochs)->capture_default_str()->check(CLI::PositiveNumber);
-    cmd->add_option("--batch", o->t.batchSize)->capture_default_str()->check(CLI::PositiveNumber);
-    cmd->add_option("--lr", o->t.lr, "peak learning rate")->capture_default_str();
-    cmd->add_option("--min-lr", o->t.minLr)->capture_default_str();
-    cmd->add_option("--weight-decay", o->t.weightDecay)->capture_default_str();
-    cmd->add_option("--warmup-epochs", o->t.warmupEpochs)->capture_default_str();
-    cmd->add_option("--label-smoothing", o->t.labelSmoothing)->capture_default_str();
-    cmd->add_option("--clip-grad", o->t.clipNorm, "gradient norm clip (0 = off)")->capture_default_str();
-    cmd->add_flag("--no-augment", o->noAugment, "no random shifts and flips");
-    cmd->add_option("--seed", o->t.seed)->capture_default_str();
-    cmd->add_option("--train-limit", o->t.trainLimit, "use a seeded subset of N training images");
-    cmd->add_option("--eval-limit", o->t.evalLimit, "evaluate on the first N test images");
-    cmd->add_option("--checkpoint", o->checkpoint, "checkpoint file (default OUT.ckpt)");
-    cmd->add_option("--checkpoint-every", o->t.checkpointEvery, "steps between checkpoints (0 = per epoch)");
-    cmd->add_flag("--resume", o->resume, "continue from --checkpoint");
-    cmd->add_option("--json-log", o->jsonLog, "append one JSON line per step and per epoch");
-    cmd->callback([o, &g, runner, cmd] {
-        *runner = [o, &g, cmd] {
-            o->t.augment = !o->noAugment;
-            o->t.device = g.device;
-            o->t.checkpoint = o->checkpoint.empty() ? o->out + ".ckpt" : o->checkpoint;
-            auto model = core::loadModel(o->resume ? o->t.checkpoint : o->model);
-            auto train = core::loadDataset(o->data, core::Split::Train,
-                                           core::DataOptions().size(model.meta.config.imageSize));
-            auto test = core::loadDataset(o->data, core::Split::Test,
-                                          core::DataOptions().size(model.meta.config.imageSize));
-            if (!o->resume) {
-                model.meta.classNames = train.classNames;
-                model.meta.training["command"] = "mlpify train " + cmd->config_to_str(true, false);
-                model.meta.training["start"] = o->model;
+    auto a = std::make_shared<TrainArgs>();
+    a->t.epochs = 5;
+    a->t.lr = 5e-4;
+    a->t.warmupEpochs = 0.5;
+    auto* cmd = app.add_subcommand("dilute", "dilution learning: fade the chosen attention layers, then fold them");
+    cmd->add_option("MODEL", o->model, "model file or 'default'")->required();
+    a->add(cmd);
+    cmd->add_option("--remove", o->remove, "blocks to remove, e.g. 0,1,3");
+    cmd->add_option("--ratio", o->ratio, "or: remove this fraction of attention layers, chosen by --method");
+    cmd->add_option("--method", o->method, "nose | first | random | entropy (with --ratio)")->capture_default_str();
+    cmd->add_option("--select-images", o->images, "calibration images for the selection")->capture_default_str();
+    cmd->add_option("--dilution-epochs", o->dilutionEpochs, "epochs over which lambda falls to 0 (default 80%)");
+    cmd->add_option("--schedule", o->schedule, "linear | cosine")->capture_default_str();
+    cmd->add_flag("--distill", o->distill, "soft targets from the original model");
+    cmd->add_flag("--no-fold", o->noFold, "keep diluted blocks as they are at the end");
+    cmd->callback([o, a, &g, runner, cmd] {
+        *runner = [o, a, &g, cmd] {
+            a->finalise(g);
+            auto m = core::loadModel(a->resume ? a->t.checkpoint : o->model);
+            core::DilutionOptions d;
+            if (!o->remove.empty() == (o->ratio > 0))
+                throw core::Error("dilute", "give exactly one of --remove and --ratio");
+            if (!o->remove.empty()) {
+                d.blocks = parseBlocks(o->remove);
+            } else if (a->resume) {
+                d.blocks = m.meta.training.at("dilution").at("blocks").get<std::vector<int64_t>>();
+            } else {
+                const auto k = core::countForRatio(m, o->ratio);
+                core::FunctionProgress quiet;
+                if (o->method == "first")
+                    d.blocks = core::selectFirst(m, k).selected;
+                else if (o->method == "random")
+                    d.blocks = core::selectRandom(m, k, a->t.seed).selected;
+                else {
+                    auto calib = core::loadCalibrationSet(a->data, m.meta.config, {o->images, a->t.seed, "train"});
+                    core::TeOptions to;
+                    to.device = g.device;
+                    TerminalProgress progress;
+                    if (o->method == "nose")
+                        d.blocks = core::selectNose(m, calib, k, to, progress, &interruptToken()).selected;
+                    else if (o->method == "entropy") {
+                        core::ProfileOptions po;
+                        po.device = g.device;
+                        d.blocks = core::selectLowestEntropy(core::profileEntropy(m, calib, po, progress), k).selected;
+                    } else
+                        throw core::Error("--method " + o->method, "unknown (nose, first, random, entropy)");
+                }
+                std::cout << o->method << " selected blocks";
+                for (auto b : d.blocks)
+                    std::cout << " " << b;
+                std::cout << "\n";
             }
-            std::ofstream log;
-            if (!o->jsonLog.empty()) {
-                log.open(o->jsonLog, std::ios::app);
-                if (!log)
-                    throw core::Error(o->jsonLog, "cannot open for writing");
+            d.dilutionEpochs = o->dilutionEpochs >= 0 ? o->dilutionEpochs : 0.8 * static_cast<double>(a->t.epochs);
+            d.schedule = o->schedule == "cosine" ? core::LambdaSchedule::Cosine : core::LambdaSchedule::Linear;
+            std::unique_ptr<core::ModelBundle> teacher;
+            if (o->distill) {
+                teacher = std::make_unique<core::ModelBundle>(core::loadModel(o->model));
+                a->t.teacher = teacher.get();
             }
-            TerminalProgress progress;
-            core::TrainCallbacks cb;
-            cb.onStep = [&](const core::StepStats& s) {
-                if (log)
-                    log << nlohmann::json{{"step", s.step}, {"epoch", s.epoch}, {"loss", s.loss}, {"lr", s.lr},
-                                          {"images_per_s", s.imagesPerSecond}}
-                               .dump()
-                        << "\n";
-            };
-            cb.onEpoch = [&](const core::EpochStats& e) {
-                progress.finish();
-                std::cout << std::fixed << std::setprecision(4) << "epoch " << e.epoch << "  loss " << e.trainLoss
-                          << "  train top-1 " << std::setprecision(2) << 100 * e.trainTop1 << "%  test top-1 "
-                          << 100 * e.testTop1 << "%  lr " << std::setprecision(6) << e.lr << "  "
-                          << std::setprecision(0) << e.seconds << " s" << std::endl;
-                if (log)
-                    log << nlohmann::json{{"epoch_end", e.epoch}, {"train_loss", e.trainLoss},
-                                          {"train_top1", e.trainTop1}, {"test_top1", e.testTop1}}
-                               .dump()
-                        << std::endl;
-            };
-            auto result = core::trainSupervised(model, train, &test, o->t, progress, interruptToken(), cb, o->resume);
-            progress.finish();
-            if (result.cancelled) {
-                std::cerr << "mlpify: interrupted at step " << result.steps << "; resume with --resume (checkpoint "
-                          << o->t.checkpoint << ")\n";
+            if (!a->resume)
+                m.meta.training["command"] = "mlpify dilute " + cmd->config_to_str(true, false);
+            if (!runTraining(m, *a, &d))
                 return 130;
+            if (!o->noFold) {
+                auto folded = core::foldDiluted(m);
+                std::cout << "folded " << folded.size() << " blocks into MLP-only blocks\n";
             }
-            core::saveModel(model, o->out);
-            std::cout << "wrote " << o->out << "\n";
+            core::saveByExtension(m, a->out);
+            std::cout << "wrote " << a->out << " (" << m.net->parameterCount() << " parameters)\n";
+            return 0;
+        };
+    });
+}
+
+void addFoldCommand(CLI::App& app, const GlobalOptions&, Runner* runner)
+{
+    auto in = std::make_shared<std::string>(), out = std::make_shared<std::string>();
+    auto* cmd = app.add_subcommand("fold", "turn blocks diluted to lambda 0 into MLP-only blocks");
+    cmd->add_option("IN", *in, "model at lambda 0")->required();
+    cmd->add_option("OUT", *out, "output (.mlpify or .pth)")->required();
+    cmd->callback([in, out, runner] {
+        *runner = [in, out] {
+            auto m = core::loadModel(*in);
+            auto folded = core::foldDiluted(m);
+            core::saveByExtension(m, *out);
+            std::cout << "folded " << folded.size() << " blocks; wrote " << *out << "\n";
+            return 0;
+        };
+    });
+}
+
+void addExportCommand(CLI::App& app, const GlobalOptions&, Runner* runner)
+{
+    auto in = std::make_shared<std::string>(), out = std::make_shared<std::string>();
+    auto* cmd = app.add_subcommand("export", "write a timm-layout .pth (plus OUT.json listing MLP-only blocks)");
+    cmd->add_option("IN", *in, "model")->required();
+    cmd->add_option("OUT", *out, "output .pth")->required();
+    cmd->callback([in, out, runner] {
+        *runner = [in, out] {
+            auto m = core::loadModel(*in);
+            core::exportTimm(m, *out);
+            std::cout << "wrote " << *out << "\n";
             return 0;
         };
     });

@@ -23,6 +23,9 @@ int main(int argc, char** argv)
     app::addEvalCommand(app, g, &runner);
     app::addConvertCommand(app, g, &runner);
     app::addTrainCommand(app, g, &runner);
+    app::addDiluteCommand(app, g, &runner);
+    app::addFoldCommand(app, g, &runner);
+    app::addExportCommand(app, g, &runner);
     app::addAnalyzeCommand(app, g, &runner);
     app::addSelectCommand(app, g, &runner);
     app::addSpectrumCommand(app, g, &runner);

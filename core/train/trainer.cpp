@@ -133,6 +133,11 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
     TrainResult result;
     auto ce = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(o.labelSmoothing);
 
+    double lambda = callbacks.beforeStep ? callbacks.beforeStep(state.step) : 1.0;
+    if (o.teacher) {
+        o.teacher->net->to(device);
+        o.teacher->net->eval();
+    }
     while (state.step < totalSteps) {
         const int64_t epoch = state.step / stepsPerEpoch;
         const auto epochStart = Clock::now();
@@ -152,6 +157,7 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
                 result.steps = state.step;
                 return result;
             }
+            lambda = callbacks.beforeStep ? callbacks.beforeStep(state.step) : 1.0;
             const double lr = scheduledLr(o, state.step, stepsPerEpoch);
             for (auto& g : opt.param_groups())
                 static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
@@ -159,6 +165,16 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
             opt.zero_grad();
             auto logits = model.net->forward(images);
             auto loss = torch::nn::functional::cross_entropy(logits, labels, ce);
+            if (o.teacher) {
+                torch::Tensor soft;
+                {
+                    torch::NoGradGuard noGrad;
+                    soft = torch::softmax(o.teacher->net->forward(images) / o.distillTemperature, 1);
+                }
+                const double t = o.distillTemperature;
+                auto kl = torch::kl_div(torch::log_softmax(logits / t, 1), soft, at::Reduction::None).sum(1).mean();
+                loss = (1.0 - o.distillAlpha) * loss + o.distillAlpha * t * t * kl;
+            }
             const double lossValue = loss.item<double>();
             if (!std::isfinite(lossValue))
                 throw Error(o.checkpoint.empty() ? "training" : o.checkpoint,
@@ -176,7 +192,7 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
             const double secs = std::chrono::duration<double>(Clock::now() - windowStart).count();
             windowStart = Clock::now();
             if (callbacks.onStep)
-                callbacks.onStep({state.step, totalSteps, epoch, lossValue, lr, secs > 0 ? n / secs : 0.0});
+                callbacks.onStep({state.step, totalSteps, epoch, lossValue, lr, secs > 0 ? n / secs : 0.0, lambda});
             progress.report(static_cast<double>(state.step) / totalSteps,
                             "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs) + " loss " +
                                 std::to_string(lossValue).substr(0, 6));
@@ -188,6 +204,7 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
         es.trainLoss = seen ? lossSum / seen : 0;
         es.trainTop1 = seen ? static_cast<double>(correct) / seen : 0;
         es.lr = scheduledLr(o, state.step - 1, stepsPerEpoch);
+        es.lambda = lambda;
         if (test) {
             FunctionProgress quiet;
             EvalOptions eo;
@@ -196,7 +213,7 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
             auto ev = evaluate(model, *test, eo, quiet, &cancel);
             es.testTop1 = ev.top1();
             model.meta.metrics = {{"test_top1", ev.top1()}, {"test_images", ev.count}, {"data", test->spec},
-                                  {"evaluated_at", "block states as saved"}};
+                                  {"evaluated_at", ev.evaluatedAt}};
         }
         es.seconds = std::chrono::duration<double>(Clock::now() - epochStart).count();
         state.history.push_back(es);

@@ -26,6 +26,11 @@ struct TrainOptions {
     std::string checkpoint;      // PATH: model at PATH, optimizer and step at PATH.state
     int64_t checkpointEvery = 0; // steps; 0 = at epoch ends only
     std::string device = "auto";
+    // Optional soft-target distillation from a teacher (e.g. the original model during dilution):
+    // loss = (1 - alpha) CE + alpha T^2 KL(teacher_T || student_T).
+    ModelBundle* teacher = nullptr;
+    double distillAlpha = 0.5;
+    double distillTemperature = 1.0;
 };
 
 struct StepStats {
@@ -35,6 +40,7 @@ struct StepStats {
     double loss = 0;
     double lr = 0;
     double imagesPerSecond = 0;
+    double lambda = 1.0; // dilution lambda in force for this step (1 when not diluting)
 };
 
 struct EpochStats {
@@ -44,6 +50,7 @@ struct EpochStats {
     double testTop1 = -1; // -1 when no test set was given
     double lr = 0;
     double seconds = 0;
+    double lambda = 1.0; // the lambda the test accuracy was measured at
 };
 
 struct TrainResult {
@@ -53,6 +60,9 @@ struct TrainResult {
 };
 
 struct TrainCallbacks {
+    // Called before every step with the global step; returns the dilution lambda it set (the
+    // dilution trainer changes block states here), or 1.
+    std::function<double(int64_t step)> beforeStep;
     std::function<void(const StepStats&)> onStep;
     std::function<void(const EpochStats&)> onEpoch;
 };

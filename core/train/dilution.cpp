@@ -1,0 +1,69 @@
+#include "core/train/dilution.h"
+
+#include "core/error.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace mlpify::core {
+
+double lambdaAt(const DilutionOptions& o, int64_t step)
+{
+    if (o.dilutionSteps <= 0)
+        return 0.0;
+    const double t = std::min(1.0, static_cast<double>(step) / static_cast<double>(o.dilutionSteps));
+    return o.schedule == LambdaSchedule::Linear ? 1.0 - t : 0.5 * (1.0 + std::cos(M_PI * t));
+}
+
+TrainResult dilute(ModelBundle& model, const Dataset& train, const Dataset* test, const TrainOptions& to,
+                   const DilutionOptions& o, Progress& progress, const CancelToken& cancel,
+                   const TrainCallbacks& callbacks, bool resume)
+{
+    if (o.blocks.empty())
+        throw Error("dilution", "no blocks selected for removal");
+    const auto modes = model.net->blockModes();
+    for (auto b : o.blocks) {
+        if (b < 0 || b >= static_cast<int64_t>(modes.size()))
+            throw Error("dilution", "block " + std::to_string(b) + " does not exist");
+        if (!modes[static_cast<size_t>(b)].hasAttention())
+            throw Error("dilution", "block " + std::to_string(b) + " is already MLP-only");
+    }
+    DilutionOptions plan = o;
+    if (o.dilutionEpochs >= 0) {
+        const int64_t n = to.trainLimit > 0 ? std::min(to.trainLimit, train.size()) : train.size();
+        const int64_t stepsPerEpoch = (n + to.batchSize - 1) / to.batchSize;
+        plan.dilutionSteps = static_cast<int64_t>(std::llround(o.dilutionEpochs * static_cast<double>(stepsPerEpoch)));
+    }
+    TrainCallbacks cb = callbacks;
+    cb.beforeStep = [&model, plan](int64_t step) {
+        const double lambda = lambdaAt(plan, step);
+        for (auto b : plan.blocks)
+            model.net->setBlockMode(b, {AttnMode::Diluting, lambda});
+        return lambda;
+    };
+    model.meta.training["dilution"] = {{"blocks", o.blocks},
+                                       {"dilution_steps", plan.dilutionSteps},
+                                       {"schedule", o.schedule == LambdaSchedule::Linear ? "linear" : "cosine"},
+                                       {"rule", "x = (2 - lambda) x + lambda Attn(LN1 x)"}};
+    return trainSupervised(model, train, test, to, progress, cancel, cb, resume);
+}
+
+std::vector<int64_t> foldDiluted(ModelBundle& model)
+{
+    std::vector<int64_t> folded;
+    const auto modes = model.net->blockModes();
+    for (size_t i = 0; i < modes.size(); ++i) {
+        if (modes[i].mode != AttnMode::Diluting)
+            continue;
+        if (modes[i].lambda != 0.0)
+            throw Error("fold", "block " + std::to_string(i) + " is still diluting at lambda " +
+                                    std::to_string(modes[i].lambda) + "; train until lambda reaches 0");
+        // At lambda = 0 the block computes 2x + MLP(LN2 2x) exactly, which is the removed state.
+        model.net->setBlockMode(static_cast<int64_t>(i), {AttnMode::Removed, 0.0});
+        folded.push_back(static_cast<int64_t>(i));
+    }
+    model.meta.blocks = model.net->blockModes();
+    return folded;
+}
+
+} // namespace mlpify::core

@@ -1,0 +1,177 @@
+#include "core/data/dataset.h"
+#include "core/error.h"
+#include "core/io/model_io.h"
+#include "core/train/dilution.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+using namespace mlpify::core;
+namespace fs = std::filesystem;
+
+namespace {
+ModelBundle tinyModel()
+{
+    auto c = presetConfig("micro");
+    c.name = "micro-dilution-test";
+    c.embedDim = 24;
+    c.numHeads = 2;
+    c.mlpHidden = 48;
+    c.depth = 4;
+    torch::manual_seed(0);
+    return makeModel(c);
+}
+
+const Dataset& images(Split split)
+{
+    static const Dataset train = [] {
+        auto full = loadDataset("fashion-mnist", Split::Train);
+        return full.subset(seededSubset(full.size(), 512, 5));
+    }();
+    static const Dataset test = [] {
+        auto full = loadDataset("fashion-mnist", Split::Test);
+        return full.subset(seededSubset(full.size(), 256, 6));
+    }();
+    return split == Split::Train ? train : test;
+}
+
+TrainOptions options()
+{
+    TrainOptions o;
+    o.epochs = 2;
+    o.batchSize = 64;
+    o.lr = 1e-3;
+    o.warmupEpochs = 0.5;
+    o.device = "cpu";
+    return o;
+}
+
+torch::Tensor normaliseForTest(const Dataset& d)
+{
+    return (d.images.to(torch::kFloat) / 255.0 - 0.2860) / 0.3530;
+}
+
+std::string tempPath(const std::string& name)
+{
+    auto d = fs::temp_directory_path() / ("mlpify_dilute_" + std::to_string(::getpid()));
+    fs::create_directories(d);
+    return (d / name).string();
+}
+} // namespace
+
+TEST(Dilution, LambdaSchedules)
+{
+    DilutionOptions o;
+    o.dilutionSteps = 100;
+    EXPECT_DOUBLE_EQ(lambdaAt(o, 0), 1.0);
+    EXPECT_DOUBLE_EQ(lambdaAt(o, 25), 0.75);
+    EXPECT_DOUBLE_EQ(lambdaAt(o, 100), 0.0);
+    EXPECT_DOUBLE_EQ(lambdaAt(o, 150), 0.0);
+    o.schedule = LambdaSchedule::Cosine;
+    EXPECT_NEAR(lambdaAt(o, 50), 0.5, 1e-12);
+    EXPECT_NEAR(lambdaAt(o, 25), 0.5 * (1 + std::cos(M_PI / 4)), 1e-12);
+}
+
+TEST(Dilution, ReachesLambdaZeroAndTheFoldIsExact)
+{
+    auto model = tinyModel();
+    DilutionOptions d;
+    d.blocks = {0, 2};
+    d.dilutionSteps = 10; // of 16: the last steps train at lambda = 0
+    CancelToken cancel;
+    FunctionProgress quiet;
+    std::vector<double> lambdas;
+    TrainCallbacks cb;
+    cb.onStep = [&](const StepStats& s) { lambdas.push_back(s.lambda); };
+    auto r = dilute(model, images(Split::Train), &images(Split::Test), options(), d, quiet, cancel, cb);
+    ASSERT_EQ(lambdas.size(), 16u);
+    EXPECT_DOUBLE_EQ(lambdas[0], 1.0);
+    EXPECT_DOUBLE_EQ(lambdas[5], 0.5);
+    EXPECT_DOUBLE_EQ(lambdas.back(), 0.0);
+    EXPECT_DOUBLE_EQ(r.history.back().lambda, 0.0); // the accuracy reported is at lambda 0
+    EXPECT_EQ(model.net->blockModes()[1].mode, AttnMode::Active); // unselected: untouched
+
+    model.net->eval();
+    torch::NoGradGuard g;
+    auto x = normaliseForTest(images(Split::Test));
+    const auto before = model.net->forward(x);
+    const auto paramsBefore = model.net->parameterCount();
+    EXPECT_EQ(foldDiluted(model), (std::vector<int64_t>{0, 2}));
+    const auto after = model.net->forward(x);
+    EXPECT_LT((before - after).abs().max().item<double>(), 1e-4);
+    EXPECT_LT(model.net->parameterCount(), paramsBefore);
+    for (const auto& key : model.net->stateKeys())
+        EXPECT_TRUE(key.rfind("blocks.0.attn", 0) && key.rfind("blocks.2.attn", 0) && key.rfind("blocks.0.norm1", 0))
+            << key;
+
+    const auto path = tempPath("folded.mlpify");
+    saveModel(model, path);
+    auto back = loadModel(path);
+    EXPECT_TRUE(torch::equal(back.net->forward(x), after));
+    exportTimm(model, tempPath("folded.pth"));
+    EXPECT_TRUE(fs::exists(tempPath("folded.pth.json")));
+}
+
+TEST(Dilution, FoldRefusesAPositiveLambda)
+{
+    auto model = tinyModel();
+    model.net->setBlockMode(1, {AttnMode::Diluting, 0.25});
+    EXPECT_THROW(foldDiluted(model), Error);
+}
+
+TEST(Dilution, ResumedRunContinuesExactly)
+{
+    at::set_num_threads(1);
+    DilutionOptions d;
+    d.blocks = {1, 3};
+    d.dilutionSteps = 12;
+    FunctionProgress quiet;
+    auto straight = tinyModel();
+    CancelToken none;
+    std::vector<double> lossesStraight, lossesResumed;
+    TrainCallbacks cb;
+    cb.onStep = [&](const StepStats& s) { lossesStraight.push_back(s.loss); };
+    dilute(straight, images(Split::Train), nullptr, options(), d, quiet, none, cb);
+
+    auto first = tinyModel();
+    auto o = options();
+    o.checkpoint = tempPath("resume.mlpify");
+    CancelToken cancel;
+    TrainCallbacks stop;
+    stop.onStep = [&](const StepStats& s) {
+        lossesResumed.push_back(s.loss);
+        if (s.step == 7)
+            cancel.cancel();
+    };
+    ASSERT_TRUE(dilute(first, images(Split::Train), nullptr, o, d, quiet, cancel, stop).cancelled);
+    auto resumed = loadModel(o.checkpoint);
+    EXPECT_EQ(resumed.net->blockModes()[1].mode, AttnMode::Diluting); // the checkpoint carries lambda
+    CancelToken fresh;
+    TrainCallbacks rest;
+    rest.onStep = [&](const StepStats& s) { lossesResumed.push_back(s.loss); };
+    dilute(resumed, images(Split::Train), nullptr, o, d, quiet, fresh, rest, /*resume=*/true);
+    ASSERT_EQ(lossesResumed.size(), lossesStraight.size());
+    for (size_t i = 0; i < lossesStraight.size(); ++i)
+        EXPECT_NEAR(lossesResumed[i], lossesStraight[i], 1e-5) << "step " << i;
+    at::set_num_threads(2);
+}
+
+TEST(Dilution, DistillationFromTheOriginalModelTrains)
+{
+    auto teacher = tinyModel();
+    auto student = tinyModel();
+    auto o = options();
+    o.teacher = &teacher;
+    o.distillAlpha = 0.5;
+    o.distillTemperature = 2.0;
+    DilutionOptions d;
+    d.blocks = {0};
+    d.dilutionSteps = 8;
+    CancelToken cancel;
+    FunctionProgress quiet;
+    auto r = dilute(student, images(Split::Train), nullptr, o, d, quiet, cancel);
+    EXPECT_EQ(r.steps, 16);
+    EXPECT_TRUE(std::isfinite(r.history.back().trainLoss));
+    EXPECT_THROW(dilute(student, images(Split::Train), nullptr, o, DilutionOptions{}, quiet, cancel), Error);
+}
