@@ -23,6 +23,7 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addDiluteCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addFoldCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addExportCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
+void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addAnalyzeCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addSpectrumCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);

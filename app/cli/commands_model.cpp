@@ -1,6 +1,7 @@
 // info, eval and convert: commands that read a model and report or rewrite it.
 #include "app/cli/commands.h"
 #include "app/cli/terminal_progress.h"
+#include "core/bench/benchmark.h"
 #include "core/data/dataset.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
@@ -8,6 +9,7 @@
 #include "core/model/model_summary.h"
 #include "core/train/evaluate.h"
 
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -134,6 +136,70 @@ void addConvertCommand(CLI::App& app, const GlobalOptions&, Runner* runner)
             core::saveByExtension(model, o->out);
             std::cout << "wrote " << o->out << " (" << model.meta.config.name << ", "
                       << model.net->parameterCount() << " parameters)\n";
+            return 0;
+        };
+    });
+}
+
+} // namespace mlpify::app
+
+namespace mlpify::app {
+
+void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
+{
+    struct Opts {
+        std::string model, vs;
+        core::BenchOptions b;
+        bool json = false;
+        int64_t heads = 0;
+    };
+    auto o = std::make_shared<Opts>();
+    auto* cmd = app.add_subcommand("bench", "parameters, FLOPs, images/s and latency; --vs gives ratios side by side");
+    cmd->add_option("MODEL", o->model, "model file, 'default' or preset:NAME")->required();
+    cmd->add_option("--vs", o->vs, "a second model, measured in the same run");
+    cmd->add_option("--batch", o->b.batchSize)->capture_default_str()->check(CLI::PositiveNumber);
+    cmd->add_option("--repeats", o->b.repeats)->capture_default_str()->check(CLI::PositiveNumber);
+    cmd->add_option("--warmup", o->b.warmup)->capture_default_str();
+    cmd->add_option("--heads", o->heads, "attention heads, for imported files");
+    cmd->add_flag("--json", o->json, "print JSON");
+    cmd->callback([o, &g, runner] {
+        *runner = [o, &g] {
+            o->b.device = g.device;
+            std::vector<core::BenchResult> results;
+            for (const auto& spec : o->vs.empty() ? std::vector<std::string>{o->model} : std::vector<std::string>{o->model, o->vs}) {
+                auto m = core::loadModel(spec, importOptions(o->heads));
+                results.push_back(core::benchmarkModel(m, o->b));
+            }
+            if (o->json) {
+                nlohmann::json j = {{"results", results}};
+                if (results.size() == 2)
+                    j["ratios"] = {{"parameters", double(results[1].parameters) / double(results[0].parameters)},
+                                   {"gflops", results[1].gflopsPerImage / results[0].gflopsPerImage},
+                                   {"images_per_s", results[1].imagesPerSecond / results[0].imagesPerSecond}};
+                std::cout << j.dump(2) << "\n";
+                return 0;
+            }
+            std::cout << std::left << std::setw(22) << "" << std::right;
+            for (const auto& r : results)
+                std::cout << std::setw(16) << std::filesystem::path(r.model).filename().string().substr(0, 15);
+            if (results.size() == 2)
+                std::cout << std::setw(12) << "ratio";
+            std::cout << "\n" << std::fixed;
+            auto row = [&](const char* name, auto get, int precision) {
+                std::cout << std::left << std::setw(22) << name << std::right << std::setprecision(precision);
+                for (const auto& r : results)
+                    std::cout << std::setw(16) << get(r);
+                if (results.size() == 2)
+                    std::cout << std::setw(12) << std::setprecision(3) << get(results[1]) / get(results[0]);
+                std::cout << "\n";
+            };
+            row("parameters", [](const core::BenchResult& r) { return double(r.parameters); }, 0);
+            row("GFLOPs / image", [](const core::BenchResult& r) { return r.gflopsPerImage; }, 4);
+            row("images / s", [](const core::BenchResult& r) { return r.imagesPerSecond; }, 1);
+            row("latency ms (median)", [](const core::BenchResult& r) { return r.latencyMs; }, 2);
+            row("peak RSS MiB", [](const core::BenchResult& r) { return r.peakRssMiB; }, 1);
+            std::cout << "batch " << o->b.batchSize << ", " << o->b.repeats << " repeats after " << o->b.warmup
+                      << " warm-up, device " << results[0].device << "; peak RSS is the process's, cumulative\n";
             return 0;
         };
     });

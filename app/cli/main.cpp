@@ -26,6 +26,7 @@ int main(int argc, char** argv)
     app::addDiluteCommand(app, g, &runner);
     app::addFoldCommand(app, g, &runner);
     app::addExportCommand(app, g, &runner);
+    app::addBenchCommand(app, g, &runner);
     app::addAnalyzeCommand(app, g, &runner);
     app::addSelectCommand(app, g, &runner);
     app::addSpectrumCommand(app, g, &runner);

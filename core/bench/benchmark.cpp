@@ -1,0 +1,75 @@
+#include "core/bench/benchmark.h"
+
+#include "core/train/evaluate.h"
+
+#include <algorithm>
+#include <chrono>
+#include <sys/resource.h>
+
+namespace mlpify::core {
+
+double analyticFlops(const ViTConfig& c, const std::vector<BlockMode>& modes)
+{
+    const double n = static_cast<double>(c.numTokens()), d = static_cast<double>(c.embedDim);
+    const double h = static_cast<double>(c.mlpHidden);
+    const double patch = static_cast<double>(c.inChans * c.patchSize * c.patchSize);
+    double flops = 2.0 * static_cast<double>(c.numPatches()) * patch * d; // patch embedding
+    for (const auto& m : modes) {
+        if (m.mode == AttnMode::Active || m.mode == AttnMode::Diluting)
+            flops += 2.0 * n * d * 3.0 * d   // qkv
+                     + 2.0 * 2.0 * n * n * d // q k^T and attn v over all heads
+                     + 2.0 * n * d * d;      // proj
+        flops += 2.0 * 2.0 * n * d * h;      // fc1 and fc2
+    }
+    flops += 2.0 * d * static_cast<double>(c.numClasses) * (c.distilled ? 2.0 : 1.0);
+    return flops;
+}
+
+BenchResult benchmarkModel(ModelBundle& model, const BenchOptions& o)
+{
+    const auto device = resolveDevice(o.device);
+    const auto& c = model.meta.config;
+    model.net->to(device);
+    model.net->eval();
+    torch::NoGradGuard noGrad;
+    torch::manual_seed(0);
+    auto x = torch::randn({o.batchSize, c.inChans, c.imageSize, c.imageSize}).to(device);
+    auto sync = [&] {
+        if (device.is_cuda())
+            torch::cuda::synchronize();
+    };
+    for (int i = 0; i < o.warmup; ++i)
+        model.net->forward(x);
+    sync();
+    std::vector<double> ms;
+    for (int i = 0; i < std::max(1, o.repeats); ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        model.net->forward(x);
+        sync();
+        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    auto quantile = [&](double q) { return ms[static_cast<size_t>(q * static_cast<double>(ms.size() - 1) + 0.5)]; };
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    BenchResult r;
+    r.model = model.meta.source;
+    r.parameters = model.net->parameterCount();
+    r.gflopsPerImage = analyticFlops(c, model.net->blockModes()) / 1e9;
+    r.latencyMs = quantile(0.5);
+    r.latencyIqrMs = quantile(0.75) - quantile(0.25);
+    r.imagesPerSecond = 1000.0 * static_cast<double>(o.batchSize) / r.latencyMs;
+    r.peakRssMiB = static_cast<double>(usage.ru_maxrss) / 1024.0;
+    r.batchSize = o.batchSize;
+    r.device = device.str();
+    return r;
+}
+
+void to_json(nlohmann::json& j, const BenchResult& r)
+{
+    j = {{"model", r.model},           {"parameters", r.parameters},   {"gflops_per_image", r.gflopsPerImage},
+         {"images_per_s", r.imagesPerSecond}, {"latency_ms_median", r.latencyMs}, {"latency_ms_iqr", r.latencyIqrMs},
+         {"peak_rss_mib", r.peakRssMiB}, {"batch", r.batchSize},       {"device", r.device}};
+}
+
+} // namespace mlpify::core

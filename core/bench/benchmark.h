@@ -1,0 +1,36 @@
+// Speed and size of a model: parameters, analytic FLOPs, measured images/s and latency.
+#pragma once
+
+#include "core/io/model_io.h"
+
+#include <nlohmann/json.hpp>
+
+namespace mlpify::core {
+
+struct BenchOptions {
+    int64_t batchSize = 64;
+    int warmup = 3;
+    int repeats = 10;
+    std::string device = "auto";
+};
+
+struct BenchResult {
+    std::string model;
+    int64_t parameters = 0;
+    double gflopsPerImage = 0;   // analytic, multiply-add = 2 FLOPs
+    double imagesPerSecond = 0;  // batch / median batch latency
+    double latencyMs = 0;        // median forward time of one batch
+    double latencyIqrMs = 0;     // interquartile range of the repeats
+    double peakRssMiB = 0;       // process peak resident memory after this run
+    int64_t batchSize = 0;
+    std::string device;
+};
+
+// Forward FLOPs of one image: patch embedding, every block in its current state (MLP-only
+// blocks count the MLP alone), final norm excluded, head included.
+double analyticFlops(const ViTConfig& config, const std::vector<BlockMode>& modes);
+
+BenchResult benchmarkModel(ModelBundle& model, const BenchOptions& options);
+void to_json(nlohmann::json& j, const BenchResult& r);
+
+} // namespace mlpify::core
