@@ -4,6 +4,7 @@
 #include "core/runtime.h"
 #include "widgets/entropy_chart_view.h"
 #include "widgets/figure_export.h"
+#include "widgets/heatmap_view.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -44,6 +45,81 @@ int renderEntropyFigure(const QString& input, const QString& vs, const QString& 
     }
     return 0;
 }
+nlohmann::json readJson(const QString& path)
+{
+    std::ifstream in(path.toStdString());
+    if (!in)
+        throw std::runtime_error(path.toStdString() + ": cannot open");
+    try {
+        return nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+        throw std::runtime_error(path.toStdString() + ": not valid JSON (" + e.what() + ")");
+    }
+}
+
+double valueOf(const nlohmann::json& v)
+{
+    return v.is_null() ? std::nan("") : v.get<double>();
+}
+
+// The NOSE path (selection JSON) or the layer-to-layer map (analysis JSON with layer_map).
+int renderHeatmapFigure(const QString& input, const QString& out, const QString& size, int dpi)
+{
+    try {
+        const auto j = readJson(input);
+        mlpify::widgets::HeatmapData d;
+        if (j.contains("layer_map")) {
+            const auto& m = j.at("layer_map");
+            for (const auto& row : m.at("values")) {
+                d.values.emplace_back();
+                for (const auto& v : row)
+                    d.values.back().push_back(valueOf(v));
+            }
+            for (size_t i = 0; i < d.values.size(); ++i)
+                d.rowLabels << QString::number(i);
+            for (size_t c = 0; c + 1 < d.values.front().size(); ++c)
+                d.columnLabels << QString::number(c);
+            d.columnLabels << "head";
+            d.title = "Layer-to-layer transfer entropy";
+            d.rowTitle = "attention skipped";
+            d.columnTitle = "output of block";
+            d.valueTitle = QString::fromStdString(m.value("units", ""));
+        } else if (j.value("kind", "") == "selection") {
+            const auto sel = j.at("selected").get<std::vector<int64_t>>();
+            for (const auto& row : j.at("candidates")) {
+                d.values.emplace_back();
+                for (const auto& v : row)
+                    d.values.back().push_back(valueOf(v));
+            }
+            if (d.values.empty())
+                throw std::runtime_error(input.toStdString() + ": this selection has no per-step values (use nose)");
+            for (size_t s = 0; s < d.values.size(); ++s) {
+                d.rowLabels << QString::number(s + 1);
+                if (s < sel.size())
+                    d.highlighted.insert({static_cast<int>(s), static_cast<int>(sel[s])});
+            }
+            for (size_t c = 0; c < d.values.front().size(); ++c)
+                d.columnLabels << QString::number(c);
+            d.title = QString("NOSE path: transfer entropy of each candidate (chosen: framed)");
+            d.rowTitle = "step";
+            d.columnTitle = "attention layer";
+            d.valueTitle = QString::fromStdString(j.value("units", ""));
+        } else {
+            throw std::runtime_error(input.toStdString() + ": neither a selection nor an analysis with a layer map");
+        }
+        mlpify::widgets::HeatmapView view;
+        view.setData(d);
+        const auto wh = size.split('x');
+        const QSize px(wh.value(0).toInt(), wh.value(1).toInt());
+        const QString err = mlpify::widgets::exportFigure(view, out, px.isValid() ? px : QSize(900, 540), dpi);
+        if (!err.isEmpty())
+            throw std::runtime_error(err.toStdString());
+    } catch (const std::exception& e) {
+        std::cerr << "mlpify-gui: " << e.what() << "\n";
+        return 2;
+    }
+    return 0;
+}
 } // namespace
 
 int main(int argc, char** argv)
@@ -63,13 +139,17 @@ int main(int argc, char** argv)
     QCommandLineOption shot("screenshot", "save a PNG of the window once the model is shown, then quit", "file");
     QCommandLineOption threads("threads", "compute threads", "n", "0");
     QCommandLineOption entropyFigure("entropy-figure", "render the entropy curves of an analysis JSON", "json");
+    QCommandLineOption heatmapFigure("heatmap-figure", "render the NOSE path (selection JSON) or layer map", "json");
     QCommandLineOption versus("vs", "with --entropy-figure: a second (slimmed) analysis JSON", "json");
     QCommandLineOption out("out", "figure file (.png, .svg, .pdf)", "file");
     QCommandLineOption figSize("size", "figure size in pixels, WxH", "size", "900x540");
     QCommandLineOption dpi("dpi", "figure resolution", "dpi", "150");
-    for (const auto& o : {shot, threads, entropyFigure, versus, out, figSize, dpi})
+    for (const auto& o : {shot, threads, entropyFigure, heatmapFigure, versus, out, figSize, dpi})
         parser.addOption(o);
     parser.process(app);
+    if (parser.isSet(heatmapFigure))
+        return renderHeatmapFigure(parser.value(heatmapFigure), parser.value(out), parser.value(figSize),
+                                   parser.value(dpi).toInt());
     if (parser.isSet(entropyFigure))
         return renderEntropyFigure(parser.value(entropyFigure), parser.value(versus), parser.value(out),
                                    parser.value(figSize), parser.value(dpi).toInt());

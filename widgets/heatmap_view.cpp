@@ -1,0 +1,178 @@
+#include "widgets/heatmap_view.h"
+
+#include <QMouseEvent>
+#include <QPainter>
+#include <QToolTip>
+
+#include <cmath>
+#include <limits>
+
+namespace mlpify::widgets {
+
+namespace {
+constexpr int kLeft = 70, kTop = 36, kRight = 96, kBottom = 56;
+}
+
+HeatmapLayout HeatmapLayout::compute(const QRect& area, int rows, int columns)
+{
+    HeatmapLayout l;
+    l.rows = rows;
+    l.columns = columns;
+    l.grid = area.adjusted(kLeft, kTop, -kRight, -kBottom);
+    l.colourBar = QRect(l.grid.right() + 24, l.grid.top(), 16, l.grid.height());
+    return l;
+}
+
+QRect HeatmapLayout::cell(int row, int column) const
+{
+    const double w = static_cast<double>(grid.width()) / std::max(1, columns);
+    const double h = static_cast<double>(grid.height()) / std::max(1, rows);
+    const int x0 = grid.left() + static_cast<int>(std::lround(column * w));
+    const int y0 = grid.top() + static_cast<int>(std::lround(row * h));
+    const int x1 = grid.left() + static_cast<int>(std::lround((column + 1) * w));
+    const int y1 = grid.top() + static_cast<int>(std::lround((row + 1) * h));
+    return QRect(QPoint(x0, y0), QPoint(x1 - 1, y1 - 1));
+}
+
+std::optional<std::pair<int, int>> HeatmapLayout::cellAt(const QPoint& p) const
+{
+    if (!grid.contains(p) || rows == 0 || columns == 0)
+        return std::nullopt;
+    const int c = std::min(columns - 1, (p.x() - grid.left()) * columns / std::max(1, grid.width()));
+    const int r = std::min(rows - 1, (p.y() - grid.top()) * rows / std::max(1, grid.height()));
+    return std::make_pair(r, c);
+}
+
+ColourScale scaleFor(const HeatmapData& d)
+{
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (const auto& row : d.values)
+        for (double v : row)
+            if (std::isfinite(v)) {
+                lo = std::min(lo, v);
+                hi = std::max(hi, v);
+            }
+    if (!std::isfinite(lo))
+        lo = 0, hi = 1;
+    return ColourScale(lo, hi, d.scaleKind);
+}
+
+void paintHeatmap(QPainter& p, const QRect& rect, const HeatmapData& d)
+{
+    p.save();
+    p.fillRect(rect, Qt::white);
+    const int rows = static_cast<int>(d.values.size());
+    const int cols = rows ? static_cast<int>(d.values.front().size()) : 0;
+    const auto l = HeatmapLayout::compute(rect, rows, cols);
+    const auto scale = scaleFor(d);
+    QFont f = p.font();
+    f.setPointSizeF(9);
+    p.setFont(f);
+    p.setPen(Qt::black);
+    if (!d.title.isEmpty()) {
+        QFont tf = f;
+        tf.setBold(true);
+        p.setFont(tf);
+        p.drawText(QRect(rect.left(), rect.top() + 4, rect.width(), kTop - 8), Qt::AlignCenter, d.title);
+        p.setFont(f);
+    }
+    for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < cols; ++c) {
+            const QRect cell = l.cell(r, c);
+            p.fillRect(cell, scale.colour(d.values[r][c]));
+        }
+    p.setPen(QPen(Qt::black, 2.5));
+    for (const auto& [r, c] : d.highlighted)
+        if (r < rows && c < cols)
+            p.drawRect(l.cell(r, c).adjusted(1, 1, -1, -1));
+    p.setPen(Qt::black);
+    for (int r = 0; r < rows && r < d.rowLabels.size(); ++r) {
+        const QRect cell = l.cell(r, 0);
+        p.drawText(QRect(rect.left(), cell.top(), kLeft - 6, cell.height()), Qt::AlignRight | Qt::AlignVCenter,
+                   d.rowLabels[r]);
+    }
+    for (int c = 0; c < cols && c < d.columnLabels.size(); ++c) {
+        const QRect cell = l.cell(0, c);
+        p.drawText(QRect(cell.left(), l.grid.bottom() + 4, cell.width(), 16), Qt::AlignCenter, d.columnLabels[c]);
+    }
+    p.drawText(QRect(l.grid.left(), l.grid.bottom() + 22, l.grid.width(), 18), Qt::AlignCenter, d.columnTitle);
+    p.save();
+    p.translate(rect.left() + 12, l.grid.center().y());
+    p.rotate(-90);
+    p.drawText(QRect(-l.grid.height() / 2, -10, l.grid.height(), 18), Qt::AlignCenter, d.rowTitle);
+    p.restore();
+    // Colour bar with its extremes and zero.
+    const QRect bar = l.colourBar;
+    for (int y = 0; y < bar.height(); ++y) {
+        const double t = 1.0 - static_cast<double>(y) / std::max(1, bar.height() - 1);
+        p.setPen(scale.colour(scale.lo() + t * (scale.hi() - scale.lo())));
+        p.drawLine(bar.left(), bar.top() + y, bar.right(), bar.top() + y);
+    }
+    p.setPen(Qt::black);
+    p.drawRect(bar);
+    auto tick = [&](double v) {
+        const int y = bar.bottom() - static_cast<int>(scale.position(v) * bar.height());
+        p.drawLine(bar.right(), y, bar.right() + 4, y);
+        p.drawText(QRect(bar.right() + 6, y - 8, kRight - 30, 16), Qt::AlignLeft | Qt::AlignVCenter,
+                   QString::number(v, 'g', 3));
+    };
+    tick(scale.lo());
+    tick(scale.hi());
+    if (scale.lo() < 0 && scale.hi() > 0)
+        tick(0.0);
+    p.drawText(QRect(bar.left() - 20, bar.bottom() + 4, kRight, 16), Qt::AlignLeft, d.valueTitle);
+    p.restore();
+}
+
+HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent)
+{
+    setMouseTracking(true);
+    setMinimumSize(360, 240);
+}
+
+void HeatmapView::setData(const HeatmapData& data)
+{
+    m_data = data;
+    m_visibleSteps = -1;
+    update();
+}
+
+void HeatmapView::setVisibleSteps(int rows)
+{
+    m_visibleSteps = rows;
+    update();
+}
+
+void HeatmapView::paintEvent(QPaintEvent*)
+{
+    QPainter p(this);
+    p.setRenderHint(QPainter::Antialiasing, false);
+    if (m_visibleSteps < 0) {
+        paintHeatmap(p, rect(), m_data);
+        return;
+    }
+    HeatmapData shown = m_data;
+    for (auto it = shown.highlighted.begin(); it != shown.highlighted.end();)
+        it = it->first >= m_visibleSteps ? shown.highlighted.erase(it) : std::next(it);
+    paintHeatmap(p, rect(), shown);
+}
+
+void HeatmapView::mouseMoveEvent(QMouseEvent* event)
+{
+    const int rows = static_cast<int>(m_data.values.size());
+    const int cols = rows ? static_cast<int>(m_data.values.front().size()) : 0;
+    const auto hit = HeatmapLayout::compute(rect(), rows, cols).cellAt(event->position().toPoint());
+    if (!hit) {
+        QToolTip::hideText();
+        return;
+    }
+    const double v = m_data.values[hit->first][hit->second];
+    QToolTip::showText(event->globalPosition().toPoint(),
+                       tr("%1 %2, %3 %4: %5")
+                           .arg(m_data.rowTitle, m_data.rowLabels.value(hit->first), m_data.columnTitle,
+                                m_data.columnLabels.value(hit->second),
+                                std::isnan(v) ? tr("no value") : QString::number(v, 'g', 4) + " " + m_data.valueTitle),
+                       this);
+}
+
+} // namespace mlpify::widgets

@@ -1,0 +1,59 @@
+// A colour-mapped grid with axis labels, a colour bar, hover values and highlighted cells (the
+// NOSE path, the layer-to-layer transfer-entropy map). Qt Charts has no heatmap.
+#pragma once
+
+#include "widgets/colour_scale.h"
+
+#include <QString>
+#include <QStringList>
+#include <QWidget>
+
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
+namespace mlpify::widgets {
+
+struct HeatmapData {
+    std::vector<std::vector<double>> values; // rows x columns; NaN = no value
+    QStringList rowLabels, columnLabels;
+    QString rowTitle, columnTitle, valueTitle, title;
+    std::set<std::pair<int, int>> highlighted; // (row, column)
+    ColourScale::Kind scaleKind = ColourScale::Kind::Diverging;
+};
+
+// Geometry shared by painting and hit-testing; plain arithmetic, testable without a display.
+struct HeatmapLayout {
+    QRect grid;     // cell area
+    QRect colourBar;
+    int rows = 0, columns = 0;
+    static HeatmapLayout compute(const QRect& area, int rows, int columns);
+    QRect cell(int row, int column) const;
+    std::optional<std::pair<int, int>> cellAt(const QPoint& p) const;
+};
+
+// Paints the whole figure into rect: used by the widget and by figure export alike.
+void paintHeatmap(QPainter& painter, const QRect& rect, const HeatmapData& data);
+ColourScale scaleFor(const HeatmapData& data);
+
+class HeatmapView : public QWidget {
+    Q_OBJECT
+public:
+    explicit HeatmapView(QWidget* parent = nullptr);
+    void setData(const HeatmapData& data);
+    const HeatmapData& data() const { return m_data; }
+    // Shows only the first `rows` rows highlighted (steps of the NOSE path, for animation).
+    void setVisibleSteps(int rows);
+    QSize sizeHint() const override { return {640, 420}; }
+
+protected:
+    void paintEvent(QPaintEvent* event) override;
+    void mouseMoveEvent(QMouseEvent* event) override;
+
+private:
+    HeatmapData m_data;
+    int m_visibleSteps = -1;
+};
+
+} // namespace mlpify::widgets
