@@ -124,6 +124,40 @@ void paintHeatmap(QPainter& p, const QRect& rect, const HeatmapData& d)
     p.restore();
 }
 
+HeatmapData noseHeatmapData(const core::SelectionResult& sel, const QString& units)
+{
+    HeatmapData d;
+    d.values = sel.candidates;
+    for (size_t s = 0; s < d.values.size(); ++s) {
+        d.rowLabels << QString::number(s + 1);
+        if (s < sel.selected.size())
+            d.highlighted.insert({static_cast<int>(s), static_cast<int>(sel.selected[s])});
+    }
+    for (size_t c = 0; !d.values.empty() && c < d.values.front().size(); ++c)
+        d.columnLabels << QString::number(c);
+    d.title = QObject::tr("NOSE path: transfer entropy of each candidate (chosen: framed)");
+    d.rowTitle = QObject::tr("step");
+    d.columnTitle = QObject::tr("attention layer");
+    d.valueTitle = units;
+    return d;
+}
+
+HeatmapData layerMapHeatmapData(const std::vector<std::vector<double>>& values, const QString& units)
+{
+    HeatmapData d;
+    d.values = values;
+    for (size_t i = 0; i < values.size(); ++i)
+        d.rowLabels << QString::number(i);
+    for (size_t c = 0; !values.empty() && c + 1 < values.front().size(); ++c)
+        d.columnLabels << QString::number(c);
+    d.columnLabels << QObject::tr("head");
+    d.title = QObject::tr("Layer-to-layer transfer entropy");
+    d.rowTitle = QObject::tr("attention skipped");
+    d.columnTitle = QObject::tr("output of block");
+    d.valueTitle = units;
+    return d;
+}
+
 HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent)
 {
     setMouseTracking(true);

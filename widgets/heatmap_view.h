@@ -2,6 +2,7 @@
 // NOSE path, the layer-to-layer transfer-entropy map). Qt Charts has no heatmap.
 #pragma once
 
+#include "core/analysis/selection_result.h"
 #include "widgets/colour_scale.h"
 
 #include <QString>
@@ -36,6 +37,10 @@ struct HeatmapLayout {
 // Paints the whole figure into rect: used by the widget and by figure export alike.
 void paintHeatmap(QPainter& painter, const QRect& rect, const HeatmapData& data);
 ColourScale scaleFor(const HeatmapData& data);
+
+// The two heatmaps of method.md section 3, from core's plain results.
+HeatmapData noseHeatmapData(const core::SelectionResult& selection, const QString& units);
+HeatmapData layerMapHeatmapData(const std::vector<std::vector<double>>& values, const QString& units);
 
 class HeatmapView : public QWidget {
     Q_OBJECT

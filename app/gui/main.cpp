@@ -69,41 +69,19 @@ int renderHeatmapFigure(const QString& input, const QString& out, const QString&
         const auto j = readJson(input);
         mlpify::widgets::HeatmapData d;
         if (j.contains("layer_map")) {
-            const auto& m = j.at("layer_map");
-            for (const auto& row : m.at("values")) {
-                d.values.emplace_back();
+            std::vector<std::vector<double>> values;
+            for (const auto& row : j.at("layer_map").at("values")) {
+                values.emplace_back();
                 for (const auto& v : row)
-                    d.values.back().push_back(valueOf(v));
+                    values.back().push_back(valueOf(v));
             }
-            for (size_t i = 0; i < d.values.size(); ++i)
-                d.rowLabels << QString::number(i);
-            for (size_t c = 0; c + 1 < d.values.front().size(); ++c)
-                d.columnLabels << QString::number(c);
-            d.columnLabels << "head";
-            d.title = "Layer-to-layer transfer entropy";
-            d.rowTitle = "attention skipped";
-            d.columnTitle = "output of block";
-            d.valueTitle = QString::fromStdString(m.value("units", ""));
+            d = mlpify::widgets::layerMapHeatmapData(
+                values, QString::fromStdString(j.at("layer_map").value("units", "")));
         } else if (j.value("kind", "") == "selection") {
-            const auto sel = j.at("selected").get<std::vector<int64_t>>();
-            for (const auto& row : j.at("candidates")) {
-                d.values.emplace_back();
-                for (const auto& v : row)
-                    d.values.back().push_back(valueOf(v));
-            }
-            if (d.values.empty())
+            const auto sel = j.get<mlpify::core::SelectionResult>();
+            if (sel.candidates.empty())
                 throw std::runtime_error(input.toStdString() + ": this selection has no per-step values (use nose)");
-            for (size_t s = 0; s < d.values.size(); ++s) {
-                d.rowLabels << QString::number(s + 1);
-                if (s < sel.size())
-                    d.highlighted.insert({static_cast<int>(s), static_cast<int>(sel[s])});
-            }
-            for (size_t c = 0; c < d.values.front().size(); ++c)
-                d.columnLabels << QString::number(c);
-            d.title = QString("NOSE path: transfer entropy of each candidate (chosen: framed)");
-            d.rowTitle = "step";
-            d.columnTitle = "attention layer";
-            d.valueTitle = QString::fromStdString(j.value("units", ""));
+            d = mlpify::widgets::noseHeatmapData(sel, QString::fromStdString(j.value("units", "")));
         } else {
             throw std::runtime_error(input.toStdString() + ": neither a selection nor an analysis with a layer map");
         }
@@ -130,6 +108,8 @@ int main(int argc, char** argv)
     QApplication::setApplicationVersion("0.1.0");
     qRegisterMetaType<std::shared_ptr<mlpify::core::ModelBundle>>();
     qRegisterMetaType<mlpify::core::ModelSummary>();
+    qRegisterMetaType<mlpify::core::EntropyProfile>();
+    qRegisterMetaType<mlpify::core::SelectionResult>();
 
     QCommandLineParser parser;
     parser.setApplicationDescription("MLPify workbench");
@@ -139,12 +119,14 @@ int main(int argc, char** argv)
     QCommandLineOption shot("screenshot", "save a PNG of the window once the model is shown, then quit", "file");
     QCommandLineOption threads("threads", "compute threads", "n", "0");
     QCommandLineOption entropyFigure("entropy-figure", "render the entropy curves of an analysis JSON", "json");
+    QCommandLineOption analyze("analyze", "run the analysis (entropy + NOSE) once the model is loaded");
+    QCommandLineOption tab("tab", "with --screenshot: show this tab first (0 summary, 1 entropy, 2 NOSE)", "index");
     QCommandLineOption heatmapFigure("heatmap-figure", "render the NOSE path (selection JSON) or layer map", "json");
     QCommandLineOption versus("vs", "with --entropy-figure: a second (slimmed) analysis JSON", "json");
     QCommandLineOption out("out", "figure file (.png, .svg, .pdf)", "file");
     QCommandLineOption figSize("size", "figure size in pixels, WxH", "size", "900x540");
     QCommandLineOption dpi("dpi", "figure resolution", "dpi", "150");
-    for (const auto& o : {shot, threads, entropyFigure, heatmapFigure, versus, out, figSize, dpi})
+    for (const auto& o : {shot, threads, analyze, tab, entropyFigure, heatmapFigure, versus, out, figSize, dpi})
         parser.addOption(o);
     parser.process(app);
     if (parser.isSet(heatmapFigure))
@@ -157,14 +139,25 @@ int main(int argc, char** argv)
 
     mlpify::app::MainWindow window;
     window.show();
+    const bool runAnalysis = parser.isSet(analyze);
+    if (runAnalysis)
+        QObject::connect(&window, &mlpify::app::MainWindow::modelReady, &window,
+                         [&window] { QTimer::singleShot(0, &window, [&window] { window.startAnalysis(); }); });
     if (parser.isSet(shot)) {
         const QString file = parser.value(shot);
-        QObject::connect(&window, &mlpify::app::MainWindow::modelReady, &window, [&window, file] {
+        const int tabIndex = parser.value(tab).isEmpty() ? -1 : parser.value(tab).toInt();
+        auto grab = [&window, file, tabIndex] {
+            if (tabIndex >= 0)
+                window.showTab(tabIndex);
             QTimer::singleShot(300, &window, [&window, file] {
                 window.grab().save(file);
                 QApplication::quit();
             });
-        });
+        };
+        if (runAnalysis)
+            QObject::connect(&window, &mlpify::app::MainWindow::analysisFinished, &window, grab);
+        else
+            QObject::connect(&window, &mlpify::app::MainWindow::modelReady, &window, grab);
     }
     const QStringList args = parser.positionalArguments();
     window.openModel(args.isEmpty() ? QStringLiteral("default") : args.first());

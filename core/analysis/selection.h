@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/analysis/entropy_profile.h"
+#include "core/analysis/selection_result.h"
 #include "core/analysis/transfer_entropy.h"
 
 #include <nlohmann/json.hpp>
@@ -11,16 +12,6 @@
 #include <vector>
 
 namespace mlpify::core {
-
-struct SelectionResult {
-    std::string method;                           // nose, exhaustive, single-te, first, random, entropy
-    std::vector<int64_t> selected;                // in the order chosen
-    std::vector<double> stepValues;               // TE of the set after each step (nose); empty otherwise
-    std::vector<std::vector<double>> candidates;  // step x layer: T[l] at that step, NaN where not a candidate
-    double headEntropyFull = std::nan("");        // H(G | full model), when computed
-    int64_t passes = 0;                           // set evaluations over the calibration data
-    nlohmann::json settings;
-};
 
 // count from a ratio of the layers that still have attention: round(ratio * n), at least 1.
 int64_t countForRatio(const ModelBundle& model, double ratio);
@@ -35,7 +26,5 @@ SelectionResult selectFirst(const ModelBundle& model, int64_t count);
 SelectionResult selectRandom(const ModelBundle& model, int64_t count, uint64_t seed);
 SelectionResult selectLowestEntropy(const EntropyProfile& profile, int64_t count);
 
-void to_json(nlohmann::json& j, const SelectionResult& r);
-void from_json(const nlohmann::json& j, SelectionResult& r);
 
 } // namespace mlpify::core

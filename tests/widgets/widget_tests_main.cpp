@@ -1,8 +1,11 @@
 // GoogleTest main for widget tests: one QApplication for the whole run (offscreen platform).
 #include "core/io/model_io.h"
+#include "core/analysis/entropy_profile_result.h"
+#include "core/analysis/selection_result.h"
 #include "core/model/model_summary.h"
 
 #include <QApplication>
+#include <QSettings>
 #include <gtest/gtest.h>
 
 int main(int argc, char** argv)
@@ -10,8 +13,11 @@ int main(int argc, char** argv)
     qputenv("QT_QPA_PLATFORM", qgetenv("QT_QPA_PLATFORM").isEmpty() ? "offscreen" : qgetenv("QT_QPA_PLATFORM"));
     QApplication app(argc, argv);
     QApplication::setOrganizationName("MLPify-tests");
+    QSettings().setValue("analysis/images", 200); // keep window tests short
     qRegisterMetaType<std::shared_ptr<mlpify::core::ModelBundle>>();
     qRegisterMetaType<mlpify::core::ModelSummary>();
+    qRegisterMetaType<mlpify::core::EntropyProfile>();
+    qRegisterMetaType<mlpify::core::SelectionResult>();
     ::testing::InitGoogleTest(&argc, argv);
     return RUN_ALL_TESTS();
 }

@@ -1,0 +1,25 @@
+// The outcome of a layer selection as plain data (no LibTorch): shared by CLI, GUI and tests.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace mlpify::core {
+
+struct SelectionResult {
+    std::string method;                           // nose, exhaustive, single-te, first, random, entropy
+    std::vector<int64_t> selected;                // in the order chosen
+    std::vector<double> stepValues;               // TE of the set after each step (nose); empty otherwise
+    std::vector<std::vector<double>> candidates;  // step x layer: T[l] at that step, NaN where not a candidate
+    double headEntropyFull = std::nan("");        // H(G | full model), when computed
+    int64_t passes = 0;                           // set evaluations over the calibration data
+    nlohmann::json settings;
+};
+
+void to_json(nlohmann::json& j, const SelectionResult& r);
+void from_json(const nlohmann::json& j, SelectionResult& r);
+
+} // namespace mlpify::core
