@@ -14,15 +14,24 @@
 #include <iostream>
 
 namespace {
+nlohmann::json readJson(const QString& path)
+{
+    std::ifstream in(path.toStdString());
+    if (!in)
+        throw std::runtime_error(path.toStdString() + ": cannot open");
+    try {
+        return nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+        throw std::runtime_error(path.toStdString() + ": not valid JSON (" + e.what() + ")");
+    }
+}
+
 // Headless figure rendering: the same widget the window shows, written to a file.
 int renderEntropyFigure(const QString& input, const QString& vs, const QString& out, const QString& size, int dpi)
 {
     auto read = [](const QString& path) {
-        std::ifstream in(path.toStdString());
-        if (!in)
-            throw std::runtime_error(path.toStdString() + ": cannot open");
         try {
-            return nlohmann::json::parse(in).get<mlpify::core::EntropyProfile>();
+            return readJson(path).get<mlpify::core::EntropyProfile>();
         } catch (const nlohmann::json::exception& e) {
             throw std::runtime_error(path.toStdString() + ": not an entropy profile JSON (" + e.what() + ")");
         }
@@ -45,18 +54,6 @@ int renderEntropyFigure(const QString& input, const QString& vs, const QString& 
     }
     return 0;
 }
-nlohmann::json readJson(const QString& path)
-{
-    std::ifstream in(path.toStdString());
-    if (!in)
-        throw std::runtime_error(path.toStdString() + ": cannot open");
-    try {
-        return nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-        throw std::runtime_error(path.toStdString() + ": not valid JSON (" + e.what() + ")");
-    }
-}
-
 double valueOf(const nlohmann::json& v)
 {
     return v.is_null() ? std::nan("") : v.get<double>();

@@ -2,6 +2,7 @@
 #include "core/analysis/selection.h"
 #include "core/analysis/spectrum.h"
 #include "core/error.h"
+#include "tests/core/test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -10,14 +11,8 @@ using namespace mlpify::core;
 namespace {
 ModelBundle syntheticModel(uint64_t seed)
 {
-    auto c = presetConfig("micro");
-    c.name = "synthetic";
-    c.embedDim = 24;
-    c.numHeads = 2;
-    c.mlpHidden = 48;
-    c.depth = 6;
     torch::manual_seed(seed);
-    auto m = makeModel(c);
+    auto m = makeModel(mlpify::testing::tinyConfig(6, "synthetic"));
     torch::NoGradGuard g;
     for (auto& p : m.net->parameters())
         p.add_(torch::randn_like(p) * 0.05);

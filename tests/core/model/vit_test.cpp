@@ -1,6 +1,7 @@
 #include "core/error.h"
 #include "core/io/model_io.h"
 #include "core/model/vit.h"
+#include "tests/core/test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -9,13 +10,7 @@ using namespace mlpify::core;
 namespace {
 ViTConfig tinyConfig()
 {
-    ViTConfig c = presetConfig("micro");
-    c.name = "tiny-test";
-    c.embedDim = 24;
-    c.numHeads = 2;
-    c.mlpHidden = 48;
-    c.depth = 4;
-    return c;
+    return mlpify::testing::tinyConfig(4);
 }
 
 VisionTransformer cloneOf(const VisionTransformer& src)

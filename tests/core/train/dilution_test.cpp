@@ -2,6 +2,7 @@
 #include "core/error.h"
 #include "core/io/model_io.h"
 #include "core/train/dilution.h"
+#include "tests/core/test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -13,14 +14,8 @@ namespace fs = std::filesystem;
 namespace {
 ModelBundle tinyModel()
 {
-    auto c = presetConfig("micro");
-    c.name = "micro-dilution-test";
-    c.embedDim = 24;
-    c.numHeads = 2;
-    c.mlpHidden = 48;
-    c.depth = 4;
     torch::manual_seed(0);
-    return makeModel(c);
+    return makeModel(mlpify::testing::tinyConfig(4, "micro-dilution-test"));
 }
 
 const Dataset& images(Split split)
@@ -54,9 +49,7 @@ torch::Tensor normaliseForTest(const Dataset& d)
 
 std::string tempPath(const std::string& name)
 {
-    auto d = fs::temp_directory_path() / ("mlpify_dilute_" + std::to_string(::getpid()));
-    fs::create_directories(d);
-    return (d / name).string();
+    return mlpify::testing::tempPath("dilute", name);
 }
 } // namespace
 

@@ -3,6 +3,7 @@
 #include "core/io/model_io.h"
 #include "core/train/evaluate.h"
 #include "core/train/trainer.h"
+#include "tests/core/test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -14,13 +15,7 @@ namespace fs = std::filesystem;
 namespace {
 ViTConfig smallConfig()
 {
-    auto c = presetConfig("micro");
-    c.name = "micro-test";
-    c.embedDim = 24;
-    c.numHeads = 2;
-    c.mlpHidden = 48;
-    c.depth = 2;
-    return c;
+    return mlpify::testing::tinyConfig(2, "micro-test");
 }
 
 const Dataset& trainSubset()
@@ -34,9 +29,7 @@ const Dataset& trainSubset()
 
 std::string tempPath(const std::string& name)
 {
-    auto d = fs::temp_directory_path() / ("mlpify_train_" + std::to_string(::getpid()));
-    fs::create_directories(d);
-    return (d / name).string();
+    return mlpify::testing::tempPath("train", name);
 }
 
 TrainOptions quickOptions()
