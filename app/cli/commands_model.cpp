@@ -148,7 +148,7 @@ namespace mlpify::app {
 void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
 {
     struct Opts {
-        std::string model, vs;
+        std::string model, vs, remove;
         core::BenchOptions b;
         bool json = false;
         int64_t heads = 0;
@@ -157,6 +157,7 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     auto* cmd = app.add_subcommand("bench", "parameters, FLOPs, images/s and latency; --vs gives ratios side by side");
     cmd->add_option("MODEL", o->model, "model file, 'default' or preset:NAME")->required();
     cmd->add_option("--vs", o->vs, "a second model, measured in the same run");
+    cmd->add_option("--remove", o->remove, "or: compare with MODEL whose listed blocks are MLP-only, e.g. 0,1,3,4,6,9");
     cmd->add_option("--batch", o->b.batchSize)->capture_default_str()->check(CLI::PositiveNumber);
     cmd->add_option("--repeats", o->b.repeats)->capture_default_str()->check(CLI::PositiveNumber);
     cmd->add_option("--warmup", o->b.warmup)->capture_default_str();
@@ -168,6 +169,21 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             std::vector<core::BenchResult> results;
             for (const auto& spec : o->vs.empty() ? std::vector<std::string>{o->model} : std::vector<std::string>{o->model, o->vs}) {
                 auto m = core::loadModel(spec, importOptions(o->heads));
+                results.push_back(core::benchmarkModel(m, o->b));
+            }
+            if (!o->remove.empty()) { // the same weights with the listed attention layers removed (speed only)
+                auto m = core::loadModel(o->model, importOptions(o->heads));
+                std::stringstream list(o->remove);
+                for (std::string item; std::getline(list, item, ',');) {
+                    int64_t block = 0;
+                    try {
+                        block = std::stoll(item);
+                    } catch (const std::exception&) {
+                        throw core::Error("--remove " + o->remove, "expected block indices like 0,1,3");
+                    }
+                    m.net->setBlockMode(block, {core::AttnMode::Removed, 0.0});
+                }
+                m.meta.source += " minus attention " + o->remove;
                 results.push_back(core::benchmarkModel(m, o->b));
             }
             if (o->json) {
