@@ -11,7 +11,7 @@ PACKAGES=(
   libgtest-dev libbenchmark-dev libgloo-dev
   dataset-fashion-mnist
   python3-torch python3-torchvision
-  xvfb xauth imagemagick
+  xvfb xauth imagemagick time
 )
 
 missing=()

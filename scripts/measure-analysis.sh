@@ -18,18 +18,19 @@ done
 for seed in 0 1 2; do
   "$BIN" select "$OUT/analysis.json" --ratio 0.5 --method random --random-seed "$seed" --out "$OUT/select-random-$seed.json"
 done
+QT_QPA_PLATFORM=offscreen ./build/app/mlpify-gui --heatmap-figure "$OUT/select-nose.json" --out "$OUT/nose-path.png"
 
 measure() { # label, then the command; prints wall seconds and peak RSS
   local label=$1; shift
   /usr/bin/time -f "%e %M" -o "$OUT/time.txt" "$@" > /dev/null 2>&1
   read -r secs kb < "$OUT/time.txt"
-  printf '%-34s %8.1f s %8.0f MiB\n' "$label" "$secs" "$(echo "$kb / 1024" | bc -l)"
+  printf '%-40s %8.1f s %8d MiB\n' "$label" "$secs" "$((kb / 1024))"
 }
 {
   echo "# analyze + select --ratio 0.5 (NOSE) on the default model; wall time and peak RSS"
-  for n in 250 "$IMAGES"; do
-    measure "prefix reuse, streaming, $n images" sh -c "$BIN analyze default --images $n --out $OUT/a$n.json && $BIN select default --images $n --ratio 0.5"
-    measure "naive, all outputs kept, $n images" sh -c "$BIN analyze default --images $n --out $OUT/a$n.json && $BIN select default --images $n --ratio 0.5 --naive"
+  for n in 250 1000 4000; do
+    measure "prefix reuse, streaming, $n images" sh -c "$BIN analyze default --images $n --out $OUT/tmp-analysis-$n.json && $BIN select default --images $n --ratio 0.5"
+    measure "naive, all outputs kept, $n images" sh -c "$BIN analyze default --images $n --out $OUT/tmp-analysis-$n.json && $BIN select default --images $n --ratio 0.5 --naive"
   done
 } | tee "$OUT/speed.txt"
-rm -f "$OUT/time.txt" "$OUT"/a*.json
+rm -f "$OUT/time.txt" "$OUT"/tmp-analysis-*.json
