@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=./build/app/mlpify
-OUT=${1:-docs/measurements}
+OUT=${1:-resources/docs/measurements}
 mkdir -p "$OUT"
 IMAGES=${IMAGES:-1000}
 
