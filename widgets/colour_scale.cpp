@@ -9,8 +9,8 @@ namespace {
 // Anchor colours of matplotlib's viridis at 0, 0.25, 0.5, 0.75, 1.
 const QColor kViridis[] = {QColor(68, 1, 84), QColor(59, 82, 139), QColor(33, 145, 140), QColor(94, 201, 98),
                            QColor(253, 231, 37)};
-const QColor kDiverging[] = {QColor(33, 102, 172), QColor(146, 197, 222), QColor(247, 247, 247),
-                             QColor(244, 165, 130), QColor(178, 24, 43)};
+const QColor kDiverging[] = {QColor(33, 102, 172), QColor(146, 197, 222), QColor(247, 247, 247), QColor(244, 165, 130),
+                             QColor(178, 24, 43)};
 
 QColor ramp(const QColor (&anchors)[5], double t)
 {

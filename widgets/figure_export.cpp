@@ -44,7 +44,8 @@ QString exportFigure(QWidget& widget, const QString& path, QSize size, int dpi)
     } else {
         QPdfWriter pdf(&file);
         pdf.setResolution(dpi);
-        pdf.setPageSize(QPageSize(QSizeF(size.width() * 25.4 / dpi, size.height() * 25.4 / dpi), QPageSize::Millimeter));
+        pdf.setPageSize(
+            QPageSize(QSizeF(size.width() * 25.4 / dpi, size.height() * 25.4 / dpi), QPageSize::Millimeter));
         pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
         QPainter p(&pdf);
         widget.render(&p);

@@ -26,7 +26,7 @@ struct HeatmapData {
 
 // Geometry shared by painting and hit-testing; plain arithmetic, testable without a display.
 struct HeatmapLayout {
-    QRect grid;     // cell area
+    QRect grid; // cell area
     QRect colourBar;
     int rows = 0, columns = 0;
     static HeatmapLayout compute(const QRect& area, int rows, int columns);

@@ -10,8 +10,8 @@
 #include <QLocale>
 #include <QStackedBarSeries>
 #include <QTableWidget>
-#include <QValueAxis>
 #include <QVBoxLayout>
+#include <QValueAxis>
 
 namespace mlpify::widgets {
 

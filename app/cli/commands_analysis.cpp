@@ -57,8 +57,8 @@ std::string profileCsv(const core::EntropyProfile& p)
     o << "block,state,attn_entropy,mlp_entropy,out_entropy,attn_spread,mlp_spread,out_spread,units\n";
     for (const auto& b : p.blocks)
         o << b.block << "," << core::toString(b.mode.mode) << "," << (b.attn ? csvNumber(*b.attn) : "") << ","
-          << csvNumber(b.mlp) << "," << csvNumber(b.out) << "," << (b.attnSpread ? csvNumber(*b.attnSpread) : "")
-          << "," << csvNumber(b.mlpSpread) << "," << csvNumber(b.outSpread) << "," << p.units << "\n";
+          << csvNumber(b.mlp) << "," << csvNumber(b.out) << "," << (b.attnSpread ? csvNumber(*b.attnSpread) : "") << ","
+          << csvNumber(b.mlpSpread) << "," << csvNumber(b.outSpread) << "," << p.units << "\n";
     return o.str();
 }
 
@@ -114,12 +114,12 @@ void addAnalyzeCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                 TerminalProgress p2;
                 j["layer_map"] = core::layerToLayerMap(model, calib, to, po.tokens, p2, &interruptToken());
             }
-            std::cout << "block  state     H(attn)     H(mlp)      H(out)   [" << profile.units << ", "
-                      << o->tokens << " token(s), " << calib.size() << " images]\n"
+            std::cout << "block  state     H(attn)     H(mlp)      H(out)   [" << profile.units << ", " << o->tokens
+                      << " token(s), " << calib.size() << " images]\n"
                       << std::fixed << std::setprecision(3);
             for (const auto& b : profile.blocks)
-                std::cout << std::setw(5) << b.block << "  " << std::left << std::setw(8)
-                          << core::toString(b.mode.mode) << std::right << std::setw(10)
+                std::cout << std::setw(5) << b.block << "  " << std::left << std::setw(8) << core::toString(b.mode.mode)
+                          << std::right << std::setw(10)
                           << (b.attn ? csvNumber(std::round(*b.attn * 1000) / 1000) : "-") << std::setw(11) << b.mlp
                           << std::setw(12) << b.out << "\n";
             if (!o->out.empty())
@@ -212,14 +212,16 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                 }
                 r = core::selectLowestEntropy(*profile, k);
             } else
-                throw core::Error("--method " + o->method, "unknown (nose, exhaustive, single-te, first, random, entropy)");
+                throw core::Error("--method " + o->method,
+                                  "unknown (nose, exhaustive, single-te, first, random, entropy)");
             // Every method's set gets the same yardstick: its transfer entropy on these images.
             const double te = core::transferEntropy(model, calib, r.selected, to, progress, &interruptToken());
             progress.finish();
             nlohmann::json j = r;
             j["transfer_entropy"] = te;
             j["units"] = to.entropy.units();
-            j["provenance"] = {{"model", model.meta.source}, {"calibration", core::calibrationJson(calib, o->data.calibration())}};
+            j["provenance"] = {{"model", model.meta.source},
+                               {"calibration", core::calibrationJson(calib, o->data.calibration())}};
             std::cout << r.method << " selects " << joinLayers(r.selected) << " (" << k << " of "
                       << model.meta.config.depth << " blocks); TE(S -> head) = " << std::setprecision(5) << te << " "
                       << to.entropy.units() << "\n";

@@ -85,8 +85,8 @@ void addEvalCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     cmd->callback([o, &g, runner] {
         *runner = [o, &g] {
             auto model = core::loadModel(o->model, importOptions(o->heads));
-            auto data = core::loadDataset(o->data, core::Split::Test,
-                                          core::DataOptions().size(model.meta.config.imageSize));
+            auto data =
+                core::loadDataset(o->data, core::Split::Test, core::DataOptions().size(model.meta.config.imageSize));
             core::EvalOptions eo;
             eo.limit = o->limit;
             eo.batchSize = o->batch;
@@ -134,8 +134,8 @@ void addConvertCommand(CLI::App& app, const GlobalOptions&, Runner* runner)
         *runner = [o] {
             auto model = core::loadModel(o->in, importOptions(o->heads));
             core::saveByExtension(model, o->out);
-            std::cout << "wrote " << o->out << " (" << model.meta.config.name << ", "
-                      << model.net->parameterCount() << " parameters)\n";
+            std::cout << "wrote " << o->out << " (" << model.meta.config.name << ", " << model.net->parameterCount()
+                      << " parameters)\n";
             return 0;
         };
     });
@@ -167,7 +167,8 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
         *runner = [o, &g] {
             o->b.device = g.device;
             std::vector<core::BenchResult> results;
-            for (const auto& spec : o->vs.empty() ? std::vector<std::string>{o->model} : std::vector<std::string>{o->model, o->vs}) {
+            for (const auto& spec :
+                 o->vs.empty() ? std::vector<std::string>{o->model} : std::vector<std::string>{o->model, o->vs}) {
                 auto m = core::loadModel(spec, importOptions(o->heads));
                 results.push_back(core::benchmarkModel(m, o->b));
             }
@@ -209,11 +210,16 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                     std::cout << std::setw(12) << std::setprecision(3) << get(results[1]) / get(results[0]);
                 std::cout << "\n";
             };
-            row("parameters", [](const core::BenchResult& r) { return double(r.parameters); }, 0);
-            row("GFLOPs / image", [](const core::BenchResult& r) { return r.gflopsPerImage; }, 4);
-            row("images / s", [](const core::BenchResult& r) { return r.imagesPerSecond; }, 1);
-            row("latency ms (median)", [](const core::BenchResult& r) { return r.latencyMs; }, 2);
-            row("peak RSS MiB", [](const core::BenchResult& r) { return r.peakRssMiB; }, 1);
+            row(
+                "parameters", [](const core::BenchResult& r) { return double(r.parameters); }, 0);
+            row(
+                "GFLOPs / image", [](const core::BenchResult& r) { return r.gflopsPerImage; }, 4);
+            row(
+                "images / s", [](const core::BenchResult& r) { return r.imagesPerSecond; }, 1);
+            row(
+                "latency ms (median)", [](const core::BenchResult& r) { return r.latencyMs; }, 2);
+            row(
+                "peak RSS MiB", [](const core::BenchResult& r) { return r.peakRssMiB; }, 1);
             std::cout << "batch " << o->b.batchSize << ", " << o->b.repeats << " repeats after " << o->b.warmup
                       << " warm-up, device " << results[0].device << "; peak RSS is the process's, cumulative\n";
             return 0;

@@ -84,8 +84,11 @@ bool runTraining(core::ModelBundle& model, TrainArgs& a, const core::DilutionOpt
                   << 100 * e.testTop1 << "% (at lambda " << std::setprecision(3) << e.lambda << ")  lr "
                   << std::setprecision(6) << e.lr << "  " << std::setprecision(0) << e.seconds << " s" << std::endl;
         if (log)
-            log << nlohmann::json{{"epoch_end", e.epoch}, {"train_loss", e.trainLoss}, {"train_top1", e.trainTop1},
-                                  {"test_top1", e.testTop1}, {"lambda", e.lambda}}
+            log << nlohmann::json{{"epoch_end", e.epoch},
+                                  {"train_loss", e.trainLoss},
+                                  {"train_top1", e.trainTop1},
+                                  {"test_top1", e.testTop1},
+                                  {"lambda", e.lambda}}
                        .dump()
                 << std::endl;
     };

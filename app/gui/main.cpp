@@ -72,8 +72,8 @@ int renderHeatmapFigure(const QString& input, const QString& out, const QString&
                 for (const auto& v : row)
                     values.back().push_back(valueOf(v));
             }
-            d = mlpify::widgets::layerMapHeatmapData(
-                values, QString::fromStdString(j.at("layer_map").value("units", "")));
+            d = mlpify::widgets::layerMapHeatmapData(values,
+                                                     QString::fromStdString(j.at("layer_map").value("units", "")));
         } else if (j.value("kind", "") == "selection") {
             const auto sel = j.get<mlpify::core::SelectionResult>();
             if (sel.candidates.empty())

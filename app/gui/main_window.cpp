@@ -7,25 +7,25 @@
 #include "widgets/model_summary_view.h"
 
 #include <QAction>
-#include <QComboBox>
-#include <QDoubleSpinBox>
-#include <QLabel>
-#include <QProgressBar>
-#include <QPushButton>
-#include <QSpinBox>
-#include <QTabWidget>
-#include <QThread>
-#include <QToolBar>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QDragEnterEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QProgressBar>
+#include <QPushButton>
 #include <QSettings>
+#include <QSpinBox>
 #include <QStatusBar>
+#include <QTabWidget>
+#include <QThread>
+#include <QToolBar>
 
 namespace mlpify::app {
 
@@ -136,7 +136,8 @@ void MainWindow::startAnalysis()
         m_tabs->setCurrentWidget(m_nose);
     });
     connect(m_worker, &AnalysisWorker::finished, this, [this] { finishAnalysis(true, tr("Analysis finished")); });
-    connect(m_worker, &AnalysisWorker::failed, this, [this](const QString& message) { finishAnalysis(false, message); });
+    connect(m_worker, &AnalysisWorker::failed, this,
+            [this](const QString& message) { finishAnalysis(false, message); });
     connect(m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
     connect(m_thread, &QThread::finished, m_thread, &QObject::deleteLater);
     m_analyze->setEnabled(false);
@@ -209,9 +210,9 @@ void MainWindow::openModel(const QString& spec)
 void MainWindow::chooseModelFile()
 {
     QSettings settings;
-    const QString path = QFileDialog::getOpenFileName(
-        this, tr("Open Model"), settings.value("paths/lastModelDir").toString(),
-        tr("Models (*.mlpify *.pth *.pt *.safetensors);;All files (*)"));
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Open Model"), settings.value("paths/lastModelDir").toString(),
+                                     tr("Models (*.mlpify *.pth *.pt *.safetensors);;All files (*)"));
     if (path.isEmpty())
         return;
     settings.setValue("paths/lastModelDir", QFileInfo(path).absolutePath());

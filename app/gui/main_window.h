@@ -14,7 +14,7 @@ namespace mlpify::widgets {
 class ModelSummaryView;
 class EntropyChartView;
 class HeatmapView;
-}
+} // namespace mlpify::widgets
 class QTabWidget;
 class QProgressBar;
 class QPushButton;

@@ -31,7 +31,8 @@ Dataset loadCalibrationSet(const std::string& spec, const ViTConfig& config, con
 {
     if (o.split != "train" && o.split != "test")
         throw Error("--split " + o.split, "use train or test");
-    auto full = loadDataset(spec, o.split == "train" ? Split::Train : Split::Test, DataOptions().size(config.imageSize));
+    auto full =
+        loadDataset(spec, o.split == "train" ? Split::Train : Split::Test, DataOptions().size(config.imageSize));
     checkCompatible(full, config);
     auto subset = full.subset(seededSubset(full.size(), o.images, o.seed));
     subset.spec = full.spec;

@@ -59,8 +59,8 @@ void ChannelMoments::merge(const ChannelMoments& o)
 torch::Tensor ChannelMoments::stddev(int ddof) const
 {
     if (m_n <= ddof)
-        throw Error("entropy estimator", "needs more than " + std::to_string(ddof) + " samples, got " +
-                                             std::to_string(m_n));
+        throw Error("entropy estimator",
+                    "needs more than " + std::to_string(ddof) + " samples, got " + std::to_string(m_n));
     return (m_m2 / static_cast<double>(m_n - ddof)).clamp_min(0).sqrt();
 }
 

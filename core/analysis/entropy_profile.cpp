@@ -89,11 +89,12 @@ EntropyProfile profileEntropy(ModelBundle& model, const Dataset& calibration, co
         p.blocks.push_back(e);
     }
     p.units = o.entropy.units();
-    p.settings = {{"tokens", toString(o.tokens)},
-                  {"log_base", o.entropy.logBase},
-                  {"ddof", o.entropy.ddof},
-                  {"folds", o.folds},
-                  {"estimator", "sum over channels of log(std), Gaussian with independent channels, constants dropped"}};
+    p.settings = {
+        {"tokens", toString(o.tokens)},
+        {"log_base", o.entropy.logBase},
+        {"ddof", o.entropy.ddof},
+        {"folds", o.folds},
+        {"estimator", "sum over channels of log(std), Gaussian with independent channels, constants dropped"}};
     p.provenance = {{"model", model.meta.source}, {"model_name", model.meta.config.name}};
     return p;
 }
@@ -132,8 +133,11 @@ void to_json(nlohmann::json& j, const EntropyProfile& p)
                           {"attn_spread", optionalJson(b.attnSpread)},
                           {"mlp_spread", b.mlpSpread},
                           {"out_spread", b.outSpread}});
-    j = {{"kind", "entropy_profile"}, {"units", p.units}, {"settings", p.settings},
-         {"provenance", p.provenance}, {"blocks", blocks}};
+    j = {{"kind", "entropy_profile"},
+         {"units", p.units},
+         {"settings", p.settings},
+         {"provenance", p.provenance},
+         {"blocks", blocks}};
 }
 
 void from_json(const nlohmann::json& j, EntropyProfile& p)

@@ -25,5 +25,4 @@ struct ProfileOptions {
 EntropyProfile profileEntropy(ModelBundle& model, const Dataset& calibration, const ProfileOptions& options,
                               Progress& progress, const CancelToken* cancel = nullptr);
 
-
 } // namespace mlpify::core

@@ -145,9 +145,8 @@ SelectionResult selectSingleTe(ModelBundle& model, const Dataset& calibration, i
     const auto h = ev.entropies(sets, progress, cancel);
     std::vector<size_t> order(layers.size());
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-        return rankValue(h[0] - h[a + 1], o) < rankValue(h[0] - h[b + 1], o);
-    });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return rankValue(h[0] - h[a + 1], o) < rankValue(h[0] - h[b + 1], o); });
     SelectionResult r;
     r.method = "single-te";
     r.headEntropyFull = h[0];
@@ -226,9 +225,9 @@ void to_json(nlohmann::json& j, const SelectionResult& r)
     auto steps = nlohmann::json::array();
     for (double v : r.stepValues)
         steps.push_back(finiteOrNull(v));
-    j = {{"kind", "selection"},           {"method", r.method},     {"selected", r.selected},
-         {"step_values", steps},          {"candidates", rows},     {"head_entropy_full", finiteOrNull(r.headEntropyFull)},
-         {"passes", r.passes},            {"settings", r.settings}};
+    j = {{"kind", "selection"},  {"method", r.method},    {"selected", r.selected},
+         {"step_values", steps}, {"candidates", rows},    {"head_entropy_full", finiteOrNull(r.headEntropyFull)},
+         {"passes", r.passes},   {"settings", r.settings}};
 }
 
 void from_json(const nlohmann::json& j, SelectionResult& r)

@@ -26,5 +26,4 @@ SelectionResult selectFirst(const ModelBundle& model, int64_t count);
 SelectionResult selectRandom(const ModelBundle& model, int64_t count, uint64_t seed);
 SelectionResult selectLowestEntropy(const EntropyProfile& profile, int64_t count);
 
-
 } // namespace mlpify::core

@@ -10,12 +10,12 @@
 namespace mlpify::core {
 
 struct SelectionResult {
-    std::string method;                           // nose, exhaustive, single-te, first, random, entropy
-    std::vector<int64_t> selected;                // in the order chosen
-    std::vector<double> stepValues;               // TE of the set after each step (nose); empty otherwise
-    std::vector<std::vector<double>> candidates;  // step x layer: T[l] at that step, NaN where not a candidate
-    double headEntropyFull = std::nan("");        // H(G | full model), when computed
-    int64_t passes = 0;                           // set evaluations over the calibration data
+    std::string method;                          // nose, exhaustive, single-te, first, random, entropy
+    std::vector<int64_t> selected;               // in the order chosen
+    std::vector<double> stepValues;              // TE of the set after each step (nose); empty otherwise
+    std::vector<std::vector<double>> candidates; // step x layer: T[l] at that step, NaN where not a candidate
+    double headEntropyFull = std::nan("");       // H(G | full model), when computed
+    int64_t passes = 0;                          // set evaluations over the calibration data
     nlohmann::json settings;
 };
 

@@ -77,7 +77,7 @@ void RingSpectrum::add(const torch::Tensor& maps)
     if (m_logMean)
         f = (f + 1e-6).log();
     auto flat = f.reshape({-1, f.size(-2) * f.size(-1)}); // [B*C, H*W]
-    auto perPixel = flat.sum(0);                           // [H*W]
+    auto perPixel = flat.sum(0);                          // [H*W]
     const auto rows = flat.size(0);
     auto mask = m_ringOf >= 0;
     auto ring = m_ringOf.masked_select(mask);
@@ -135,10 +135,10 @@ SpectrumResult computeSpectrum(ModelBundle& model, const Dataset& calibration, c
                      for (size_t b = 0; b < depth; ++b) {
                          const auto& t = trace.blocks[b];
                          const auto& tokens = o.source == SpectrumSource::BlockOutput ? t.out
-                                              : o.source == SpectrumSource::Mlp   ? t.mlp
-                                                                                  : t.attn;
+                                              : o.source == SpectrumSource::Mlp       ? t.mlp
+                                                                                      : t.attn;
                          if (!tokens.defined())
-                             continue; // no attention ran in this block
+                             continue;                                         // no attention ran in this block
                          auto patches = tokens.narrow(1, prefix, grid * grid); // drop CLS (and DIST)
                          auto maps = patches.transpose(1, 2).reshape({tokens.size(0), tokens.size(2), grid, grid});
                          rings[b].add(maps);

@@ -27,7 +27,7 @@ class RingSpectrum {
 public:
     RingSpectrum(int64_t h, int64_t w, const SpectrumOptions& options);
     void add(const torch::Tensor& maps);
-    std::vector<double> radii() const;   // normalised radius of each ring (1 = pi)
+    std::vector<double> radii() const;        // normalised radius of each ring (1 = pi)
     std::vector<double> logAmplitude() const; // ln A(r) per ring
     std::vector<double> relative() const;     // ln A(r) - ln A(0)
 

@@ -4,8 +4,8 @@
 #include "core/train/evaluate.h"
 
 #include <algorithm>
-#include <iterator>
 #include <cmath>
+#include <iterator>
 #include <limits>
 
 namespace mlpify::core {
@@ -23,7 +23,7 @@ std::string toString(TeTarget t)
 nlohmann::json teSettingsJson(const TeOptions& o)
 {
     return {{"target", toString(o.target)}, {"log_base", o.entropy.logBase}, {"ddof", o.entropy.ddof},
-            {"units", o.entropy.units()},   {"skip_rule", toString(o.rule)},  {"absolute", o.absolute},
+            {"units", o.entropy.units()},   {"skip_rule", toString(o.rule)}, {"absolute", o.absolute},
             {"prefix_reuse", o.reusePrefix}};
 }
 
@@ -31,8 +31,8 @@ HeadEntropyEvaluator::HeadEntropyEvaluator(ModelBundle& model, const Dataset& ca
     : m_model(model), m_data(calibration), m_opt(std::move(options))
 {
     if (calibration.size() <= m_opt.entropy.ddof)
-        throw Error(calibration.spec, "the calibration set needs more than " + std::to_string(m_opt.entropy.ddof) +
-                                          " images");
+        throw Error(calibration.spec,
+                    "the calibration set needs more than " + std::to_string(m_opt.entropy.ddof) + " images");
 }
 
 std::vector<BlockMode> HeadEntropyEvaluator::modesFor(const std::vector<int64_t>& set) const
@@ -63,8 +63,8 @@ double HeadEntropyEvaluator::fullEntropy(Progress& progress, const CancelToken* 
     return *m_full;
 }
 
-std::vector<double> HeadEntropyEvaluator::entropies(const std::vector<std::vector<int64_t>>& setsIn,
-                                                    Progress& progress, const CancelToken* cancel)
+std::vector<double> HeadEntropyEvaluator::entropies(const std::vector<std::vector<int64_t>>& setsIn, Progress& progress,
+                                                    const CancelToken* cancel)
 {
     const auto depth = m_model.meta.config.depth;
     // Every set shares the blocks before its first block outside the common part ("base"):
@@ -159,8 +159,9 @@ LayerMap layerToLayerMap(ModelBundle& model, const Dataset& calibration, const T
                          auto out = model.net->runBlocks(input, static_cast<int64_t>(i), &modes, &t2);
                          for (size_t j = i; j < depth; ++j)
                              skipped[i][j].add(selectTokens(t2.blocks[j].out, tokens, prefix));
-                         skipped[i][depth].add(o.target == TeTarget::Logits ? model.net->finish(out)
-                                                                            : model.net->norm->forward(out).select(1, 0));
+                         skipped[i][depth].add(o.target == TeTarget::Logits
+                                                   ? model.net->finish(out)
+                                                   : model.net->norm->forward(out).select(1, 0));
                      }
                  });
     LayerMap m;

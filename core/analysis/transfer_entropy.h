@@ -19,8 +19,8 @@ enum class SkipRule {
 };
 
 enum class TeTarget {
-    Logits,   // the head's logits (default; log2, ddof 1: "bits")
-    Feature,  // the final CLS feature after the last LayerNorm
+    Logits,  // the head's logits (default; log2, ddof 1: "bits")
+    Feature, // the final CLS feature after the last LayerNorm
 };
 
 struct TeOptions {

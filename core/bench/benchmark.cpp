@@ -67,9 +67,15 @@ BenchResult benchmarkModel(ModelBundle& model, const BenchOptions& o)
 
 void to_json(nlohmann::json& j, const BenchResult& r)
 {
-    j = {{"model", r.model},           {"parameters", r.parameters},   {"gflops_per_image", r.gflopsPerImage},
-         {"images_per_s", r.imagesPerSecond}, {"latency_ms_median", r.latencyMs}, {"latency_ms_iqr", r.latencyIqrMs},
-         {"peak_rss_mib", r.peakRssMiB}, {"batch", r.batchSize},       {"device", r.device}};
+    j = {{"model", r.model},
+         {"parameters", r.parameters},
+         {"gflops_per_image", r.gflopsPerImage},
+         {"images_per_s", r.imagesPerSecond},
+         {"latency_ms_median", r.latencyMs},
+         {"latency_ms_iqr", r.latencyIqrMs},
+         {"peak_rss_mib", r.peakRssMiB},
+         {"batch", r.batchSize},
+         {"device", r.device}};
 }
 
 } // namespace mlpify::core

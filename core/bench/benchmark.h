@@ -17,11 +17,11 @@ struct BenchOptions {
 struct BenchResult {
     std::string model;
     int64_t parameters = 0;
-    double gflopsPerImage = 0;   // analytic, multiply-add = 2 FLOPs
-    double imagesPerSecond = 0;  // batch / median batch latency
-    double latencyMs = 0;        // median forward time of one batch
-    double latencyIqrMs = 0;     // interquartile range of the repeats
-    double peakRssMiB = 0;       // process peak resident memory after this run
+    double gflopsPerImage = 0;  // analytic, multiply-add = 2 FLOPs
+    double imagesPerSecond = 0; // batch / median batch latency
+    double latencyMs = 0;       // median forward time of one batch
+    double latencyIqrMs = 0;    // interquartile range of the repeats
+    double peakRssMiB = 0;      // process peak resident memory after this run
     int64_t batchSize = 0;
     std::string device;
 };

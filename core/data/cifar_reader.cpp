@@ -43,8 +43,8 @@ Dataset readCifar(const std::string& dirIn, Split split, bool cifar100)
     for (const auto& name : files) {
         const auto path = dir / name;
         if (!fs::exists(path))
-            throw Error(path.string(), std::string("missing (expected the CIFAR-") + (cifar100 ? "100" : "10") +
-                                           " binary layout)");
+            throw Error(path.string(),
+                        std::string("missing (expected the CIFAR-") + (cifar100 ? "100" : "10") + " binary layout)");
         const auto size = fs::file_size(path);
         if (size == 0 || size % record != 0)
             throw Error(path.string(), std::to_string(size) + " bytes is not a whole number of " +

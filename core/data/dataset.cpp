@@ -56,10 +56,11 @@ Dataset loadDataset(const std::string& spec, Split split, const DataOptions& opt
 std::vector<int64_t> seededSubset(int64_t n, int64_t count, uint64_t seed)
 {
     if (count <= 0)
-        throw Error("calibration set", "the requested number of images must be positive (got " + std::to_string(count) + ")");
+        throw Error("calibration set",
+                    "the requested number of images must be positive (got " + std::to_string(count) + ")");
     if (count > n)
-        throw Error("calibration set", std::to_string(count) + " images requested but the dataset has only " +
-                                           std::to_string(n));
+        throw Error("calibration set",
+                    std::to_string(count) + " images requested but the dataset has only " + std::to_string(n));
     std::vector<int64_t> all(static_cast<size_t>(n));
     std::iota(all.begin(), all.end(), 0);
     std::mt19937_64 rng(seed);

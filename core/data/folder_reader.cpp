@@ -30,8 +30,9 @@ cv::Mat resizeAndCrop(const cv::Mat& img, int size)
     const int shortSide = static_cast<int>(std::floor(size / 0.875));
     const double scale = static_cast<double>(shortSide) / std::min(img.cols, img.rows);
     cv::Mat resized;
-    cv::resize(img, resized, cv::Size(std::max(size, static_cast<int>(std::lround(img.cols * scale))),
-                                      std::max(size, static_cast<int>(std::lround(img.rows * scale)))),
+    cv::resize(img, resized,
+               cv::Size(std::max(size, static_cast<int>(std::lround(img.cols * scale))),
+                        std::max(size, static_cast<int>(std::lround(img.rows * scale)))),
                0, 0, cv::INTER_AREA);
     const int x = (resized.cols - size) / 2, y = (resized.rows - size) / 2;
     return resized(cv::Rect(x, y, size, size)).clone();

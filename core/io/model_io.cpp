@@ -168,7 +168,8 @@ ViTConfig inferTimmConfig(const StateDict& sd, const std::string& file, const Im
     const int64_t patches = pos.size(1) - c.numPrefixTokens();
     const auto grid = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(patches))));
     if (grid * grid != patches)
-        throw Error(file, "pos_embed has " + std::to_string(pos.size(1)) + " tokens, not a square grid plus prefix tokens");
+        throw Error(file,
+                    "pos_embed has " + std::to_string(pos.size(1)) + " tokens, not a square grid plus prefix tokens");
     c.imageSize = grid * c.patchSize;
     c.depth = 0;
     while (sd.count("blocks." + std::to_string(c.depth) + ".norm2.weight"))
@@ -192,12 +193,17 @@ StateDict torchvisionToTimm(const StateDict& tv, const std::string& file)
         {std::regex(R"(^class_token$)"), "cls_token"},
         {std::regex(R"(^encoder\.pos_embedding$)"), "pos_embed"},
         {std::regex(R"(^encoder\.layers\.encoder_layer_(\d+)\.ln_1\.(weight|bias)$)"), "blocks.$1.norm1.$2"},
-        {std::regex(R"(^encoder\.layers\.encoder_layer_(\d+)\.self_attention\.in_proj_weight$)"), "blocks.$1.attn.qkv.weight"},
-        {std::regex(R"(^encoder\.layers\.encoder_layer_(\d+)\.self_attention\.in_proj_bias$)"), "blocks.$1.attn.qkv.bias"},
-        {std::regex(R"(^encoder\.layers\.encoder_layer_(\d+)\.self_attention\.out_proj\.(weight|bias)$)"), "blocks.$1.attn.proj.$2"},
+        {std::regex(R"(^encoder\.layers\.encoder_layer_(\d+)\.self_attention\.in_proj_weight$)"),
+         "blocks.$1.attn.qkv.weight"},
+        {std::regex(R"(^encoder\.layers\.encoder_layer_(\d+)\.self_attention\.in_proj_bias$)"),
+         "blocks.$1.attn.qkv.bias"},
+        {std::regex(R"(^encoder\.layers\.encoder_layer_(\d+)\.self_attention\.out_proj\.(weight|bias)$)"),
+         "blocks.$1.attn.proj.$2"},
         {std::regex(R"(^encoder\.layers\.encoder_layer_(\d+)\.ln_2\.(weight|bias)$)"), "blocks.$1.norm2.$2"},
-        {std::regex(R"(^encoder\.layers\.encoder_layer_(\d+)\.mlp\.(0|linear_1)\.(weight|bias)$)"), "blocks.$1.mlp.fc1.$3"},
-        {std::regex(R"(^encoder\.layers\.encoder_layer_(\d+)\.mlp\.(3|linear_2)\.(weight|bias)$)"), "blocks.$1.mlp.fc2.$3"},
+        {std::regex(R"(^encoder\.layers\.encoder_layer_(\d+)\.mlp\.(0|linear_1)\.(weight|bias)$)"),
+         "blocks.$1.mlp.fc1.$3"},
+        {std::regex(R"(^encoder\.layers\.encoder_layer_(\d+)\.mlp\.(3|linear_2)\.(weight|bias)$)"),
+         "blocks.$1.mlp.fc2.$3"},
         {std::regex(R"(^encoder\.ln\.(weight|bias)$)"), "norm.$1"},
         {std::regex(R"(^heads\.head\.(weight|bias)$)"), "head.$1"},
     };
@@ -212,8 +218,9 @@ StateDict torchvisionToTimm(const StateDict& tv, const std::string& file)
             }
         }
         if (!mapped)
-            throw Error(file, "torchvision key '" + key + "' has no counterpart in a DeiT/timm ViT "
-                                                         "(pre-logits heads are not supported)");
+            throw Error(file, "torchvision key '" + key +
+                                  "' has no counterpart in a DeiT/timm ViT "
+                                  "(pre-logits heads are not supported)");
     }
     return out;
 }

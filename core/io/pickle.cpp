@@ -34,11 +34,11 @@ PyPtr make(Kind k)
 torch::ScalarType storageType(const std::string& global)
 {
     static const std::unordered_map<std::string, torch::ScalarType> types{
-        {"torch.FloatStorage", torch::kFloat},   {"torch.DoubleStorage", torch::kDouble},
-        {"torch.HalfStorage", torch::kHalf},     {"torch.BFloat16Storage", torch::kBFloat16},
-        {"torch.LongStorage", torch::kLong},     {"torch.IntStorage", torch::kInt},
-        {"torch.ShortStorage", torch::kShort},   {"torch.CharStorage", torch::kChar},
-        {"torch.ByteStorage", torch::kByte},     {"torch.BoolStorage", torch::kBool}};
+        {"torch.FloatStorage", torch::kFloat}, {"torch.DoubleStorage", torch::kDouble},
+        {"torch.HalfStorage", torch::kHalf},   {"torch.BFloat16Storage", torch::kBFloat16},
+        {"torch.LongStorage", torch::kLong},   {"torch.IntStorage", torch::kInt},
+        {"torch.ShortStorage", torch::kShort}, {"torch.CharStorage", torch::kChar},
+        {"torch.ByteStorage", torch::kByte},   {"torch.BoolStorage", torch::kBool}};
     auto it = types.find(global);
     if (it == types.end())
         throw std::runtime_error("unsupported tensor storage type " + global);

@@ -21,10 +21,10 @@ struct PyValue {
     bool b = false;
     int64_t i = 0;
     double f = 0;
-    std::string s;                            // Str, Bytes; Global: "module.name"
-    std::vector<PyPtr> items;                 // Tuple, List; Object: constructor arguments
+    std::string s;                             // Str, Bytes; Global: "module.name"
+    std::vector<PyPtr> items;                  // Tuple, List; Object: constructor arguments
     std::vector<std::pair<PyPtr, PyPtr>> dict; // Dict (insertion order kept); Object: state
-    torch::Tensor tensor;                     // Tensor, Storage (flat, typed)
+    torch::Tensor tensor;                      // Tensor, Storage (flat, typed)
 
     const PyPtr* find(const std::string& key) const; // Dict lookup by string key
 };

@@ -15,7 +15,7 @@ namespace {
 const std::map<std::string, torch::ScalarType>& dtypes()
 {
     static const std::map<std::string, torch::ScalarType> m{
-        {"F32", torch::kFloat}, {"F64", torch::kDouble}, {"F16", torch::kHalf}, {"BF16", torch::kBFloat16},
+        {"F32", torch::kFloat}, {"F64", torch::kDouble}, {"F16", torch::kHalf},  {"BF16", torch::kBFloat16},
         {"I64", torch::kLong},  {"I32", torch::kInt},    {"I16", torch::kShort}, {"I8", torch::kChar},
         {"U8", torch::kByte},   {"BOOL", torch::kBool}};
     return m;

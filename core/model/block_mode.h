@@ -19,7 +19,10 @@ struct BlockMode {
     double lambda = 1.0; // meaningful for Diluting only
 
     bool hasAttention() const { return mode != AttnMode::Removed; }
-    bool operator==(const BlockMode& o) const { return mode == o.mode && (mode != AttnMode::Diluting || lambda == o.lambda); }
+    bool operator==(const BlockMode& o) const
+    {
+        return mode == o.mode && (mode != AttnMode::Diluting || lambda == o.lambda);
+    }
 };
 
 std::string toString(AttnMode mode);

@@ -17,9 +17,14 @@ void from_json(const nlohmann::json& j, Normalization& n)
 
 nlohmann::json metaToJson(const ModelMeta& m)
 {
-    return {{"format", "mlpify"},          {"version", kMetaVersion},   {"config", m.config},
-            {"blocks", m.blocks},          {"normalization", m.normalization},
-            {"class_names", m.classNames}, {"training", m.training},    {"metrics", m.metrics}};
+    return {{"format", "mlpify"},
+            {"version", kMetaVersion},
+            {"config", m.config},
+            {"blocks", m.blocks},
+            {"normalization", m.normalization},
+            {"class_names", m.classNames},
+            {"training", m.training},
+            {"metrics", m.metrics}};
 }
 
 ModelMeta metaFromJson(const nlohmann::json& j, const std::string& file)

@@ -51,8 +51,11 @@ nlohmann::json summaryToJson(const ModelSummary& s)
                           {"state", b.mode},
                           {"attention_params", b.attentionParams},
                           {"mlp_params", b.mlpParams}});
-    nlohmann::json j = {{"name", s.name},     {"source", s.source}, {"config", s.config},
-                        {"parameters", s.totalParams}, {"blocks", blocks}};
+    nlohmann::json j = {{"name", s.name},
+                        {"source", s.source},
+                        {"config", s.config},
+                        {"parameters", s.totalParams},
+                        {"blocks", blocks}};
     if (s.testTop1)
         j["test_top1"] = {{"value", *s.testTop1}, {"data", s.metricsData}};
     return j;

@@ -108,7 +108,8 @@ torch::Tensor BlockImpl::forwardAs(const torch::Tensor& input, const BlockMode& 
 PatchEmbedImpl::PatchEmbedImpl(const ViTConfig& cfg)
 {
     proj = register_module(
-        "proj", torch::nn::Conv2d(torch::nn::Conv2dOptions(cfg.inChans, cfg.embedDim, cfg.patchSize).stride(cfg.patchSize)));
+        "proj",
+        torch::nn::Conv2d(torch::nn::Conv2dOptions(cfg.inChans, cfg.embedDim, cfg.patchSize).stride(cfg.patchSize)));
 }
 
 torch::Tensor PatchEmbedImpl::forward(const torch::Tensor& x)
@@ -166,7 +167,8 @@ torch::Tensor VisionTransformerImpl::runBlocks(torch::Tensor x, int64_t from, co
 {
     const auto n = static_cast<int64_t>(blocks->size());
     if (modes && static_cast<int64_t>(modes->size()) != n)
-        throw Error("runBlocks: " + std::to_string(modes->size()) + " block states for " + std::to_string(n) + " blocks");
+        throw Error("runBlocks: " + std::to_string(modes->size()) + " block states for " + std::to_string(n) +
+                    " blocks");
     if (trace && static_cast<int64_t>(trace->blocks.size()) != n)
         trace->blocks.assign(static_cast<size_t>(n), {});
     for (int64_t i = from; i < n; ++i) {
@@ -217,15 +219,16 @@ std::vector<BlockMode> VisionTransformerImpl::blockModes() const
 void VisionTransformerImpl::setBlockMode(int64_t index, const BlockMode& mode)
 {
     if (index < 0 || index >= static_cast<int64_t>(blocks->size()))
-        throw Error("block index " + std::to_string(index) + " is out of range 0.." + std::to_string(blocks->size() - 1));
+        throw Error("block index " + std::to_string(index) + " is out of range 0.." +
+                    std::to_string(blocks->size() - 1));
     blocks[index]->as<Block>()->setMode(mode);
 }
 
 void VisionTransformerImpl::setBlockModes(const std::vector<BlockMode>& modes)
 {
     if (modes.size() != blocks->size())
-        throw Error(std::to_string(modes.size()) + " block states given for a model of " + std::to_string(blocks->size()) +
-                    " blocks");
+        throw Error(std::to_string(modes.size()) + " block states given for a model of " +
+                    std::to_string(blocks->size()) + " blocks");
     for (size_t i = 0; i < modes.size(); ++i)
         setBlockMode(static_cast<int64_t>(i), modes[i]);
 }

@@ -8,11 +8,13 @@ void ViTConfig::validate() const
 {
     auto fail = [&](const std::string& why) { throw Error("model config '" + name + "'", why); };
     if (imageSize <= 0 || patchSize <= 0 || imageSize % patchSize != 0)
-        fail("image size " + std::to_string(imageSize) + " is not a multiple of patch size " + std::to_string(patchSize));
+        fail("image size " + std::to_string(imageSize) + " is not a multiple of patch size " +
+             std::to_string(patchSize));
     if (inChans <= 0 || numClasses <= 0 || depth <= 0 || mlpHidden <= 0)
         fail("channels, classes, depth and MLP width must be positive");
     if (numHeads <= 0 || embedDim % numHeads != 0)
-        fail("embedding width " + std::to_string(embedDim) + " is not divisible by " + std::to_string(numHeads) + " heads");
+        fail("embedding width " + std::to_string(embedDim) + " is not divisible by " + std::to_string(numHeads) +
+             " heads");
 }
 
 ViTConfig presetConfig(const std::string& name)
@@ -53,10 +55,17 @@ std::vector<std::string> presetNames()
 
 void to_json(nlohmann::json& j, const ViTConfig& c)
 {
-    j = {{"name", c.name},           {"image_size", c.imageSize}, {"patch_size", c.patchSize},
-         {"in_chans", c.inChans},    {"num_classes", c.numClasses}, {"embed_dim", c.embedDim},
-         {"depth", c.depth},         {"num_heads", c.numHeads},   {"mlp_hidden", c.mlpHidden},
-         {"distilled", c.distilled}, {"ln_eps", c.lnEps}};
+    j = {{"name", c.name},
+         {"image_size", c.imageSize},
+         {"patch_size", c.patchSize},
+         {"in_chans", c.inChans},
+         {"num_classes", c.numClasses},
+         {"embed_dim", c.embedDim},
+         {"depth", c.depth},
+         {"num_heads", c.numHeads},
+         {"mlp_hidden", c.mlpHidden},
+         {"distilled", c.distilled},
+         {"ln_eps", c.lnEps}};
 }
 
 void from_json(const nlohmann::json& j, ViTConfig& c)

@@ -19,8 +19,12 @@ nlohmann::json historyJson(const std::vector<EpochStats>& h)
 {
     auto out = nlohmann::json::array();
     for (const auto& e : h)
-        out.push_back({{"epoch", e.epoch},       {"train_loss", e.trainLoss}, {"train_top1", e.trainTop1},
-                       {"test_top1", e.testTop1}, {"lr", e.lr},               {"seconds", e.seconds}});
+        out.push_back({{"epoch", e.epoch},
+                       {"train_loss", e.trainLoss},
+                       {"train_top1", e.trainTop1},
+                       {"test_top1", e.testTop1},
+                       {"lr", e.lr},
+                       {"seconds", e.seconds}});
     return out;
 }
 
@@ -115,18 +119,25 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
     std::vector<torch::optim::OptimizerParamGroup> groups;
     groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
                                    torch::optim::AdamWOptions(o.lr).weight_decay(o.weightDecay)));
-    groups.emplace_back(noDecay, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(o.lr).weight_decay(0)));
+    groups.emplace_back(noDecay,
+                        std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(o.lr).weight_decay(0)));
     torch::optim::AdamW opt(std::move(groups), torch::optim::AdamWOptions(o.lr));
 
     State state;
     if (resume)
         state = loadState(model, opt, o);
-    model.meta.training["schedule"] = {{"optimizer", "AdamW"},          {"lr", o.lr},
-                                       {"min_lr", o.minLr},             {"weight_decay", o.weightDecay},
-                                       {"warmup_epochs", o.warmupEpochs}, {"epochs", o.epochs},
-                                       {"batch_size", o.batchSize},     {"label_smoothing", o.labelSmoothing},
-                                       {"augment", o.augment},          {"seed", o.seed},
-                                       {"data", fullTrain.spec},        {"train_images", train->size()}};
+    model.meta.training["schedule"] = {{"optimizer", "AdamW"},
+                                       {"lr", o.lr},
+                                       {"min_lr", o.minLr},
+                                       {"weight_decay", o.weightDecay},
+                                       {"warmup_epochs", o.warmupEpochs},
+                                       {"epochs", o.epochs},
+                                       {"batch_size", o.batchSize},
+                                       {"label_smoothing", o.labelSmoothing},
+                                       {"augment", o.augment},
+                                       {"seed", o.seed},
+                                       {"data", fullTrain.spec},
+                                       {"train_images", train->size()}};
 
     const int64_t stepsPerEpoch = (train->size() + o.batchSize - 1) / o.batchSize;
     const int64_t totalSteps = stepsPerEpoch * o.epochs;
@@ -193,9 +204,9 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
             windowStart = Clock::now();
             if (callbacks.onStep)
                 callbacks.onStep({state.step, totalSteps, epoch, lossValue, lr, secs > 0 ? n / secs : 0.0, lambda});
-            progress.report(static_cast<double>(state.step) / totalSteps,
-                            "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs) + " loss " +
-                                std::to_string(lossValue).substr(0, 6));
+            progress.report(static_cast<double>(state.step) / totalSteps, "epoch " + std::to_string(epoch + 1) + "/" +
+                                                                              std::to_string(o.epochs) + " loss " +
+                                                                              std::to_string(lossValue).substr(0, 6));
             if (o.checkpointEvery > 0 && state.step % o.checkpointEvery == 0)
                 saveCheckpoint(model, opt, state, o);
         }
@@ -212,7 +223,9 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
             eo.device = o.device;
             auto ev = evaluate(model, *test, eo, quiet, &cancel);
             es.testTop1 = ev.top1();
-            model.meta.metrics = {{"test_top1", ev.top1()}, {"test_images", ev.count}, {"data", test->spec},
+            model.meta.metrics = {{"test_top1", ev.top1()},
+                                  {"test_images", ev.count},
+                                  {"data", test->spec},
                                   {"evaluated_at", ev.evaluatedAt}};
         }
         es.seconds = std::chrono::duration<double>(Clock::now() - epochStart).count();

@@ -1,7 +1,7 @@
 // GoogleTest main for widget tests: one QApplication for the whole run (offscreen platform).
-#include "core/io/model_io.h"
 #include "core/analysis/entropy_profile_result.h"
 #include "core/analysis/selection_result.h"
+#include "core/io/model_io.h"
 #include "core/model/model_summary.h"
 
 #include <QApplication>

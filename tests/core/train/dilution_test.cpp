@@ -82,7 +82,7 @@ TEST(Dilution, ReachesLambdaZeroAndTheFoldIsExact)
     EXPECT_DOUBLE_EQ(lambdas[0], 1.0);
     EXPECT_DOUBLE_EQ(lambdas[5], 0.5);
     EXPECT_DOUBLE_EQ(lambdas.back(), 0.0);
-    EXPECT_DOUBLE_EQ(r.history.back().lambda, 0.0); // the accuracy reported is at lambda 0
+    EXPECT_DOUBLE_EQ(r.history.back().lambda, 0.0);               // the accuracy reported is at lambda 0
     EXPECT_EQ(model.net->blockModes()[1].mode, AttnMode::Active); // unselected: untouched
 
     model.net->eval();
