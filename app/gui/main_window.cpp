@@ -160,7 +160,10 @@ void MainWindow::cancelAnalysis()
 
 void MainWindow::finishAnalysis(bool ok, const QString& message)
 {
+    // The worker emitted its last signal and is returning from run(): wait for the thread, or
+    // the window (its parent) could be destroyed while it still runs.
     m_thread->quit();
+    m_thread->wait();
     m_thread = nullptr;
     m_worker = nullptr;
     m_analyze->setEnabled(true);
