@@ -26,6 +26,17 @@ nlohmann::json readJson(const QString& path)
     }
 }
 
+// Writes a figure widget to out (size "WxH", default 900x540); 0 on success.
+int saveView(QWidget& view, const QString& out, const QString& size, int dpi)
+{
+    const auto wh = size.split('x');
+    const QSize px(wh.value(0).toInt(), wh.value(1).toInt());
+    const QString err = mlpify::widgets::exportFigure(view, out, px.isValid() ? px : QSize(900, 540), dpi);
+    if (!err.isEmpty())
+        throw std::runtime_error(err.toStdString());
+    return 0;
+}
+
 // Headless figure rendering: the same widget the window shows, written to a file.
 int renderEntropyFigure(const QString& input, const QString& vs, const QString& out, const QString& size, int dpi)
 {
@@ -43,16 +54,11 @@ int renderEntropyFigure(const QString& input, const QString& vs, const QString& 
             slim = read(vs);
         mlpify::widgets::EntropyChartView view;
         view.setProfiles(profile, slim ? &*slim : nullptr);
-        const auto wh = size.split('x');
-        const QSize px(wh.value(0).toInt(), wh.value(1).toInt());
-        const QString err = mlpify::widgets::exportFigure(view, out, px.isValid() ? px : QSize(900, 540), dpi);
-        if (!err.isEmpty())
-            throw std::runtime_error(err.toStdString());
+        return saveView(view, out, size, dpi);
     } catch (const std::exception& e) {
         std::cerr << "mlpify-gui: " << e.what() << "\n";
         return 2;
     }
-    return 0;
 }
 double valueOf(const nlohmann::json& v)
 {
@@ -84,16 +90,11 @@ int renderHeatmapFigure(const QString& input, const QString& out, const QString&
         }
         mlpify::widgets::HeatmapView view;
         view.setData(d);
-        const auto wh = size.split('x');
-        const QSize px(wh.value(0).toInt(), wh.value(1).toInt());
-        const QString err = mlpify::widgets::exportFigure(view, out, px.isValid() ? px : QSize(900, 540), dpi);
-        if (!err.isEmpty())
-            throw std::runtime_error(err.toStdString());
+        return saveView(view, out, size, dpi);
     } catch (const std::exception& e) {
         std::cerr << "mlpify-gui: " << e.what() << "\n";
         return 2;
     }
-    return 0;
 }
 } // namespace
 

@@ -93,7 +93,6 @@ std::string guessName(const ViTConfig& c)
 
 ModelBundle fromTimmStateDict(StateDict sd, const std::string& file, const ImportOptions& options, const char* kind)
 {
-    sd = stripPrefix(std::move(sd), "module.");
     ModelBundle b;
     b.meta.config = inferTimmConfig(sd, file, options);
     b.meta.config.name = guessName(b.meta.config);
@@ -271,6 +270,7 @@ ModelBundle loadModel(const std::string& spec, const ImportOptions& options)
         StateDict sd;
         for (auto& [k, t] : readSafetensors(path))
             sd[k] = t;
+        sd = stripPrefix(std::move(sd), "module.");
         if (sd.count("conv_proj.weight"))
             return fromTimmStateDict(torchvisionToTimm(sd, path), path, options, "torchvision");
         return fromTimmStateDict(sd, path, options, "timm");
@@ -278,7 +278,7 @@ ModelBundle loadModel(const std::string& spec, const ImportOptions& options)
     auto top = loadTorchFile(path);
     if (top->find(kMetaKey))
         return loadOwn(*top, path);
-    auto sd = stripPrefix(findStateDict(top, path), "module.");
+    auto sd = stripPrefix(findStateDict(top, path), "module."); // DistributedDataParallel checkpoints
     if (sd.count("conv_proj.weight") || sd.count("class_token"))
         return fromTimmStateDict(torchvisionToTimm(sd, path), path, options, "torchvision");
     return fromTimmStateDict(sd, path, options, "timm");
