@@ -2,7 +2,11 @@
 
 #include <torch/torch.h>
 
+#include <ATen/Parallel.h>
+
+#include <algorithm>
 #include <dlfcn.h>
+#include <numeric>
 #include <thread>
 
 namespace mlpify::core {
@@ -19,6 +23,33 @@ void configureThreads(int n)
     if (auto* fn = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
         fn(1);
     torch::set_num_threads(n > 0 ? n : defaultThreads());
+}
+
+void runBalanced(const std::vector<double>& costs, const std::function<void(size_t)>& task)
+{
+    const auto workers = std::min<size_t>(static_cast<size_t>(std::max(1, at::get_num_threads())), costs.size());
+    if (workers <= 1 || at::in_parallel_region()) {
+        for (size_t k = 0; k < costs.size(); ++k)
+            task(k);
+        return;
+    }
+    std::vector<size_t> order(costs.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return costs[a] > costs[b]; });
+    std::vector<std::vector<size_t>> plan(workers);
+    std::vector<double> load(workers, 0.0);
+    for (auto k : order) {
+        const auto w = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+        plan[w].push_back(k);
+        load[w] += costs[k];
+    }
+    const bool grad = torch::GradMode::is_enabled();
+    at::parallel_for(0, static_cast<int64_t>(workers), 1, [&](int64_t begin, int64_t end) {
+        torch::AutoGradMode mode(grad); // grad mode is per thread; workers take the caller's
+        for (auto w = begin; w < end; ++w)
+            for (auto k : plan[static_cast<size_t>(w)])
+                task(k);
+    });
 }
 
 } // namespace mlpify::core

@@ -1,6 +1,7 @@
 #include "core/analysis/transfer_entropy.h"
 
 #include "core/error.h"
+#include "core/runtime.h"
 #include "core/train/evaluate.h"
 
 #include <algorithm>
@@ -92,6 +93,12 @@ std::vector<double> HeadEntropyEvaluator::entropies(const std::vector<std::vecto
         std::set_difference(s.begin(), s.end(), base.begin(), base.end(), std::back_inserter(extra));
         start.push_back(extra.empty() ? depth : extra.front());
     }
+    // The head reads only the class (and distillation) tokens, so the last block computes only
+    // those; the sets are independent, so on a CPU they run side by side, one per core.
+    const auto prefixTokens = m_model.meta.config.numPrefixTokens();
+    std::vector<double> costs;
+    for (auto s : start)
+        costs.push_back(static_cast<double>(depth - s) + 0.5);
     std::vector<ChannelMoments> moments(sets.size());
     std::vector<std::vector<torch::Tensor>> kept(sets.size()); // naive mode only
     const auto device = resolveDevice(m_opt.device);
@@ -108,10 +115,16 @@ std::vector<double> HeadEntropyEvaluator::entropies(const std::vector<std::vecto
                      std::vector<torch::Tensor> stream{m_model.net->embed(images)};
                      for (int64_t b = 0; b < depth; ++b)
                          stream.push_back(block(b)->forwardAs(stream.back(), baseModes[static_cast<size_t>(b)]));
-                     for (size_t k = 0; k < sets.size(); ++k) {
-                         auto out = m_model.net->runBlocks(stream[static_cast<size_t>(start[k])], start[k], &modes[k]);
+                     auto runSet = [&](size_t k) {
+                         auto out = m_model.net->runBlocks(stream[static_cast<size_t>(start[k])], start[k], &modes[k],
+                                                           nullptr, prefixTokens);
                          moments[k].add(target(out));
-                     }
+                     };
+                     if (device.is_cpu())
+                         runBalanced(costs, runSet);
+                     else
+                         for (size_t k = 0; k < sets.size(); ++k)
+                             runSet(k);
                  });
     std::vector<double> h;
     for (size_t k = 0; k < sets.size(); ++k)
@@ -148,9 +161,12 @@ LayerMap layerToLayerMap(ModelBundle& model, const Dataset& calibration, const T
                          full[j].add(selectTokens(trace.blocks[j].out, tokens, prefix));
                      full[depth].add(o.target == TeTarget::Logits ? model.net->finish(last)
                                                                   : model.net->norm->forward(last).select(1, 0));
-                     for (size_t i = 0; i < depth; ++i) {
+                     std::vector<double> costs;
+                     for (size_t i = 0; i < depth; ++i)
+                         costs.push_back(own[i].hasAttention() ? static_cast<double>(depth - i) : 0.0);
+                     auto runRow = [&](size_t i) {
                          if (!own[i].hasAttention())
-                             continue;
+                             return;
                          auto modes = own;
                          modes[i] = o.rule == SkipRule::Skip ? BlockMode{AttnMode::Skipped, 1.0}
                                                              : BlockMode{AttnMode::Diluting, 0.0};
@@ -162,7 +178,12 @@ LayerMap layerToLayerMap(ModelBundle& model, const Dataset& calibration, const T
                          skipped[i][depth].add(o.target == TeTarget::Logits
                                                    ? model.net->finish(out)
                                                    : model.net->norm->forward(out).select(1, 0));
-                     }
+                     };
+                     if (x0.device().is_cpu())
+                         runBalanced(costs, runRow); // rows are independent: one per core
+                     else
+                         for (size_t i = 0; i < depth; ++i)
+                             runRow(i);
                  });
     LayerMap m;
     m.values.assign(depth, std::vector<double>(depth + 1, std::numeric_limits<double>::quiet_NaN()));

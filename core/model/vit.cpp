@@ -29,14 +29,31 @@ AttentionImpl::AttentionImpl(int64_t dim, int64_t heads)
     proj = register_module("proj", torch::nn::Linear(dim, dim));
 }
 
-torch::Tensor AttentionImpl::forward(const torch::Tensor& x)
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x, int64_t queries)
 {
     const auto b = x.size(0), n = x.size(1), c = x.size(2);
-    // [B, N, 3, heads, head_dim] -> [3, B, heads, N, head_dim], the order timm's qkv weight uses.
-    auto qkvOut = qkv->forward(x).reshape({b, n, 3, m_heads, c / m_heads}).permute({2, 0, 3, 1, 4});
-    auto q = qkvOut[0], k = qkvOut[1], v = qkvOut[2];
+    const auto hd = c / m_heads;
+    torch::Tensor q, k, v;
+    if (queries <= 0 || queries >= n) {
+        // [B, N, 3, heads, head_dim] -> [3, B, heads, N, head_dim], the order timm's qkv weight uses.
+        auto qkvOut = qkv->forward(x).reshape({b, n, 3, m_heads, hd}).permute({2, 0, 3, 1, 4});
+        q = qkvOut[0], k = qkvOut[1], v = qkvOut[2];
+        queries = n;
+    } else {
+        // Only the first `queries` tokens ask: their query rows, every token's keys and values.
+        namespace F = torch::nn::functional;
+        const auto& w = qkv->weight;
+        const auto& bias = qkv->bias;
+        q = F::linear(x.narrow(1, 0, queries), w.narrow(0, 0, c), bias.narrow(0, 0, c))
+                .reshape({b, queries, m_heads, hd})
+                .transpose(1, 2);
+        auto kv = F::linear(x, w.narrow(0, c, 2 * c), bias.narrow(0, c, 2 * c))
+                      .reshape({b, n, 2, m_heads, hd})
+                      .permute({2, 0, 3, 1, 4});
+        k = kv[0], v = kv[1];
+    }
     auto attn = torch::softmax(torch::matmul(q, k.transpose(-2, -1)) * m_scale, -1);
-    auto out = torch::matmul(attn, v).transpose(1, 2).reshape({b, n, c});
+    auto out = torch::matmul(attn, v).transpose(1, 2).reshape({b, queries, c});
     return proj->forward(out);
 }
 
@@ -75,27 +92,30 @@ void BlockImpl::setMode(const BlockMode& mode)
     m_mode = mode;
 }
 
-torch::Tensor BlockImpl::forwardAs(const torch::Tensor& input, const BlockMode& mode, BlockTrace* trace)
+torch::Tensor BlockImpl::forwardAs(const torch::Tensor& input, const BlockMode& mode, BlockTrace* trace,
+                                   int64_t keepTokens)
 {
     if (!m_mode.hasAttention() && mode.hasAttention())
         throw Error("block has no attention left to run (it is MLP-only)");
+    const bool narrow = keepTokens > 0 && keepTokens < input.size(1);
+    const auto kept = narrow ? input.narrow(1, 0, keepTokens) : input;
     torch::Tensor x;
     torch::Tensor a;
     switch (mode.mode) {
     case AttnMode::Active:
-        a = attn->forward(norm1->forward(input));
-        x = input + a;
+        a = attn->forward(norm1->forward(input), keepTokens);
+        x = kept + a;
         break;
     case AttnMode::Diluting:
         // method.md section 4: the (2 - lambda) factor keeps the residual's scale as attention fades.
-        a = attn->forward(norm1->forward(input));
-        x = (2.0 - mode.lambda) * input + mode.lambda * a;
+        a = attn->forward(norm1->forward(input), keepTokens);
+        x = (2.0 - mode.lambda) * kept + mode.lambda * a;
         break;
     case AttnMode::Removed:
-        x = 2.0 * input;
+        x = 2.0 * kept;
         break;
     case AttnMode::Skipped:
-        x = input;
+        x = kept;
         break;
     }
     auto m = mlp->forward(norm2->forward(x));
@@ -163,7 +183,7 @@ torch::Tensor VisionTransformerImpl::embed(const torch::Tensor& images)
 }
 
 torch::Tensor VisionTransformerImpl::runBlocks(torch::Tensor x, int64_t from, const std::vector<BlockMode>* modes,
-                                               ForwardTrace* trace)
+                                               ForwardTrace* trace, int64_t lastKeepTokens)
 {
     const auto n = static_cast<int64_t>(blocks->size());
     if (modes && static_cast<int64_t>(modes->size()) != n)
@@ -174,7 +194,8 @@ torch::Tensor VisionTransformerImpl::runBlocks(torch::Tensor x, int64_t from, co
     for (int64_t i = from; i < n; ++i) {
         auto* block = blocks[static_cast<size_t>(i)]->as<Block>();
         BlockTrace* t = trace ? &trace->blocks[static_cast<size_t>(i)] : nullptr;
-        x = modes ? block->forwardAs(x, (*modes)[static_cast<size_t>(i)], t) : block->forward(x, t);
+        const auto& mode = modes ? (*modes)[static_cast<size_t>(i)] : block->mode();
+        x = block->forwardAs(x, mode, t, i == n - 1 ? lastKeepTokens : 0);
     }
     return x;
 }

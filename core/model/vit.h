@@ -28,7 +28,8 @@ struct ForwardTrace {
 class AttentionImpl : public torch::nn::Module {
 public:
     AttentionImpl(int64_t dim, int64_t heads);
-    torch::Tensor forward(const torch::Tensor& x);
+    // queries > 0: the output for the first `queries` tokens only (they still attend to all).
+    torch::Tensor forward(const torch::Tensor& x, int64_t queries = 0);
 
     torch::nn::Linear qkv{nullptr};
     torch::nn::Linear proj{nullptr};
@@ -55,7 +56,10 @@ public:
     torch::Tensor forward(const torch::Tensor& x, BlockTrace* trace = nullptr) { return forwardAs(x, m_mode, trace); }
     // The same block run under another attention state without changing it (analysis: skip
     // sets for transfer entropy). Removed blocks can only run as removed.
-    torch::Tensor forwardAs(const torch::Tensor& x, const BlockMode& mode, BlockTrace* trace = nullptr);
+    // keepTokens > 0: the output for the first keepTokens tokens only (the head reads only the
+    // class/distillation tokens, so a last block need not compute the patch tokens).
+    torch::Tensor forwardAs(const torch::Tensor& x, const BlockMode& mode, BlockTrace* trace = nullptr,
+                            int64_t keepTokens = 0);
 
     // Removed drops norm1 and attn (and their parameters) for good.
     void setMode(const BlockMode& mode);
@@ -93,9 +97,10 @@ public:
     // The three pieces forward() is made of, for analyses that restart mid-network:
     torch::Tensor embed(const torch::Tensor& images); // tokens entering block 0
     // Runs blocks [from, depth) with the given states (default: the model's own); trace gets
-    // entries for those blocks only, at their block index.
+    // entries for those blocks only, at their block index. lastKeepTokens > 0: the last block
+    // returns only the first lastKeepTokens tokens (all the head reads).
     torch::Tensor runBlocks(torch::Tensor x, int64_t from, const std::vector<BlockMode>* modes = nullptr,
-                            ForwardTrace* trace = nullptr);
+                            ForwardTrace* trace = nullptr, int64_t lastKeepTokens = 0);
     torch::Tensor finish(const torch::Tensor& x, ForwardTrace* trace = nullptr); // final norm + head -> logits
 
     const ViTConfig& config() const { return m_cfg; }

@@ -88,6 +88,30 @@ TEST(VisionTransformer, SkippedBlockIsTheResidualPlusMlp)
     EXPECT_FALSE(trace.blocks[2].attn.defined());
 }
 
+TEST(VisionTransformer, LastBlockForTheHeadTokensOnlyMatchesTheFullForward)
+{
+    for (bool distilled : {false, true}) {
+        torch::manual_seed(7);
+        auto cfg = tinyConfig();
+        cfg.distilled = distilled;
+        VisionTransformer m(cfg);
+        perturb(m);
+        m->eval();
+        torch::NoGradGuard g;
+        auto x0 = m->embed(torch::randn({3, 1, 28, 28}));
+        const auto prefix = cfg.numPrefixTokens();
+        for (auto mode : {BlockMode{}, BlockMode{AttnMode::Diluting, 0.3}, BlockMode{AttnMode::Skipped, 1.0}}) {
+            std::vector<BlockMode> modes(4);
+            modes[3] = mode;
+            auto full = m->runBlocks(x0, 1, &modes);
+            auto head = m->runBlocks(x0, 1, &modes, nullptr, prefix);
+            ASSERT_EQ(head.size(1), prefix);
+            EXPECT_TRUE(torch::allclose(head, full.narrow(1, 0, prefix), 1e-5, 1e-6));
+            EXPECT_TRUE(torch::allclose(m->finish(head), m->finish(full), 1e-5, 1e-6));
+        }
+    }
+}
+
 TEST(VisionTransformer, TraceHandsBackEveryBranch)
 {
     torch::manual_seed(4);
