@@ -18,8 +18,11 @@ TerminalProgress::~TerminalProgress()
 
 void TerminalProgress::report(double fraction, const std::string& message)
 {
-    if (!m_enabled)
+    if (!m_enabled) {
+        if (message.rfind("paused", 0) == 0 || message.rfind("resumed", 0) == 0) // news even in a log
+            std::fprintf(stderr, "%s\n", message.c_str());
         return;
+    }
     const auto now = std::chrono::steady_clock::now();
     if (m_drawn && fraction < 1.0 && now - m_lastDraw < std::chrono::milliseconds(100))
         return;
@@ -59,11 +62,18 @@ void onInterrupt(int)
     interruptToken().cancel();
     std::signal(SIGINT, SIG_DFL);
 }
+
+void onPauseToggle(int)
+{
+    auto& token = interruptToken();
+    token.setPaused(!token.paused());
+}
 } // namespace
 
 void installInterruptHandler()
 {
     std::signal(SIGINT, onInterrupt);
+    std::signal(SIGUSR1, onPauseToggle);
 }
 
 } // namespace mlpify::app

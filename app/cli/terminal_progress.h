@@ -21,7 +21,8 @@ private:
     std::chrono::steady_clock::time_point m_lastDraw;
 };
 
-// Ctrl-C sets this token's cancel flag (a second Ctrl-C kills the process as usual).
+// Ctrl-C sets this token's cancel flag (a second Ctrl-C kills the process as usual);
+// SIGUSR1 (`kill -USR1 PID`) pauses a training run at the next batch and resumes it.
 core::CancelToken& interruptToken();
 void installInterruptHandler();
 

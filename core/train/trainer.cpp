@@ -159,8 +159,16 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
         int64_t seen = 0, correct = 0;
         auto windowStart = Clock::now();
         while (auto batch = loader.next()) {
-            while (cancel.paused() && !cancel.cancelled())
-                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            if (cancel.paused() && !cancel.cancelled()) {
+                // A paused run is safe to stop: its state is on disk until it goes on.
+                saveCheckpoint(model, opt, state, o);
+                progress.report(static_cast<double>(state.step) / totalSteps,
+                                "paused at step " + std::to_string(state.step) + " (checkpoint written)");
+                while (cancel.paused() && !cancel.cancelled())
+                    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                progress.report(static_cast<double>(state.step) / totalSteps,
+                                "resumed at step " + std::to_string(state.step));
+            }
             if (cancel.cancelled()) {
                 saveCheckpoint(model, opt, state, o);
                 result.cancelled = true;

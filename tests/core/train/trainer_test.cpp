@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 using namespace mlpify::core;
 namespace fs = std::filesystem;
@@ -123,6 +125,48 @@ TEST(Trainer, ResumedRunMatchesAnUninterruptedOne)
     auto r = trainSupervised(resumed, trainSubset(), nullptr, o, quiet, fresh, {}, /*resume=*/true);
     EXPECT_EQ(r.steps, 16);
     const auto a = straight.net->stateDict(), b = resumed.net->stateDict();
+    for (const auto& [k, t] : a)
+        EXPECT_TRUE(torch::allclose(t, b.at(k), 1e-5, 1e-6)) << k;
+    at::set_num_threads(2);
+}
+
+TEST(Trainer, PauseFromAnotherThreadHoldsTheRunWritesACheckpointAndChangesNothing)
+{
+    at::set_num_threads(1);
+    auto o = quickOptions();
+    FunctionProgress quiet;
+    torch::manual_seed(0);
+    auto straight = makeModel(smallConfig());
+    CancelToken none;
+    trainSupervised(straight, trainSubset(), nullptr, o, quiet, none);
+
+    torch::manual_seed(0);
+    auto paused = makeModel(smallConfig());
+    o.checkpoint = tempPath("pause.mlpify");
+    fs::remove(o.checkpoint);
+    CancelToken control;
+    std::atomic<int64_t> lastStep{-1};
+    std::atomic<bool> sawPause{false};
+    TrainCallbacks cb;
+    cb.onStep = [&](const StepStats& s) {
+        lastStep = s.step;
+        if (s.step == 5)
+            control.setPaused(true); // as a GUI thread would; honoured before the next batch
+    };
+    FunctionProgress watch([&](double, const std::string& msg) {
+        if (msg.rfind("paused at step 5", 0) == 0)
+            sawPause = true;
+    });
+    std::thread run([&] { trainSupervised(paused, trainSubset(), nullptr, o, watch, control, cb); });
+    while (!sawPause)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(lastStep.load(), 5); // nothing ran while paused
+    EXPECT_EQ(loadModel(o.checkpoint).meta.training.at("step").get<int64_t>(), 5);
+    control.setPaused(false);
+    run.join();
+    EXPECT_EQ(lastStep.load(), 16);
+    const auto a = straight.net->stateDict(), b = paused.net->stateDict();
     for (const auto& [k, t] : a)
         EXPECT_TRUE(torch::allclose(t, b.at(k), 1e-5, 1e-6)) << k;
     at::set_num_threads(2);
