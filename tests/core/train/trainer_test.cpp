@@ -44,6 +44,17 @@ TrainOptions quickOptions()
     o.device = "cpu";
     return o;
 }
+
+// The reference for exact-continuation tests: seed 0, no checkpoint, no interruption.
+ModelBundle uninterruptedRun(const TrainOptions& o)
+{
+    torch::manual_seed(0);
+    auto model = makeModel(smallConfig());
+    CancelToken none;
+    FunctionProgress quiet;
+    trainSupervised(model, trainSubset(), nullptr, o, quiet, none);
+    return model;
+}
 } // namespace
 
 TEST(Trainer, LearningRateWarmsUpThenFollowsACosine)
@@ -105,10 +116,7 @@ TEST(Trainer, ResumedRunMatchesAnUninterruptedOne)
     auto o = quickOptions();
     FunctionProgress quiet;
 
-    torch::manual_seed(0);
-    auto straight = makeModel(smallConfig());
-    CancelToken none;
-    trainSupervised(straight, trainSubset(), nullptr, o, quiet, none);
+    auto straight = uninterruptedRun(o);
 
     torch::manual_seed(0);
     auto first = makeModel(smallConfig());
@@ -135,10 +143,7 @@ TEST(Trainer, PauseFromAnotherThreadHoldsTheRunWritesACheckpointAndChangesNothin
     at::set_num_threads(1);
     auto o = quickOptions();
     FunctionProgress quiet;
-    torch::manual_seed(0);
-    auto straight = makeModel(smallConfig());
-    CancelToken none;
-    trainSupervised(straight, trainSubset(), nullptr, o, quiet, none);
+    auto straight = uninterruptedRun(o);
 
     torch::manual_seed(0);
     auto paused = makeModel(smallConfig());
