@@ -192,7 +192,8 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                 if (results.size() == 2)
                     j["ratios"] = {{"parameters", double(results[1].parameters) / double(results[0].parameters)},
                                    {"gflops", results[1].gflopsPerImage / results[0].gflopsPerImage},
-                                   {"images_per_s", results[1].imagesPerSecond / results[0].imagesPerSecond}};
+                                   {"images_per_s", results[1].imagesPerSecond / results[0].imagesPerSecond},
+                                   {"run_memory_mib", results[1].runMemoryMiB / results[0].runMemoryMiB}};
                 std::cout << j.dump(2) << "\n";
                 return 0;
             }
@@ -219,9 +220,18 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             row(
                 "latency ms (median)", [](const core::BenchResult& r) { return r.latencyMs; }, 2);
             row(
+                "weights MiB", [](const core::BenchResult& r) { return r.weightsMiB; }, 2);
+            row(
+                "run memory MiB", [](const core::BenchResult& r) { return r.runMemoryMiB; }, 1);
+            row(
                 "peak RSS MiB", [](const core::BenchResult& r) { return r.peakRssMiB; }, 1);
+            const bool perRun =
+                std::all_of(results.begin(), results.end(), [](const core::BenchResult& r) { return r.peakIsPerRun; });
             std::cout << "batch " << o->b.batchSize << ", " << o->b.repeats << " repeats after " << o->b.warmup
-                      << " warm-up, device " << results[0].device << "; peak RSS is the process's, cumulative\n";
+                      << " warm-up, device " << results[0].device << "; "
+                      << (perRun ? "run memory = peak RSS during that model's run minus RSS before it (inputs, "
+                                   "activations, workspace)\n"
+                                 : "peak RSS is the process's, cumulative (the kernel refused to reset it)\n");
             return 0;
         };
     });

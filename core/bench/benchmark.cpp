@@ -4,9 +4,35 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
+#include <malloc.h>
+#include <string>
 #include <sys/resource.h>
 
 namespace mlpify::core {
+
+namespace {
+// Resident memory from /proc/self/status, in MiB: "VmRSS" now or "VmHWM" (the peak).
+double statusMiB(const std::string& key)
+{
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind(key + ":", 0) == 0)
+            return std::stod(line.substr(key.size() + 1)) / 1024.0; // the value is in kB
+    return -1.0;
+}
+
+// Starts a new peak for this run (Linux: writing 5 to clear_refs resets VmHWM to VmRSS).
+// Returns false where that is not possible; the peak is then the process's so far.
+bool resetPeakRss()
+{
+    std::ofstream out("/proc/self/clear_refs");
+    out << "5";
+    out.flush();
+    return static_cast<bool>(out);
+}
+} // namespace
 
 double analyticFlops(const ViTConfig& c, const std::vector<BlockMode>& modes)
 {
@@ -41,6 +67,11 @@ BenchResult benchmarkModel(ModelBundle& model, const BenchOptions& o)
     for (int i = 0; i < o.warmup; ++i)
         model.net->forward(x);
     sync();
+    // Memory is measured over the timed runs only: one-time costs (thread pools, lazy
+    // initialisation) land in the warm-up, so the figure does not depend on the run order.
+    malloc_trim(0); // hand freed heap back, so "before" holds no memory the runs could reuse
+    const bool ownPeak = resetPeakRss();
+    const double rssBefore = statusMiB("VmRSS");
     std::vector<double> ms;
     for (int i = 0; i < std::max(1, o.repeats); ++i) {
         const auto t0 = std::chrono::steady_clock::now();
@@ -50,6 +81,7 @@ BenchResult benchmarkModel(ModelBundle& model, const BenchOptions& o)
     }
     std::sort(ms.begin(), ms.end());
     auto quantile = [&](double q) { return ms[static_cast<size_t>(q * static_cast<double>(ms.size() - 1) + 0.5)]; };
+    const double peak = statusMiB("VmHWM");
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
     BenchResult r;
@@ -59,7 +91,10 @@ BenchResult benchmarkModel(ModelBundle& model, const BenchOptions& o)
     r.latencyMs = quantile(0.5);
     r.latencyIqrMs = quantile(0.75) - quantile(0.25);
     r.imagesPerSecond = 1000.0 * static_cast<double>(o.batchSize) / r.latencyMs;
-    r.peakRssMiB = static_cast<double>(usage.ru_maxrss) / 1024.0;
+    r.peakRssMiB = peak > 0 ? peak : static_cast<double>(usage.ru_maxrss) / 1024.0;
+    r.peakIsPerRun = ownPeak && peak > 0;
+    r.runMemoryMiB = r.peakIsPerRun ? std::max(0.0, peak - rssBefore) : -1.0;
+    r.weightsMiB = static_cast<double>(r.parameters) * 4.0 / (1024.0 * 1024.0);
     r.batchSize = o.batchSize;
     r.device = device.str();
     return r;
@@ -74,6 +109,9 @@ void to_json(nlohmann::json& j, const BenchResult& r)
          {"latency_ms_median", r.latencyMs},
          {"latency_ms_iqr", r.latencyIqrMs},
          {"peak_rss_mib", r.peakRssMiB},
+         {"peak_rss_is_per_run", r.peakIsPerRun},
+         {"run_memory_mib", r.runMemoryMiB},
+         {"weights_mib", r.weightsMiB},
          {"batch", r.batchSize},
          {"device", r.device}};
 }

@@ -21,7 +21,10 @@ struct BenchResult {
     double imagesPerSecond = 0; // batch / median batch latency
     double latencyMs = 0;       // median forward time of one batch
     double latencyIqrMs = 0;    // interquartile range of the repeats
-    double peakRssMiB = 0;      // process peak resident memory after this run
+    double peakRssMiB = 0;      // peak resident memory of the process during this run
+    bool peakIsPerRun = false;  // false: the kernel could not reset the peak; it is the process's so far
+    double runMemoryMiB = 0;    // peak minus the resident memory before the run: inputs, activations, workspace
+    double weightsMiB = 0;      // parameters at 4 bytes
     int64_t batchSize = 0;
     std::string device;
 };

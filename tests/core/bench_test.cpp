@@ -1,0 +1,41 @@
+#include "core/bench/benchmark.h"
+#include "tests/core/test_support.h"
+
+#include <gtest/gtest.h>
+
+using namespace mlpify::core;
+
+TEST(Benchmark, AnalyticFlopsFollowTheClosedForm)
+{
+    const auto c = mlpify::testing::tinyConfig(2); // 49 patches + CLS, width 24, MLP 48, 10 classes
+    const double n = 50, d = 24, h = 48;
+    const double embed = 2.0 * 49 * 16 * d;
+    const double attention = 2 * n * d * 3 * d + 4 * n * n * d + 2 * n * d * d;
+    const double mlp = 4 * n * d * h;
+    const double head = 2 * d * 10;
+    std::vector<BlockMode> modes(2);
+    EXPECT_DOUBLE_EQ(analyticFlops(c, modes), embed + 2 * (attention + mlp) + head);
+    modes[1] = {AttnMode::Removed, 0.0};
+    EXPECT_DOUBLE_EQ(analyticFlops(c, modes), embed + attention + 2 * mlp + head);
+}
+
+TEST(Benchmark, RunMemoryIsPerRunAndGrowsWithTheBatch)
+{
+    auto model = makeModel(mlpify::testing::tinyConfig(2));
+    BenchOptions o;
+    o.device = "cpu";
+    o.repeats = 2;
+    o.warmup = 1;
+    o.batchSize = 1024;
+    const auto big = benchmarkModel(model, o);
+    o.batchSize = 8;
+    const auto small = benchmarkModel(model, o); // after the big run: a cumulative peak would not drop
+    if (!big.peakIsPerRun || !small.peakIsPerRun)
+        GTEST_SKIP() << "this kernel refuses to reset the peak RSS (/proc/self/clear_refs)";
+    // 1024 images: the MLP's hidden activations alone are 1024 * 50 * 48 * 4 bytes = 9.4 MiB
+    EXPECT_GT(big.runMemoryMiB, 9.0);
+    EXPECT_LT(small.runMemoryMiB, 2.0);
+    EXPECT_LT(small.peakRssMiB, big.peakRssMiB);
+    EXPECT_EQ(big.parameters, model.net->parameterCount());
+    EXPECT_DOUBLE_EQ(big.weightsMiB, static_cast<double>(big.parameters) * 4.0 / (1024.0 * 1024.0));
+}
