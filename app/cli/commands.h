@@ -27,5 +27,6 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addAnalyzeCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addSpectrumCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
+void addFiguresCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 
 } // namespace mlpify::app

@@ -30,6 +30,7 @@ int main(int argc, char** argv)
     app::addAnalyzeCommand(app, g, &runner);
     app::addSelectCommand(app, g, &runner);
     app::addSpectrumCommand(app, g, &runner);
+    app::addFiguresCommand(app, g, &runner);
 
     try {
         app.parse(argc, argv);

@@ -1,5 +1,7 @@
 // `mlpify-gui [MODEL] [--screenshot FILE]`: opens the workbench on a model (the default if none).
 #include "app/gui/main_window.h"
+#include "app/gui/slim_panel.h"
+#include "app/gui/tour.h"
 #include "core/io/model_io.h"
 #include "core/runtime.h"
 #include "widgets/entropy_chart_view.h"
@@ -8,7 +10,12 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDir>
+#include <QGuiApplication>
+#include <QScreen>
 #include <QTimer>
+
+#include <functional>
 
 #include <fstream>
 #include <iostream>
@@ -96,6 +103,105 @@ int renderHeatmapFigure(const QString& input, const QString& out, const QString&
         return 2;
     }
 }
+// Renders every figure of a project offscreen: the same widgets the window shows.
+int renderProjectFigures(const QString& project, const QString& dir, const QString& size, int dpi)
+{
+    if (dir.isEmpty()) {
+        std::cerr << "mlpify-gui: --figures needs --out DIR\n";
+        return 2;
+    }
+    mlpify::app::MainWindow window;
+    if (!window.openProject(project, /*loadModel=*/false))
+        return 2;
+    QString error;
+    const auto wh = size.split('x');
+    const QSize px(wh.value(0).toInt(), wh.value(1).toInt());
+    const auto files = window.exportAllFigures(dir, &error, px.isValid() ? px : QSize(900, 540), dpi);
+    for (const auto& f : files)
+        std::cout << "wrote " << f.toStdString() << "\n";
+    if (!error.isEmpty()) {
+        std::cerr << "mlpify-gui: " << error.toStdString() << "\n";
+        return 2;
+    }
+    return 0;
+}
+
+// Walks the guided tour on the default model as a person would, waiting for each step's
+// work, and saves a screenshot of the window at every step (plus the project and figures).
+class TourDriver : public QObject {
+public:
+    TourDriver(mlpify::app::MainWindow& window, QString dir, int trainImages)
+        : m_window(window), m_dir(std::move(dir)), m_trainImages(trainImages)
+    {
+        QDir().mkpath(m_dir);
+    }
+
+    void begin()
+    {
+        m_window.tour()->start();
+        afterIdle([this] { shoot(); });
+    }
+
+private:
+    // Runs next once no job has run for half a second (jobs chain: training -> compare -> spectrum).
+    void afterIdle(std::function<void()> next)
+    {
+        auto* timer = new QTimer(this);
+        auto idleSince = std::make_shared<int>(0);
+        connect(timer, &QTimer::timeout, this, [this, timer, idleSince, next] {
+            *idleSince = m_window.analysisRunning() ? 0 : *idleSince + 1;
+            if (*idleSince >= 5) {
+                timer->deleteLater();
+                next();
+            }
+        });
+        timer->start(100);
+    }
+
+    void shoot()
+    {
+        auto* tour = m_window.tour();
+        const int step = tour->current();
+        if (tour->step(step).tab == mlpify::app::MainWindow::SlimTab && !m_trained) {
+            m_trained = true;
+            auto* slim = m_window.findChild<mlpify::app::SlimPanel*>();
+            auto r = slim->request();
+            r.trainLimit = m_trainImages;
+            r.out = QDir(m_dir).filePath("slimmed.mlpify");
+            slim->setRequest(r);
+            m_window.startTraining(); // what "Start" does
+            afterIdle([this] { shoot(); });
+            return;
+        }
+        m_window.showTab(tour->step(step).tab); // results arriving may have switched tabs
+        QTimer::singleShot(400, this, [this, step, tour] {
+            const QString file = QDir(m_dir).filePath(QString("tour-%1.png").arg(step + 1));
+            m_window.grab().save(file);
+            std::cout << "wrote " << file.toStdString() << "\n";
+            if (step == 0 && QGuiApplication::platformName() == "xcb") { // the tour's dialog over the window
+                const QString screen = QDir(m_dir).filePath("tour-dialog.png");
+                QGuiApplication::primaryScreen()->grabWindow(0).save(screen);
+                std::cout << "wrote " << screen.toStdString() << "\n";
+            }
+            if (step + 1 < tour->stepCount()) {
+                tour->go(step + 1);
+                afterIdle([this] { shoot(); });
+                return;
+            }
+            m_window.saveProject(QDir(m_dir).filePath("tour.mlpify-project"));
+            QString error;
+            m_window.exportAllFigures(QDir(m_dir).filePath("figures"), &error);
+            if (!error.isEmpty())
+                std::cerr << "mlpify-gui: " << error.toStdString() << "\n";
+            QApplication::exit(error.isEmpty() ? 0 : 2);
+        });
+    }
+
+    mlpify::app::MainWindow& m_window;
+    QString m_dir;
+    int m_trainImages;
+    bool m_trained = false;
+};
 } // namespace
 
 int main(int argc, char** argv)
@@ -106,8 +212,6 @@ int main(int argc, char** argv)
     QApplication::setApplicationVersion("0.1.0");
     qRegisterMetaType<std::shared_ptr<mlpify::core::ModelBundle>>();
     qRegisterMetaType<mlpify::core::ModelSummary>();
-    qRegisterMetaType<mlpify::core::EntropyProfile>();
-    qRegisterMetaType<mlpify::core::SelectionResult>();
 
     QCommandLineParser parser;
     parser.setApplicationDescription("MLPify workbench");
@@ -124,9 +228,19 @@ int main(int argc, char** argv)
     QCommandLineOption out("out", "figure file (.png, .svg, .pdf)", "file");
     QCommandLineOption figSize("size", "figure size in pixels, WxH", "size", "900x540");
     QCommandLineOption dpi("dpi", "figure resolution", "dpi", "150");
-    for (const auto& o : {shot, threads, analyze, tab, entropyFigure, heatmapFigure, versus, out, figSize, dpi})
+    QCommandLineOption figures("figures", "render every figure of a project to --out DIR (SVG, PDF, PNG)", "project");
+    QCommandLineOption project("project", "open a project file", "project");
+    QCommandLineOption tourShots("tour-screenshots", "walk the guided tour, saving a screenshot per step", "dir");
+    QCommandLineOption trainImages("train-images", "with --tour-screenshots: training images of the short run", "n",
+                                   "6000");
+    QCommandLineOption dark("dark", "use the dark palette");
+    for (const auto& o : {shot, threads, analyze, tab, entropyFigure, heatmapFigure, versus, out, figSize, dpi, figures,
+                          project, tourShots, trainImages, dark})
         parser.addOption(o);
     parser.process(app);
+    if (parser.isSet(figures))
+        return renderProjectFigures(parser.value(figures), parser.value(out), parser.value(figSize),
+                                    parser.value(dpi).toInt());
     if (parser.isSet(heatmapFigure))
         return renderHeatmapFigure(parser.value(heatmapFigure), parser.value(out), parser.value(figSize),
                                    parser.value(dpi).toInt());
@@ -136,7 +250,16 @@ int main(int argc, char** argv)
     mlpify::core::configureThreads(parser.value(threads).toInt());
 
     mlpify::app::MainWindow window;
+    if (parser.isSet(dark))
+        window.setDarkPalette(true);
     window.show();
+    std::unique_ptr<TourDriver> driver;
+    if (parser.isSet(tourShots)) {
+        driver = std::make_unique<TourDriver>(window, parser.value(tourShots), parser.value(trainImages).toInt());
+        QObject::connect(
+            &window, &mlpify::app::MainWindow::modelReady, driver.get(), [&driver] { driver->begin(); },
+            Qt::SingleShotConnection);
+    }
     const bool runAnalysis = parser.isSet(analyze);
     if (runAnalysis)
         QObject::connect(&window, &mlpify::app::MainWindow::modelReady, &window,
@@ -158,6 +281,9 @@ int main(int argc, char** argv)
             QObject::connect(&window, &mlpify::app::MainWindow::modelReady, &window, grab);
     }
     const QStringList args = parser.positionalArguments();
-    window.openModel(args.isEmpty() ? QStringLiteral("default") : args.first());
+    if (parser.isSet(project))
+        window.openProject(parser.value(project));
+    else
+        window.openModel(args.isEmpty() ? QStringLiteral("default") : args.first());
     return QApplication::exec();
 }

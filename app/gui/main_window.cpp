@@ -1,20 +1,41 @@
 #include "app/gui/main_window.h"
 
-#include "app/gui/analysis_worker.h"
+#include "app/gui/background_job.h"
 #include "app/gui/model_loader.h"
+#include "app/gui/slim_panel.h"
+#include "app/gui/tour.h"
+#include "core/analysis/entropy_profile.h"
+#include "core/analysis/selection.h"
+#include "core/analysis/spectrum.h"
+#include "core/bench/benchmark.h"
+#include "core/error.h"
+#include "core/io/atomic_file.h"
+#include "core/train/dilution.h"
+#include "core/train/evaluate.h"
+#include "widgets/compare_view.h"
 #include "widgets/entropy_chart_view.h"
+#include "widgets/figure_export.h"
 #include "widgets/heatmap_view.h"
+#include "widgets/line_chart_view.h"
 #include "widgets/model_summary_view.h"
+#include "widgets/spectrum_view.h"
+#include "widgets/training_view.h"
 
 #include <QAction>
 #include <QApplication>
+#include <QChart>
+#include <QChartView>
 #include <QCloseEvent>
 #include <QComboBox>
-#include <QDoubleSpinBox>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDir>
 #include <QDragEnterEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFormLayout>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -22,12 +43,28 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSpinBox>
+#include <QStandardPaths>
 #include <QStatusBar>
+#include <QStyleFactory>
 #include <QTabWidget>
-#include <QThread>
 #include <QToolBar>
+#include <QToolButton>
 
 namespace mlpify::app {
+
+namespace {
+// Maps a job's sub-task onto [from, to] of its progress bar.
+core::FunctionProgress part(core::Progress& p, double from, double to)
+{
+    return core::FunctionProgress(
+        [&p, from, to](double f, const std::string& m) { p.report(from + f * (to - from), m); });
+}
+
+std::vector<int64_t> toBlocks(const QVector<int>& v)
+{
+    return {v.begin(), v.end()};
+}
+} // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 {
@@ -37,37 +74,60 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_summary = new widgets::ModelSummaryView(m_tabs);
     m_entropy = new widgets::EntropyChartView(m_tabs);
     m_nose = new widgets::HeatmapView(m_tabs);
+    m_slim = new SlimPanel(m_tabs);
+    m_spectrum = new widgets::SpectrumView(m_tabs);
+    m_compare = new widgets::CompareView(m_tabs);
     m_tabs->addTab(m_summary, tr("&Summary"));
     m_tabs->addTab(m_entropy, tr("&Entropy"));
     m_tabs->addTab(m_nose, tr("&NOSE path"));
+    m_tabs->addTab(m_slim, tr("S&lim"));
+    m_tabs->addTab(m_spectrum, tr("Spect&rum"));
+    m_tabs->addTab(m_compare, tr("C&ompare"));
     setCentralWidget(m_tabs);
+    m_job = new BackgroundJob(this);
     m_loader = new ModelLoader(this);
     connect(m_loader, &ModelLoader::loaded, this,
             [this](std::shared_ptr<core::ModelBundle> model, const core::ModelSummary& summary) {
                 m_model = std::move(model);
+                m_modelSummary = summary;
                 m_summary->setSummary(summary);
+                QVector<bool> attention;
+                for (const auto& b : summary.blocks)
+                    attention.push_back(b.mode.hasAttention());
+                m_slim->setBlocks(attention);
+                m_slim->setSelected(m_project.training.remove);
                 setWindowTitle(tr("MLPify — %1").arg(QString::fromStdString(summary.name)));
                 statusBar()->showMessage(tr("Loaded %1").arg(QString::fromStdString(summary.source)), 5000);
+                updateSavings();
                 Q_EMIT modelReady();
             });
     connect(m_loader, &ModelLoader::failed, this, [this](const QString& message) {
         statusBar()->showMessage(tr("Could not open the model"), 5000);
         QMessageBox::warning(this, tr("Could not open the model"), message);
     });
+    connect(m_slim, &SlimPanel::selectionChanged, this, &MainWindow::updateSavings);
+    connect(m_slim, &SlimPanel::applyMethodRequested, this, &MainWindow::applyMethod);
+    connect(m_slim, &SlimPanel::startRequested, this, &MainWindow::startTraining);
+    connect(m_slim, &SlimPanel::pauseToggled, this, &MainWindow::togglePause);
+    connect(m_slim, &SlimPanel::cancelRequested, this, &MainWindow::cancelAnalysis);
     createAnalysisBar();
     createMenus();
+    m_tour = new Tour(this);
     QSettings settings;
     if (!restoreGeometry(settings.value("window/geometry").toByteArray()))
-        resize(1100, 640);
+        resize(1200, 720);
+    auto request = m_slim->request();
+    request.out = defaultOutputPath();
+    m_slim->setRequest(request);
+    setDarkPalette(settings.value("view/dark", false).toBool());
 }
 
-MainWindow::~MainWindow()
+MainWindow::~MainWindow() = default; // m_job (a child) cancels and waits for its thread
+
+QString MainWindow::defaultOutputPath() const
 {
-    cancelAnalysis();
-    if (m_thread) {
-        m_thread->quit();
-        m_thread->wait();
-    }
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+    return QDir(dir.isEmpty() ? QDir::homePath() : dir).filePath("mlpify/slimmed.mlpify");
 }
 
 void MainWindow::createAnalysisBar()
@@ -75,7 +135,13 @@ void MainWindow::createAnalysisBar()
     auto* bar = addToolBar(tr("Analysis"));
     bar->setObjectName("analysisBar");
     QSettings settings;
-    bar->addWidget(new QLabel(tr(" Calibration images "), bar));
+    bar->addWidget(new QLabel(tr(" Data "), bar));
+    m_data = new QLineEdit(settings.value("analysis/data", "fashion-mnist").toString(), bar);
+    m_data->setToolTip(tr("Data spec as the CLI takes it: fashion-mnist, idx:DIR, cifar10:DIR, folder:DIR"));
+    m_data->setMaximumWidth(220);
+    bar->addWidget(m_data);
+    bar->addAction(tr("…"), this, &MainWindow::chooseDataFolder)->setToolTip(tr("Choose a dataset folder"));
+    bar->addWidget(new QLabel(tr("  Calibration images "), bar));
     m_images = new QSpinBox(bar);
     m_images->setRange(50, 60000);
     m_images->setSingleStep(250);
@@ -86,12 +152,7 @@ void MainWindow::createAnalysisBar()
     m_tokens->addItems({"cls", "all", "patch"});
     m_tokens->setCurrentText(settings.value("analysis/tokens", "cls").toString());
     bar->addWidget(m_tokens);
-    bar->addWidget(new QLabel(tr("  Remove ratio "), bar));
-    m_ratio = new QDoubleSpinBox(bar);
-    m_ratio->setRange(0.05, 1.0);
-    m_ratio->setSingleStep(0.05);
-    m_ratio->setValue(settings.value("analysis/ratio", 0.5).toDouble());
-    bar->addWidget(m_ratio);
+    m_slim->setRatio(settings.value("analysis/ratio", 0.5).toDouble());
     m_analyze = bar->addAction(tr("&Analyze"), this, &MainWindow::startAnalysis);
     m_analyze->setShortcut(QKeySequence(tr("Ctrl+R")));
     m_analyze->setToolTip(tr("Entropy curves and NOSE selection on the calibration images (Ctrl+R)"));
@@ -105,46 +166,333 @@ void MainWindow::createAnalysisBar()
     connect(m_cancel, &QPushButton::clicked, this, &MainWindow::cancelAnalysis);
     statusBar()->addPermanentWidget(m_progress);
     statusBar()->addPermanentWidget(m_cancel);
+    connect(m_job, &BackgroundJob::progress, this, [this](double f, const QString& message) {
+        m_progress->setValue(static_cast<int>(f * 1000));
+        statusBar()->showMessage(m_job->title() + ": " + message);
+        if (message.startsWith("paused") || message.startsWith("resumed"))
+            m_slim->view()->setStatus(message);
+    });
 }
 
-void MainWindow::startAnalysis()
+void MainWindow::syncProjectFromControls()
 {
-    if (!m_model || m_worker)
-        return;
+    m_project.data = m_data->text().trimmed();
+    m_project.images = m_images->value();
+    m_project.tokens = m_tokens->currentText();
+    m_project.ratio = m_slim->ratio();
+    m_project.method = m_slim->method();
+    m_project.training = m_slim->request();
     QSettings settings;
-    settings.setValue("analysis/images", m_images->value());
-    settings.setValue("analysis/tokens", m_tokens->currentText());
-    settings.setValue("analysis/ratio", m_ratio->value());
-    AnalysisRequest request;
-    request.images = m_images->value();
-    request.tokens = m_tokens->currentText();
-    request.ratio = m_ratio->value();
-    m_thread = new QThread(this);
-    m_worker = new AnalysisWorker(m_model, request); // no parent: it lives on m_thread
-    m_worker->moveToThread(m_thread);
-    connect(m_thread, &QThread::started, m_worker, &AnalysisWorker::run);
-    connect(m_worker, &AnalysisWorker::progress, this, [this](double f, const QString& message) {
-        m_progress->setValue(static_cast<int>(f * 1000));
-        statusBar()->showMessage(message);
-    });
-    connect(m_worker, &AnalysisWorker::profileReady, this, [this](const core::EntropyProfile& p) {
-        m_entropy->setProfiles(p);
-        m_tabs->setCurrentWidget(m_entropy);
-    });
-    connect(m_worker, &AnalysisWorker::selectionReady, this, [this](const core::SelectionResult& r) {
-        m_nose->setData(widgets::noseHeatmapData(r, QString::fromStdString(r.settings.value("units", ""))));
-        m_tabs->setCurrentWidget(m_nose);
-    });
-    connect(m_worker, &AnalysisWorker::finished, this, [this] { finishAnalysis(true, tr("Analysis finished")); });
-    connect(m_worker, &AnalysisWorker::failed, this,
-            [this](const QString& message) { finishAnalysis(false, message); });
-    connect(m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
-    connect(m_thread, &QThread::finished, m_thread, &QObject::deleteLater);
+    settings.setValue("analysis/data", m_project.data);
+    settings.setValue("analysis/images", m_project.images);
+    settings.setValue("analysis/tokens", m_project.tokens);
+    settings.setValue("analysis/ratio", m_project.ratio);
+}
+
+bool MainWindow::startJob(const QString& title, const std::function<void(bool, const QString&)>& onDone,
+                          std::function<void(core::Progress&, const core::CancelToken&)> work)
+{
+    if (m_job->running()) {
+        statusBar()->showMessage(tr("Busy: %1 is running (cancel it first)").arg(m_job->title()), 5000);
+        return false;
+    }
+    auto connection = std::make_shared<QMetaObject::Connection>();
+    *connection = connect(
+        m_job, &BackgroundJob::finished, this, [this, onDone, connection, title](bool ok, const QString& message) {
+            disconnect(*connection);
+            m_analyze->setEnabled(true);
+            m_progress->hide();
+            m_cancel->hide();
+            statusBar()->showMessage(ok ? tr("%1 finished").arg(title) : tr("%1 stopped").arg(title), 5000);
+            if (!ok && message != "cancelled")
+                QMessageBox::warning(this, tr("%1 failed").arg(title), message);
+            onDone(ok, message);
+        });
     m_analyze->setEnabled(false);
     m_progress->setValue(0);
     m_progress->show();
     m_cancel->show();
-    m_thread->start();
+    m_job->start(title, std::move(work));
+    return true;
+}
+
+bool MainWindow::analysisRunning() const
+{
+    return m_job->running();
+}
+
+bool MainWindow::jobPaused() const
+{
+    return m_job->paused();
+}
+
+void MainWindow::startAnalysis()
+{
+    if (!m_model)
+        return;
+    syncProjectFromControls();
+    auto model = m_model;
+    const auto p = m_project;
+    const auto count = core::countForRatio(*model, p.ratio);
+    startJob(
+        tr("Analysis"), [this](bool ok, const QString&) { Q_EMIT analysisFinished(ok); },
+        [this, model, p, count](core::Progress& progress, const core::CancelToken& cancel) {
+            const core::CalibrationOptions co{p.images, 0, "train"};
+            auto calib = core::loadCalibrationSet(p.data.toStdString(), model->meta.config, co);
+            core::ProfileOptions po;
+            po.tokens = core::tokenSetFromString(p.tokens.toStdString());
+            auto p1 = part(progress, 0.0, 0.2);
+            auto profile = core::profileEntropy(*model, calib, po, p1, &cancel);
+            profile.provenance["calibration"] = core::calibrationJson(calib, co);
+            m_job->post([this, profile] {
+                m_project.profile = profile;
+                m_entropy->setProfiles(profile, m_project.slimmedProfile ? &*m_project.slimmedProfile : nullptr);
+                applyChartTheme();
+                m_tabs->setCurrentWidget(m_entropy);
+            });
+            auto p2 = part(progress, 0.2, 1.0);
+            auto selection = core::selectNose(*model, calib, count, core::TeOptions{}, p2, &cancel);
+            m_job->post([this, selection] {
+                m_project.selection = selection;
+                m_nose->setData(
+                    widgets::noseHeatmapData(selection, QString::fromStdString(selection.settings.value("units", ""))));
+                if (m_slim->method() == "nose")
+                    m_slim->setSelected(QVector<int>(selection.selected.begin(), selection.selected.end()));
+                m_tabs->setCurrentWidget(m_nose);
+            });
+        });
+}
+
+void MainWindow::applyMethod(const QString& method, double ratio)
+{
+    if (!m_model)
+        return;
+    const auto k = core::countForRatio(*m_model, ratio);
+    std::vector<int64_t> chosen;
+    if (method == "nose") {
+        if (!m_project.selection || static_cast<int64_t>(m_project.selection->selected.size()) != k) {
+            m_slim->setRatio(ratio);
+            statusBar()->showMessage(tr("Running the analysis for NOSE at ratio %1…").arg(ratio), 5000);
+            startAnalysis(); // selects the NOSE set when it finishes
+            return;
+        }
+        chosen = m_project.selection->selected;
+    } else if (method == "first") {
+        chosen = core::selectFirst(*m_model, k).selected;
+    } else if (method == "random") {
+        chosen = core::selectRandom(*m_model, k, 0).selected;
+    } else if (method == "entropy") {
+        if (!m_project.profile) {
+            QMessageBox::information(this, tr("Lowest attention entropy"),
+                                     tr("Run the analysis first (Ctrl+R): this baseline reads the entropy curves."));
+            return;
+        }
+        chosen = core::selectLowestEntropy(*m_project.profile, k).selected;
+    }
+    m_slim->setSelected(QVector<int>(chosen.begin(), chosen.end()));
+}
+
+void MainWindow::updateSavings()
+{
+    if (!m_model || !m_modelSummary)
+        return;
+    const auto chosen = m_slim->selected();
+    auto modes = m_model->net->blockModes();
+    int64_t params = 0;
+    for (int b : chosen) {
+        params += m_modelSummary->blocks[static_cast<size_t>(b)].attentionParams;
+        modes[static_cast<size_t>(b)] = {core::AttnMode::Removed, 0.0};
+    }
+    const auto& cfg = m_modelSummary->config;
+    const double before = core::analyticFlops(cfg, m_model->net->blockModes());
+    const double after = core::analyticFlops(cfg, modes);
+    const double total = static_cast<double>(m_modelSummary->totalParams);
+    m_slim->setSavings(tr("Removing %1 attention layer(s): %2 fewer parameters (%3 → %4, %5%), FLOPs %6 → %7 "
+                          "GFLOPs/image (%8%). Measured throughput: Compare tab (Ctrl+M).")
+                           .arg(chosen.size())
+                           .arg(params)
+                           .arg(m_modelSummary->totalParams)
+                           .arg(m_modelSummary->totalParams - params)
+                           .arg(total > 0 ? -100.0 * static_cast<double>(params) / total : 0.0, 0, 'f', 1)
+                           .arg(before / 1e9, 0, 'f', 4)
+                           .arg(after / 1e9, 0, 'f', 4)
+                           .arg(before > 0 ? 100.0 * (after - before) / before : 0.0, 0, 'f', 1));
+}
+
+void MainWindow::startTraining()
+{
+    if (!m_model)
+        return;
+    syncProjectFromControls();
+    auto r = m_project.training;
+    if (r.remove.isEmpty()) {
+        QMessageBox::information(this, tr("Dilution training"),
+                                 tr("Choose at least one attention layer to remove (toggle blocks, or Accept a "
+                                    "method for a ratio)."));
+        return;
+    }
+    if (r.out.isEmpty())
+        r.out = defaultOutputPath();
+    QDir().mkpath(QFileInfo(r.out).absolutePath());
+    const auto spec = m_project.model.toStdString(), data = m_project.data.toStdString();
+    auto teacher = r.distill ? m_model : nullptr;
+    m_slim->view()->clear();
+    m_project.curves = {};
+    m_slim->setRunning(true);
+    m_tabs->setCurrentWidget(m_slim);
+    const bool started = startJob(
+        tr("Dilution training"),
+        [this, r](bool ok, const QString& message) {
+            m_slim->setRunning(false);
+            m_slim->view()->setStatus(ok ? tr("Finished: folded model written to %1").arg(r.out)
+                                         : tr("Stopped: %1 (checkpoint %2.ckpt)").arg(message, r.out));
+            Q_EMIT trainingFinished(ok);
+            if (ok) {
+                m_project.slimmedModel = r.out;
+                startCompare(); // opens the result beside the original
+            }
+        },
+        [this, r, spec, data, teacher](core::Progress& progress, const core::CancelToken& cancel) {
+            auto model = core::loadModel(spec);
+            const auto size = core::DataOptions().size(model.meta.config.imageSize);
+            auto train = core::loadDataset(data, core::Split::Train, size);
+            auto test = core::loadDataset(data, core::Split::Test, size);
+            model.meta.classNames = train.classNames;
+            core::TrainOptions t;
+            t.epochs = r.epochs;
+            t.batchSize = r.batch;
+            t.lr = r.lr;
+            t.warmupEpochs = std::min(0.5, 0.2 * r.epochs);
+            t.augment = r.augment;
+            t.trainLimit = r.trainLimit;
+            t.device = r.device.toStdString();
+            t.checkpoint = r.out.toStdString() + ".ckpt";
+            t.teacher = teacher.get();
+            core::DilutionOptions d;
+            d.blocks = toBlocks(r.remove);
+            d.dilutionEpochs = r.dilutionEpochs;
+            d.schedule = r.schedule == "cosine" ? core::LambdaSchedule::Cosine : core::LambdaSchedule::Linear;
+            core::TrainCallbacks cb;
+            cb.onStep = [this](const core::StepStats& s) {
+                m_job->post([this, s] {
+                    m_project.curves.totalSteps = s.totalSteps;
+                    m_project.curves.steps.push_back({s.step, s.loss, s.lambda, s.imagesPerSecond});
+                    m_slim->view()->addStep(s.step, s.totalSteps, s.loss, s.lambda, s.imagesPerSecond);
+                });
+            };
+            cb.onEpoch = [this](const core::EpochStats& e) {
+                m_job->post([this, e] {
+                    m_project.curves.epochs.push_back({e.epoch, e.trainTop1, e.testTop1, e.lambda});
+                    m_slim->view()->addEpoch(e.epoch, e.trainTop1, e.testTop1, e.lambda);
+                });
+            };
+            model.meta.training["command"] = "mlpify-gui dilution of " + spec + " on " + data;
+            const auto result = core::dilute(model, train, &test, t, d, progress, cancel, cb);
+            if (result.cancelled)
+                return;
+            core::foldDiluted(model);
+            core::saveByExtension(model, r.out.toStdString());
+        });
+    if (!started)
+        m_slim->setRunning(false);
+}
+
+void MainWindow::togglePause()
+{
+    if (!m_job->running())
+        return;
+    const bool pause = !m_job->paused();
+    m_job->setPaused(pause);
+    m_slim->setRunning(true, pause);
+    m_slim->view()->setStatus(pause ? tr("Pausing at the next batch…") : tr("Resuming…"));
+}
+
+void MainWindow::startCompare()
+{
+    if (!m_model)
+        return;
+    syncProjectFromControls();
+    QStringList specs{m_project.model};
+    if (!m_project.slimmedModel.isEmpty())
+        specs << m_project.slimmedModel;
+    const auto data = m_project.data.toStdString();
+    startJob(
+        tr("Comparison"),
+        [this](bool ok, const QString&) {
+            Q_EMIT compareFinished(ok);
+            if (ok && !m_project.slimmedModel.isEmpty() && !m_project.slimmedSpectrum)
+                startSpectrum();
+        },
+        [this, specs, data](core::Progress& progress, const core::CancelToken& cancel) {
+            QVector<widgets::ModelNumbers> numbers;
+            for (int i = 0; i < specs.size(); ++i) {
+                auto model = core::loadModel(specs[i].toStdString());
+                auto test =
+                    core::loadDataset(data, core::Split::Test, core::DataOptions().size(model.meta.config.imageSize));
+                const double from = static_cast<double>(i) / specs.size(), to = (i + 1.0) / specs.size();
+                auto p = part(progress, from, from + 0.8 * (to - from));
+                const auto eval = core::evaluate(model, test, core::EvalOptions{}, p, &cancel);
+                if (eval.cancelled || cancel.cancelled())
+                    return;
+                progress.report(from + 0.8 * (to - from), "throughput of " + specs[i].toStdString());
+                core::BenchOptions bo;
+                bo.batchSize = 64;
+                bo.repeats = 10;
+                const auto bench = core::benchmarkModel(model, bo);
+                numbers.push_back({i == 0 ? tr("original") : tr("slimmed"), eval.top1(),
+                                   static_cast<double>(bench.parameters), bench.gflopsPerImage, bench.imagesPerSecond,
+                                   bench.runMemoryMiB});
+            }
+            m_job->post([this, numbers] {
+                m_project.compare = numbers;
+                m_compare->setModels(numbers);
+                applyChartTheme();
+                m_tabs->setCurrentWidget(m_compare);
+            });
+        });
+}
+
+void MainWindow::startSpectrum()
+{
+    if (!m_model)
+        return;
+    syncProjectFromControls();
+    auto model = m_model;
+    const auto p = m_project;
+    startJob(
+        tr("Spectrum"), [this](bool ok, const QString&) { Q_EMIT spectrumFinished(ok); },
+        [this, model, p](core::Progress& progress, const core::CancelToken& cancel) {
+            const core::CalibrationOptions co{std::min(p.images, 1000), 0, "train"};
+            auto calib = core::loadCalibrationSet(p.data.toStdString(), model->meta.config, co);
+            const bool two = !p.slimmedModel.isEmpty();
+            auto p1 = part(progress, 0.0, two ? 0.4 : 1.0);
+            auto original = core::computeSpectrum(*model, calib, core::SpectrumOptions{}, p1, &cancel);
+            original.model = "original";
+            std::optional<core::SpectrumResult> slimmed;
+            std::optional<core::EntropyProfile> slimmedProfile;
+            if (two) {
+                auto s = core::loadModel(p.slimmedModel.toStdString());
+                auto p2 = part(progress, 0.4, 0.8);
+                slimmed = core::computeSpectrum(s, calib, core::SpectrumOptions{}, p2, &cancel);
+                slimmed->model = "slimmed";
+                core::ProfileOptions po;
+                po.tokens = core::tokenSetFromString(p.tokens.toStdString());
+                auto p3 = part(progress, 0.8, 1.0);
+                slimmedProfile = core::profileEntropy(s, calib, po, p3, &cancel);
+            }
+            m_job->post([this, original, slimmed, slimmedProfile] {
+                m_project.spectrum = original;
+                m_project.slimmedSpectrum = slimmed;
+                if (slimmedProfile) {
+                    m_project.slimmedProfile = slimmedProfile;
+                    if (m_project.profile)
+                        m_entropy->setProfiles(*m_project.profile, &*slimmedProfile);
+                }
+                m_spectrum->setSpectra(original, slimmed ? &*slimmed : nullptr);
+                applyChartTheme();
+                m_tabs->setCurrentWidget(m_spectrum);
+            });
+        });
 }
 
 void MainWindow::showTab(int index)
@@ -154,25 +502,155 @@ void MainWindow::showTab(int index)
 
 void MainWindow::cancelAnalysis()
 {
-    if (m_worker)
-        m_worker->cancel(); // an atomic flag: a queued call would wait behind the busy worker
+    m_job->cancel(); // an atomic flag: a queued call would wait behind the busy worker
 }
 
-void MainWindow::finishAnalysis(bool ok, const QString& message)
+void MainWindow::showModelResults()
 {
-    // The worker emitted its last signal and is returning from run(): wait for the thread, or
-    // the window (its parent) could be destroyed while it still runs.
-    m_thread->quit();
-    m_thread->wait();
-    m_thread = nullptr;
-    m_worker = nullptr;
-    m_analyze->setEnabled(true);
-    m_progress->hide();
-    m_cancel->hide();
-    statusBar()->showMessage(ok ? message : tr("Analysis stopped"), 5000);
-    if (!ok && !message.endsWith("cancelled"))
-        QMessageBox::warning(this, tr("Analysis failed"), message);
-    Q_EMIT analysisFinished(ok);
+    if (m_project.profile)
+        m_entropy->setProfiles(*m_project.profile, m_project.slimmedProfile ? &*m_project.slimmedProfile : nullptr);
+    if (m_project.selection && !m_project.selection->candidates.empty())
+        m_nose->setData(widgets::noseHeatmapData(
+            *m_project.selection, QString::fromStdString(m_project.selection->settings.value("units", ""))));
+    if (m_project.spectrum)
+        m_spectrum->setSpectra(*m_project.spectrum, m_project.slimmedSpectrum ? &*m_project.slimmedSpectrum : nullptr);
+    m_compare->setModels(m_project.compare);
+    auto* view = m_slim->view();
+    view->clear();
+    for (const auto& s : m_project.curves.steps)
+        view->addStep(s.step, m_project.curves.totalSteps, s.loss, s.lambda, s.imagesPerSecond);
+    for (const auto& e : m_project.curves.epochs)
+        view->addEpoch(e.epoch, e.trainTop1, e.testTop1, e.lambda);
+    view->setStatus(m_project.slimmedModel.isEmpty() ? tr("No training run yet.")
+                                                     : tr("Folded model: %1").arg(m_project.slimmedModel));
+    applyChartTheme();
+}
+
+bool MainWindow::openProject(const QString& path, bool loadModel)
+{
+    try {
+        m_project = loadProject(path);
+    } catch (const std::exception& e) {
+        QMessageBox::warning(this, tr("Could not open the project"), QString::fromStdString(e.what()));
+        return false;
+    }
+    m_projectPath = path;
+    m_data->setText(m_project.data);
+    m_images->setValue(m_project.images);
+    m_tokens->setCurrentText(m_project.tokens);
+    m_slim->setRatio(m_project.ratio);
+    m_slim->setRequest(m_project.training);
+    showModelResults();
+    if (loadModel)
+        openModel(m_project.model);
+    setWindowFilePath(path);
+    return true;
+}
+
+bool MainWindow::saveProject(const QString& path)
+{
+    syncProjectFromControls();
+    try {
+        app::saveProject(m_project, path);
+    } catch (const std::exception& e) {
+        QMessageBox::warning(this, tr("Could not save the project"), QString::fromStdString(e.what()));
+        return false;
+    }
+    m_projectPath = path;
+    setWindowFilePath(path);
+    statusBar()->showMessage(tr("Saved %1").arg(path), 5000);
+    return true;
+}
+
+QStringList MainWindow::exportAllFigures(const QString& dir, QString* error, QSize size, int dpi)
+{
+    QDir().mkpath(dir);
+    QStringList written;
+    struct Figure {
+        QString name;
+        QWidget* widget;
+        bool has;
+    };
+    const QVector<Figure> figures = {
+        {"entropy", m_entropy, m_project.profile.has_value()},
+        {"nose-path", m_nose, m_project.selection.has_value() && !m_project.selection->candidates.empty()},
+        {"training-loss", m_slim->view()->lossChart(), !m_project.curves.steps.isEmpty()},
+        {"training-lambda", m_slim->view()->lambdaChart(), !m_project.curves.steps.isEmpty()},
+        {"training-accuracy", m_slim->view()->accuracyChart(), !m_project.curves.epochs.isEmpty()},
+        {"spectrum", m_spectrum->chart(), m_project.spectrum.has_value()},
+        {"compare", m_compare->chartView(), !m_project.compare.isEmpty()},
+    };
+    for (const auto& f : figures) {
+        if (!f.has)
+            continue;
+        for (const char* ext : {"svg", "pdf", "png"}) {
+            const QString file = QDir(dir).filePath(f.name + "." + ext);
+            const QString err = widgets::exportFigure(*f.widget, file, size, dpi);
+            if (!err.isEmpty()) {
+                if (error)
+                    *error = err;
+                return written;
+            }
+            written << file;
+        }
+    }
+    // The numbers behind the figures: the project itself is their JSON.
+    const QString data = QDir(dir).filePath("project-data.json");
+    try {
+        app::saveProject(m_project, data);
+        written << data;
+    } catch (const std::exception& e) {
+        if (error)
+            *error = QString::fromStdString(e.what());
+    }
+    return written;
+}
+
+void MainWindow::setDarkPalette(bool dark)
+{
+    QSettings().setValue("view/dark", dark);
+    if (m_dark)
+        m_dark->setChecked(dark);
+    if (dark) {
+        QPalette p;
+        p.setColor(QPalette::Window, QColor(0x2b, 0x2b, 0x2b));
+        p.setColor(QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
+        p.setColor(QPalette::Base, QColor(0x1e, 0x1e, 0x1e));
+        p.setColor(QPalette::AlternateBase, QColor(0x33, 0x33, 0x33));
+        p.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
+        p.setColor(QPalette::Button, QColor(0x3a, 0x3a, 0x3a));
+        p.setColor(QPalette::ButtonText, QColor(0xe6, 0xe6, 0xe6));
+        p.setColor(QPalette::Highlight, QColor(0x3d, 0x7e, 0xc6));
+        p.setColor(QPalette::HighlightedText, Qt::white);
+        p.setColor(QPalette::ToolTipBase, QColor(0x3a, 0x3a, 0x3a));
+        p.setColor(QPalette::ToolTipText, QColor(0xe6, 0xe6, 0xe6));
+        p.setColor(QPalette::Disabled, QPalette::Text, QColor(0x80, 0x80, 0x80));
+        p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(0x80, 0x80, 0x80));
+        qApp->setPalette(p);
+    } else {
+        qApp->setPalette(qApp->style()->standardPalette());
+    }
+    applyChartTheme();
+}
+
+void MainWindow::applyChartTheme()
+{
+    const bool dark = QSettings().value("view/dark", false).toBool();
+    for (auto* view : findChildren<QChartView*>()) {
+        auto* chart = view->chart();
+        if (!chart)
+            continue;
+        // Themes reset series colours; set the background and text only.
+        chart->setBackgroundBrush(dark ? QColor(0x1e, 0x1e, 0x1e) : QColor(Qt::white));
+        const QColor text = dark ? QColor(0xe6, 0xe6, 0xe6) : QColor(0x20, 0x20, 0x20);
+        chart->setTitleBrush(text);
+        chart->legend()->setLabelColor(text);
+        for (auto* axis : chart->axes()) {
+            axis->setLabelsColor(text);
+            axis->setTitleBrush(text);
+            axis->setGridLineColor(dark ? QColor(0x44, 0x44, 0x44) : QColor(0xdd, 0xdd, 0xdd));
+        }
+    }
 }
 
 void MainWindow::createMenus()
@@ -184,15 +662,49 @@ void MainWindow::createMenus()
     openDefault->setShortcut(QKeySequence(tr("Ctrl+D")));
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     rebuildRecentMenu();
+    file->addAction(tr("Choose Data &Folder…"), this, &MainWindow::chooseDataFolder);
+    file->addSeparator();
+    file->addAction(tr("Open &Project…"), this, &MainWindow::chooseProjectToOpen)
+        ->setShortcut(QKeySequence(tr("Ctrl+Shift+O")));
+    file->addAction(tr("&Save Project"), this,
+                    [this] {
+                        if (m_projectPath.isEmpty())
+                            chooseProjectToSave();
+                        else
+                            saveProject(m_projectPath);
+                    })
+        ->setShortcut(QKeySequence::Save);
+    file->addAction(tr("Save Project &As…"), this, &MainWindow::chooseProjectToSave)->setShortcut(QKeySequence::SaveAs);
+    file->addSeparator();
+    file->addAction(tr("&Export Figure…"), this, &MainWindow::exportCurrentFigure)
+        ->setShortcut(QKeySequence(tr("Ctrl+E")));
+    file->addAction(tr("Export &All Figures…"), this, &MainWindow::exportAllFiguresInteractive)
+        ->setShortcut(QKeySequence(tr("Ctrl+Shift+E")));
     file->addSeparator();
     auto* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
 
     auto* analysis = menuBar()->addMenu(tr("&Analysis"));
     analysis->addAction(m_analyze);
-    analysis->addAction(tr("&Cancel Analysis"), this, &MainWindow::cancelAnalysis);
+    analysis->addAction(tr("&Spectrum"), this, &MainWindow::startSpectrum)->setShortcut(QKeySequence(tr("Ctrl+F")));
+    analysis->addAction(tr("Co&mpare Models"), this, &MainWindow::startCompare)
+        ->setShortcut(QKeySequence(tr("Ctrl+M")));
+    analysis->addSeparator();
+    analysis->addAction(tr("Start &Dilution Training"), this, &MainWindow::startTraining)
+        ->setShortcut(QKeySequence(tr("Ctrl+T")));
+    analysis->addAction(tr("&Pause / Resume"), this, &MainWindow::togglePause);
+    analysis->addAction(tr("&Cancel"), this, &MainWindow::cancelAnalysis);
+
+    auto* view = menuBar()->addMenu(tr("&View"));
+    for (int i = 0; i < m_tabs->count(); ++i)
+        view->addAction(m_tabs->tabText(i).remove('&'), this, [this, i] { m_tabs->setCurrentIndex(i); })
+            ->setShortcut(QKeySequence(QString("Alt+%1").arg(i + 1)));
+    view->addSeparator();
+    m_dark = view->addAction(tr("&Dark Palette"), this, [this](bool on) { setDarkPalette(on); });
+    m_dark->setCheckable(true);
 
     auto* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("Guided &Tour"), this, [this] { m_tour->start(); })->setShortcut(QKeySequence::HelpContents);
     help->addAction(tr("&About MLPify"), this, [this] {
         QMessageBox::about(this, tr("About MLPify"),
                            tr("<b>MLPify</b> — slim vision transformers by diluting the attention of their "
@@ -207,6 +719,15 @@ void MainWindow::openModel(const QString& spec)
     m_summary->clear(tr("Loading %1…").arg(spec));
     if (spec != "default")
         rememberRecent(spec);
+    if (spec != m_project.model) { // a different model: results of the old one no longer apply
+        const auto keep = m_project;
+        m_project = Project{};
+        m_project.data = keep.data;
+        m_project.training = keep.training;
+        m_project.training.remove.clear();
+        m_project.model = spec;
+        showModelResults();
+    }
     m_loader->load(spec);
 }
 
@@ -220,6 +741,97 @@ void MainWindow::chooseModelFile()
         return;
     settings.setValue("paths/lastModelDir", QFileInfo(path).absolutePath());
     openModel(path);
+}
+
+void MainWindow::chooseDataFolder()
+{
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Choose a Dataset Folder"));
+    if (dir.isEmpty())
+        return;
+    const QDir d(dir);
+    QString spec = "folder:" + dir;
+    if (!d.entryList({"train-images-idx3-ubyte*"}).isEmpty())
+        spec = "idx:" + dir;
+    else if (!d.entryList({"data_batch_1.bin"}).isEmpty())
+        spec = "cifar10:" + dir;
+    else if (!d.entryList({"train.bin"}).isEmpty())
+        spec = "cifar100:" + dir;
+    m_data->setText(spec);
+}
+
+void MainWindow::chooseProjectToOpen()
+{
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open Project"), QString(),
+                                                      tr("MLPify projects (*.mlpify-project *.json);;All files (*)"));
+    if (!path.isEmpty())
+        openProject(path);
+}
+
+void MainWindow::chooseProjectToSave()
+{
+    QString path =
+        QFileDialog::getSaveFileName(this, tr("Save Project"), m_projectPath, tr("MLPify projects (*.mlpify-project)"));
+    if (path.isEmpty())
+        return;
+    if (QFileInfo(path).suffix().isEmpty())
+        path += ".mlpify-project";
+    saveProject(path);
+}
+
+void MainWindow::exportCurrentFigure()
+{
+    QWidget* current = m_tabs->currentWidget();
+    if (current == m_slim)
+        current = m_slim->view();
+    else if (current == m_spectrum)
+        current = m_spectrum->chart();
+    else if (current == m_compare)
+        current = m_compare->chartView();
+    QDialog dialog(this);
+    dialog.setWindowTitle(tr("Export Figure"));
+    auto* form = new QFormLayout(&dialog);
+    auto* width = new QSpinBox(&dialog);
+    width->setRange(100, 10000);
+    width->setValue(QSettings().value("export/width", 900).toInt());
+    auto* height = new QSpinBox(&dialog);
+    height->setRange(100, 10000);
+    height->setValue(QSettings().value("export/height", 540).toInt());
+    auto* dpi = new QSpinBox(&dialog);
+    dpi->setRange(50, 1200);
+    dpi->setValue(QSettings().value("export/dpi", 150).toInt());
+    form->addRow(tr("&Width (px)"), width);
+    form->addRow(tr("&Height (px)"), height);
+    form->addRow(tr("&DPI"), dpi);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
+    form->addRow(buttons);
+    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    QSettings().setValue("export/width", width->value());
+    QSettings().setValue("export/height", height->value());
+    QSettings().setValue("export/dpi", dpi->value());
+    const QString path =
+        QFileDialog::getSaveFileName(this, tr("Export Figure"), QString(), tr("SVG (*.svg);;PDF (*.pdf);;PNG (*.png)"));
+    if (path.isEmpty())
+        return;
+    const QString err = widgets::exportFigure(*current, path, QSize(width->value(), height->value()), dpi->value());
+    if (!err.isEmpty())
+        QMessageBox::warning(this, tr("Export failed"), err);
+    else
+        statusBar()->showMessage(tr("Wrote %1").arg(path), 5000);
+}
+
+void MainWindow::exportAllFiguresInteractive()
+{
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Export All Figures To"));
+    if (dir.isEmpty())
+        return;
+    QString error;
+    const auto files = exportAllFigures(dir, &error);
+    if (!error.isEmpty())
+        QMessageBox::warning(this, tr("Export failed"), error);
+    statusBar()->showMessage(tr("Wrote %1 files to %2").arg(files.size()).arg(dir), 5000);
 }
 
 void MainWindow::rememberRecent(const QString& path)
@@ -252,13 +864,19 @@ void MainWindow::dragEnterEvent(QDragEnterEvent* event)
 void MainWindow::dropEvent(QDropEvent* event)
 {
     const auto urls = event->mimeData()->urls();
-    if (!urls.isEmpty() && urls.first().isLocalFile())
-        openModel(urls.first().toLocalFile());
+    if (urls.isEmpty() || !urls.first().isLocalFile())
+        return;
+    const QString path = urls.first().toLocalFile();
+    if (path.endsWith(".mlpify-project"))
+        openProject(path);
+    else
+        openModel(path);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)
 {
     QSettings().setValue("window/geometry", saveGeometry());
+    m_job->cancel(); // a training run leaves its checkpoint
     event->accept();
 }
 

@@ -1,11 +1,16 @@
-// The workbench's main window: menus, drag and drop, and the views of the loaded model.
+// The workbench's main window: menus, drag and drop, the views of the loaded model, and the
+// background jobs (analysis, dilution training, spectra, comparison) that feed them.
 #pragma once
 
+#include "app/gui/project.h"
 #include "core/model/model_summary.h"
+#include "core/progress.h"
 
 #include <QMainWindow>
 
+#include <functional>
 #include <memory>
+#include <optional>
 
 namespace mlpify::core {
 struct ModelBundle;
@@ -14,37 +19,65 @@ namespace mlpify::widgets {
 class ModelSummaryView;
 class EntropyChartView;
 class HeatmapView;
+class SpectrumView;
+class CompareView;
 } // namespace mlpify::widgets
 class QTabWidget;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
-class QDoubleSpinBox;
 class QComboBox;
+class QLineEdit;
 class QAction;
-class QThread;
+class QLabel;
 
 namespace mlpify::app {
 
 class ModelLoader;
-class AnalysisWorker;
+class BackgroundJob;
+class SlimPanel;
+class Tour;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
+    enum TabIndex { SummaryTab, EntropyTab, NoseTab, SlimTab, SpectrumTab, CompareTab };
+
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override;
 
     void openModel(const QString& spec);
     // Entropy profile + NOSE on a worker thread; results land in the Entropy and NOSE tabs.
     void startAnalysis();
-    void cancelAnalysis();
-    bool analysisRunning() const { return m_worker != nullptr; }
+    // Dilution training of the chosen layers, then the fold; the result opens beside the original.
+    void startTraining();
+    // Frequency spectra of the original (and slimmed) model on the calibration images.
+    void startSpectrum();
+    // Accuracy, parameters, FLOPs, throughput and memory of the original (and slimmed) model.
+    void startCompare();
+    void cancelAnalysis(); // cancels whatever job runs
+    void togglePause();
+    bool analysisRunning() const; // any job
+    bool jobPaused() const;
     void showTab(int index);
+    void applyMethod(const QString& method, double ratio);
+
+    // false: a message was shown. loadModel = false shows the stored results only (figures).
+    bool openProject(const QString& path, bool loadModel = true);
+    bool saveProject(const QString& path);
+    const Project& project() const { return m_project; }
+    // Every figure of the project as SVG, PDF and PNG plus the data as JSON; returns the files
+    // written (an error names the file that failed).
+    QStringList exportAllFigures(const QString& dir, QString* error = nullptr, QSize size = {900, 540}, int dpi = 150);
+    void setDarkPalette(bool dark);
+    Tour* tour() const { return m_tour; }
 
 Q_SIGNALS:
     void modelReady(); // a model was loaded and is on screen
     void analysisFinished(bool ok);
+    void trainingFinished(bool ok);
+    void spectrumFinished(bool ok);
+    void compareFinished(bool ok);
 
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
@@ -54,26 +87,44 @@ protected:
 private:
     void createMenus();
     void createAnalysisBar();
-    void finishAnalysis(bool ok, const QString& message);
+    bool startJob(const QString& title, const std::function<void(bool, const QString&)>& onDone,
+                  std::function<void(core::Progress&, const core::CancelToken&)> work);
+    void showModelResults();
+    void updateSavings();
+    void applyChartTheme();
     void chooseModelFile();
+    void chooseDataFolder();
+    void chooseProjectToOpen();
+    void chooseProjectToSave();
+    void exportCurrentFigure();
+    void exportAllFiguresInteractive();
     void rememberRecent(const QString& path);
     void rebuildRecentMenu();
+    void syncProjectFromControls();
+    QString defaultOutputPath() const;
 
     QTabWidget* m_tabs = nullptr;
     widgets::ModelSummaryView* m_summary = nullptr;
     widgets::EntropyChartView* m_entropy = nullptr;
     widgets::HeatmapView* m_nose = nullptr;
+    SlimPanel* m_slim = nullptr;
+    widgets::SpectrumView* m_spectrum = nullptr;
+    widgets::CompareView* m_compare = nullptr;
     QSpinBox* m_images = nullptr;
     QComboBox* m_tokens = nullptr;
-    QDoubleSpinBox* m_ratio = nullptr;
+    QLineEdit* m_data = nullptr;
     QAction* m_analyze = nullptr;
+    QAction* m_dark = nullptr;
     QProgressBar* m_progress = nullptr;
     QPushButton* m_cancel = nullptr;
-    QThread* m_thread = nullptr;
-    AnalysisWorker* m_worker = nullptr;
+    BackgroundJob* m_job = nullptr;
     ModelLoader* m_loader = nullptr;
     QMenu* m_recentMenu = nullptr;
+    Tour* m_tour = nullptr;
     std::shared_ptr<core::ModelBundle> m_model;
+    std::optional<core::ModelSummary> m_modelSummary;
+    Project m_project;
+    QString m_projectPath;
 };
 
 } // namespace mlpify::app

@@ -166,4 +166,15 @@ void to_json(nlohmann::json& j, const SpectrumResult& r)
     j = {{"kind", "spectrum"}, {"model", r.model}, {"grid", r.grid}, {"settings", r.settings}, {"blocks", blocks}};
 }
 
+void from_json(const nlohmann::json& j, SpectrumResult& r)
+{
+    r.model = j.value("model", "");
+    r.grid = j.value("grid", int64_t{0});
+    r.settings = j.value("settings", nlohmann::json::object());
+    r.blocks.clear();
+    for (const auto& b : j.at("blocks"))
+        r.blocks.push_back({b.at("block").get<int64_t>(), b.at("radius").get<std::vector<double>>(),
+                            b.at("dlogA").get<std::vector<double>>()});
+}
+
 } // namespace mlpify::core

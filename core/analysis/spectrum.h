@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/analysis/calibration.h"
+#include "core/analysis/spectrum_result.h"
 #include "core/io/model_io.h"
 #include "core/progress.h"
 
@@ -40,21 +41,7 @@ private:
     bool m_logMean;
 };
 
-struct BlockSpectrum {
-    int64_t block = 0;
-    std::vector<double> radius;
-    std::vector<double> dlogA; // relative log amplitude, natural log
-};
-
-struct SpectrumResult {
-    std::string model;
-    std::vector<BlockSpectrum> blocks;
-    int64_t grid = 0;
-    nlohmann::json settings;
-};
-
 SpectrumResult computeSpectrum(ModelBundle& model, const Dataset& calibration, const SpectrumOptions& options,
                                Progress& progress, const CancelToken* cancel = nullptr);
-void to_json(nlohmann::json& j, const SpectrumResult& r);
 
 } // namespace mlpify::core

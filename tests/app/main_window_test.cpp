@@ -1,6 +1,13 @@
 #include "app/gui/main_window.h"
+#include "app/gui/slim_panel.h"
+#include "widgets/compare_view.h"
 #include "widgets/heatmap_view.h"
+#include "widgets/line_chart_view.h"
 #include "widgets/model_summary_view.h"
+#include "widgets/training_view.h"
+
+#include <QFile>
+#include <QTemporaryDir>
 
 #include <QApplication>
 #include <QElapsedTimer>
@@ -14,13 +21,21 @@
 
 using namespace mlpify;
 
-TEST(MainWindow, OpensTheDefaultModelOffTheGuiThread)
+namespace {
+// Shows the window on the embedded default model, as a first start does.
+bool showDefault(app::MainWindow& window)
 {
-    app::MainWindow window;
     window.show();
     QSignalSpy ready(&window, &app::MainWindow::modelReady);
     window.openModel("default");
-    ASSERT_TRUE(ready.wait(30000));
+    return ready.wait(30000);
+}
+} // namespace
+
+TEST(MainWindow, OpensTheDefaultModelOffTheGuiThread)
+{
+    app::MainWindow window;
+    ASSERT_TRUE(showDefault(window));
     auto* view = window.findChild<widgets::ModelSummaryView*>();
     ASSERT_NE(view, nullptr);
     EXPECT_EQ(view->blockTable()->rowCount(), 12);
@@ -52,10 +67,7 @@ TEST(MainWindow, ABadFileShowsAMessageNamingIt)
 TEST(MainWindow, AnalysisRunsOnAWorkerAndTheEventLoopStaysResponsive)
 {
     app::MainWindow window;
-    window.show();
-    QSignalSpy ready(&window, &app::MainWindow::modelReady);
-    window.openModel("default");
-    ASSERT_TRUE(ready.wait(30000));
+    ASSERT_TRUE(showDefault(window));
     // Measure the longest gap between timer ticks while the analysis runs.
     QElapsedTimer clock;
     qint64 last = 0, worst = 0;
@@ -82,10 +94,7 @@ TEST(MainWindow, AnalysisRunsOnAWorkerAndTheEventLoopStaysResponsive)
 TEST(MainWindow, CancelStopsTheAnalysisWorker)
 {
     app::MainWindow window;
-    window.show();
-    QSignalSpy ready(&window, &app::MainWindow::modelReady);
-    window.openModel("default");
-    ASSERT_TRUE(ready.wait(30000));
+    ASSERT_TRUE(showDefault(window));
     QSignalSpy done(&window, &app::MainWindow::analysisFinished);
     window.startAnalysis();
     ASSERT_TRUE(window.analysisRunning());
@@ -93,4 +102,110 @@ TEST(MainWindow, CancelStopsTheAnalysisWorker)
     ASSERT_TRUE(done.wait(60000));
     EXPECT_FALSE(done.first().first().toBool());
     EXPECT_FALSE(window.analysisRunning());
+}
+
+namespace {
+// The longest gap between ticks of a 10 ms timer while it runs: how long the event loop was blocked.
+class BlockedMeter {
+public:
+    BlockedMeter()
+    {
+        QObject::connect(&m_tick, &QTimer::timeout, [this] {
+            const qint64 now = m_clock.elapsed();
+            m_worst = std::max(m_worst, now - m_last);
+            m_last = now;
+        });
+        m_clock.start();
+        m_tick.start(10);
+    }
+    qint64 worst() const { return m_worst; }
+
+private:
+    QElapsedTimer m_clock;
+    QTimer m_tick;
+    qint64 m_last = 0, m_worst = 0;
+};
+
+// A short dilution run of blocks 0 and 5 on 1,024 training images.
+app::TrainingRequest shortRun(const QString& out)
+{
+    app::TrainingRequest r;
+    r.remove = {0, 5};
+    r.epochs = 1;
+    r.dilutionEpochs = 0.5;
+    r.trainLimit = 1024;
+    r.batch = 64;
+    r.device = "cpu";
+    r.out = out;
+    return r;
+}
+
+bool waitFor(const std::function<bool()>& condition, int ms)
+{
+    for (int waited = 0; waited < ms && !condition(); waited += 20)
+        QTest::qWait(20);
+    return condition();
+}
+} // namespace
+
+TEST(MainWindow, TrainingPausesResumesAndCancelsWithoutBlockingTheWindow)
+{
+    app::MainWindow window;
+    ASSERT_TRUE(showDefault(window));
+    QTemporaryDir dir;
+    const QString out = dir.filePath("slim.mlpify");
+    auto* slim = window.findChild<app::SlimPanel*>();
+    slim->setRequest(shortRun(out));
+    auto* loss = slim->view()->lossChart();
+    QSignalSpy done(&window, &app::MainWindow::trainingFinished);
+    BlockedMeter meter;
+    window.startTraining();
+    ASSERT_TRUE(window.analysisRunning());
+    ASSERT_TRUE(waitFor([&] { return loss->pointCount(0) >= 2; }, 60000));
+    window.togglePause();
+    EXPECT_TRUE(window.jobPaused());
+    // A paused run writes its checkpoint, then takes no steps.
+    ASSERT_TRUE(waitFor([&] { return QFile::exists(out + ".ckpt"); }, 30000));
+    QTest::qWait(200);
+    const int atPause = loss->pointCount(0);
+    QTest::qWait(500);
+    EXPECT_EQ(loss->pointCount(0), atPause);
+    window.togglePause();
+    EXPECT_FALSE(window.jobPaused());
+    ASSERT_TRUE(waitFor([&] { return loss->pointCount(0) > atPause; }, 30000));
+    window.cancelAnalysis();
+    ASSERT_TRUE(done.wait(60000));
+    EXPECT_FALSE(done.first().first().toBool());
+    EXPECT_FALSE(window.analysisRunning());
+    EXPECT_FALSE(QFile::exists(out)); // cancelled: no folded model, the checkpoint stays
+    EXPECT_TRUE(QFile::exists(out + ".ckpt"));
+    EXPECT_LT(meter.worst(), 100) << "the event loop was blocked for " << meter.worst() << " ms";
+}
+
+TEST(MainWindow, AFinishedRunFoldsAndOpensTheResultBesideTheOriginal)
+{
+    app::MainWindow window;
+    ASSERT_TRUE(showDefault(window));
+    QTemporaryDir dir;
+    const QString out = dir.filePath("slim.mlpify");
+    window.findChild<app::SlimPanel*>()->setRequest(shortRun(out));
+    QSignalSpy trained(&window, &app::MainWindow::trainingFinished);
+    QSignalSpy compared(&window, &app::MainWindow::compareFinished);
+    window.startTraining();
+    ASSERT_TRUE(trained.wait(300000));
+    ASSERT_TRUE(trained.first().first().toBool());
+    EXPECT_TRUE(QFile::exists(out));
+    ASSERT_TRUE(compared.wait(300000)); // the comparison starts by itself
+    ASSERT_TRUE(compared.first().first().toBool());
+    const auto& numbers = window.project().compare;
+    ASSERT_EQ(numbers.size(), 2);
+    EXPECT_NEAR(numbers[0].top1, 0.9017, 1e-9); // the shipped model's measured accuracy
+    // two attention layers gone: 2 x 9,504 parameters
+    EXPECT_DOUBLE_EQ(numbers[0].parameters - numbers[1].parameters, 2 * 9504.0);
+    auto* view = window.findChild<widgets::CompareView*>();
+    EXPECT_EQ(view->cell(0, 1), "90.17%");
+    EXPECT_EQ(window.project().slimmedModel, out);
+    EXPECT_FALSE(window.project().curves.steps.isEmpty());
+    EXPECT_EQ(window.project().curves.epochs.size(), 1);
+    window.cancelAnalysis(); // the spectrum that follows is not needed here
 }

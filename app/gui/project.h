@@ -1,0 +1,56 @@
+// A workbench session as a JSON file: model and data specs, settings, the chosen layers, the
+// training configuration and every result, so it can be reopened, or its figures rendered
+// from the command line (mlpify figures PROJECT --out DIR).
+#pragma once
+
+#include "app/gui/slim_panel.h"
+#include "core/analysis/entropy_profile_result.h"
+#include "core/analysis/selection_result.h"
+#include "core/analysis/spectrum_result.h"
+#include "widgets/compare_view.h"
+
+#include <QString>
+#include <QVector>
+
+#include <optional>
+
+namespace mlpify::app {
+
+struct TrainingCurves {
+    struct Step {
+        int64_t step;
+        double loss, lambda, imagesPerSecond;
+    };
+    struct Epoch {
+        int64_t epoch;
+        double trainTop1, testTop1, lambda;
+    };
+    QVector<Step> steps;
+    QVector<Epoch> epochs;
+    int64_t totalSteps = 0;
+};
+
+struct Project {
+    QString model = "default";
+    QString data = "fashion-mnist";
+    int images = 1000; // calibration images
+    QString tokens = "cls";
+    double ratio = 0.5;
+    QString method = "nose";
+    TrainingRequest training; // includes the chosen layers
+    QString slimmedModel;     // the folded model, once trained
+    std::optional<core::EntropyProfile> profile;
+    std::optional<core::EntropyProfile> slimmedProfile;
+    std::optional<core::SelectionResult> selection;
+    std::optional<core::SpectrumResult> spectrum;
+    std::optional<core::SpectrumResult> slimmedSpectrum;
+    QVector<widgets::ModelNumbers> compare;
+    TrainingCurves curves;
+};
+
+// Throws core::Error naming the file on a missing file, bad JSON or a wrong kind.
+Project loadProject(const QString& path);
+// Atomic: a failed save leaves the previous file as it was.
+void saveProject(const Project& project, const QString& path);
+
+} // namespace mlpify::app

@@ -1,0 +1,228 @@
+#include "app/gui/slim_panel.h"
+
+#include "widgets/training_view.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace mlpify::app {
+
+SlimPanel::SlimPanel(QWidget* parent) : QWidget(parent)
+{
+    // Layer choice
+    auto* choice = new QGroupBox(tr("Attention layers to remove"), this);
+    m_strip = new QHBoxLayout;
+    m_strip->setSpacing(3);
+    // A chosen block must be obvious at a glance, in either palette.
+    choice->setStyleSheet("QToolButton:checked { background: palette(highlight); color: palette(highlighted-text); "
+                          "font-weight: bold; }");
+    m_method = new QComboBox(choice);
+    m_method->addItem(tr("NOSE (transfer entropy)"), "nose");
+    m_method->addItem(tr("first N"), "first");
+    m_method->addItem(tr("random"), "random");
+    m_method->addItem(tr("lowest attention entropy"), "entropy");
+    m_method->setToolTip(tr("How to choose the layers for the ratio"));
+    m_ratio = new QDoubleSpinBox(choice);
+    m_ratio->setRange(0.05, 1.0);
+    m_ratio->setSingleStep(0.05);
+    m_ratio->setValue(0.5);
+    m_ratio->setToolTip(tr("Fraction of the attention layers to remove"));
+    auto* apply = new QPushButton(tr("A&ccept"), choice);
+    apply->setToolTip(tr("Select the layers the method picks for this ratio (NOSE uses the last analysis)"));
+    m_savings = new QLabel(choice);
+    m_savings->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    auto* methodRow = new QHBoxLayout;
+    auto* methodLabel = new QLabel(tr("&Method"), choice);
+    methodLabel->setBuddy(m_method);
+    methodRow->addWidget(methodLabel);
+    methodRow->addWidget(m_method);
+    auto* ratioLabel = new QLabel(tr("R&atio"), choice);
+    ratioLabel->setBuddy(m_ratio);
+    methodRow->addWidget(ratioLabel);
+    methodRow->addWidget(m_ratio);
+    methodRow->addWidget(apply);
+    methodRow->addStretch(1);
+    auto* choiceLayout = new QVBoxLayout(choice);
+    choiceLayout->addLayout(m_strip);
+    choiceLayout->addLayout(methodRow);
+    choiceLayout->addWidget(m_savings);
+    connect(apply, &QPushButton::clicked, this, [this] { Q_EMIT applyMethodRequested(method(), m_ratio->value()); });
+
+    // Training settings
+    auto* settings = new QGroupBox(tr("Dilution training"), this);
+    auto* form = new QFormLayout;
+    m_epochs = new QSpinBox(settings);
+    m_epochs->setRange(1, 1000);
+    m_dilutionEpochs = new QDoubleSpinBox(settings);
+    m_dilutionEpochs->setRange(0.0, 1000.0);
+    m_dilutionEpochs->setSingleStep(0.5);
+    m_dilutionEpochs->setToolTip(tr("Epochs over which lambda falls from 1 to 0; the rest run at lambda 0"));
+    m_lr = new QDoubleSpinBox(settings);
+    m_lr->setDecimals(5);
+    m_lr->setRange(1e-6, 1.0);
+    m_lr->setSingleStep(1e-4);
+    m_batch = new QSpinBox(settings);
+    m_batch->setRange(1, 4096);
+    m_trainLimit = new QSpinBox(settings);
+    m_trainLimit->setRange(0, 10'000'000);
+    m_trainLimit->setSingleStep(5000);
+    m_trainLimit->setSpecialValueText(tr("all"));
+    m_trainLimit->setToolTip(tr("A seeded subset of the training images (0 = all): short demonstrations"));
+    m_schedule = new QComboBox(settings);
+    m_schedule->addItems({"linear", "cosine"});
+    m_device = new QComboBox(settings);
+    m_device->addItems({"auto", "cpu", "cuda"});
+    m_distill = new QCheckBox(tr("soft targets from the original model"), settings);
+    m_augment = new QCheckBox(tr("random shifts and flips"), settings);
+    m_out = new QLineEdit(settings);
+    m_out->setToolTip(tr("Where the folded model is written (.mlpify, or .pth for the timm layout)"));
+    form->addRow(tr("&Epochs"), m_epochs);
+    form->addRow(tr("&Dilution epochs"), m_dilutionEpochs);
+    form->addRow(tr("&Learning rate"), m_lr);
+    form->addRow(tr("&Batch"), m_batch);
+    form->addRow(tr("Training &images"), m_trainLimit);
+    form->addRow(tr("&Schedule"), m_schedule);
+    form->addRow(tr("De&vice"), m_device);
+    form->addRow(tr("Distillation"), m_distill);
+    form->addRow(tr("Augmentation"), m_augment);
+    form->addRow(tr("&Output"), m_out);
+    m_start = new QPushButton(tr("&Start"), settings);
+    m_start->setShortcut(QKeySequence(tr("Ctrl+T")));
+    m_start->setToolTip(tr("Dilute, then fold into MLP-only blocks (Ctrl+T)"));
+    m_pause = new QPushButton(tr("&Pause"), settings);
+    m_pause->setShortcut(QKeySequence(tr("Ctrl+P")));
+    m_cancel = new QPushButton(tr("Cancel"), settings);
+    auto* buttons = new QHBoxLayout;
+    buttons->addWidget(m_start);
+    buttons->addWidget(m_pause);
+    buttons->addWidget(m_cancel);
+    auto* settingsLayout = new QVBoxLayout(settings);
+    settingsLayout->addLayout(form);
+    settingsLayout->addLayout(buttons);
+    settingsLayout->addStretch(1);
+    connect(m_start, &QPushButton::clicked, this, &SlimPanel::startRequested);
+    connect(m_pause, &QPushButton::clicked, this, &SlimPanel::pauseToggled);
+    connect(m_cancel, &QPushButton::clicked, this, &SlimPanel::cancelRequested);
+
+    m_view = new widgets::TrainingView(this);
+    auto* left = new QVBoxLayout;
+    left->addWidget(settings, 1);
+    auto* body = new QHBoxLayout;
+    body->addLayout(left);
+    body->addWidget(m_view, 1);
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(choice);
+    layout->addLayout(body, 1);
+    setRequest(TrainingRequest{});
+    setRunning(false);
+}
+
+void SlimPanel::setBlocks(const QVector<bool>& hasAttention)
+{
+    for (auto* b : m_toggles)
+        delete b;
+    m_toggles.clear();
+    for (int i = 0; i < hasAttention.size(); ++i) {
+        auto* b = new QToolButton(this);
+        b->setText(QString::number(i));
+        b->setCheckable(true);
+        b->setMinimumWidth(34);
+        b->setEnabled(hasAttention[i]);
+        b->setToolTip(hasAttention[i] ? tr("Block %1: checked = remove its attention").arg(i)
+                                      : tr("Block %1 is already MLP-only").arg(i));
+        connect(b, &QToolButton::toggled, this, &SlimPanel::selectionChanged);
+        m_strip->addWidget(b);
+        m_toggles.push_back(b);
+    }
+}
+
+void SlimPanel::setSelected(const QVector<int>& blocks)
+{
+    for (int i = 0; i < m_toggles.size(); ++i) {
+        QSignalBlocker block(m_toggles[i]);
+        m_toggles[i]->setChecked(blocks.contains(i) && m_toggles[i]->isEnabled());
+    }
+    Q_EMIT selectionChanged();
+}
+
+QVector<int> SlimPanel::selected() const
+{
+    QVector<int> out;
+    for (int i = 0; i < m_toggles.size(); ++i)
+        if (m_toggles[i]->isChecked())
+            out.push_back(i);
+    return out;
+}
+
+void SlimPanel::setSavings(const QString& text)
+{
+    m_savings->setText(text);
+}
+
+void SlimPanel::setRunning(bool running, bool paused)
+{
+    m_start->setEnabled(!running);
+    m_pause->setEnabled(running);
+    m_cancel->setEnabled(running);
+    m_pause->setText(paused ? tr("&Resume") : tr("&Pause"));
+}
+
+TrainingRequest SlimPanel::request() const
+{
+    TrainingRequest r;
+    r.remove = selected();
+    r.epochs = m_epochs->value();
+    r.dilutionEpochs = m_dilutionEpochs->value();
+    r.lr = m_lr->value();
+    r.batch = m_batch->value();
+    r.trainLimit = m_trainLimit->value();
+    r.schedule = m_schedule->currentText();
+    r.device = m_device->currentText();
+    r.distill = m_distill->isChecked();
+    r.augment = m_augment->isChecked();
+    r.out = m_out->text();
+    return r;
+}
+
+void SlimPanel::setRequest(const TrainingRequest& r)
+{
+    m_epochs->setValue(r.epochs);
+    m_dilutionEpochs->setValue(r.dilutionEpochs);
+    m_lr->setValue(r.lr);
+    m_batch->setValue(r.batch);
+    m_trainLimit->setValue(r.trainLimit);
+    m_schedule->setCurrentText(r.schedule);
+    m_device->setCurrentText(r.device);
+    m_distill->setChecked(r.distill);
+    m_augment->setChecked(r.augment);
+    m_out->setText(r.out);
+    if (!r.remove.isEmpty())
+        setSelected(r.remove);
+}
+
+QString SlimPanel::method() const
+{
+    return m_method->currentData().toString();
+}
+
+double SlimPanel::ratio() const
+{
+    return m_ratio->value();
+}
+
+void SlimPanel::setRatio(double ratio)
+{
+    m_ratio->setValue(ratio);
+}
+
+} // namespace mlpify::app

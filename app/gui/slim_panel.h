@@ -1,0 +1,89 @@
+// The "Slim" tab: which attention layers to remove (per-block toggles, NOSE or a baseline for
+// a ratio), predicted savings, the dilution-training settings, and start / pause / cancel.
+// It holds no computation: the window runs the jobs and feeds the curves back.
+#pragma once
+
+#include <QString>
+#include <QVector>
+#include <QWidget>
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QSpinBox;
+class QHBoxLayout;
+class QToolButton;
+
+namespace mlpify::widgets {
+class TrainingView;
+}
+
+namespace mlpify::app {
+
+struct TrainingRequest {
+    QVector<int> remove;
+    int epochs = 3;
+    double dilutionEpochs = 2;
+    double lr = 5e-4;
+    int batch = 128;
+    int trainLimit = 30000; // 0 = all
+    QString schedule = "linear";
+    bool distill = false;
+    bool augment = false;
+    QString device = "auto";
+    QString out; // the folded model (.mlpify)
+};
+
+class SlimPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit SlimPanel(QWidget* parent = nullptr);
+
+    // One toggle per block; MLP-only blocks are shown but cannot be chosen.
+    void setBlocks(const QVector<bool>& hasAttention);
+    void setSelected(const QVector<int>& blocks);
+    QVector<int> selected() const;
+    void setSavings(const QString& text);
+    void setRunning(bool running, bool paused = false);
+
+    TrainingRequest request() const;
+    void setRequest(const TrainingRequest& r);
+    QString method() const; // nose, first, random, entropy
+    double ratio() const;
+    void setRatio(double ratio);
+
+    widgets::TrainingView* view() const { return m_view; }
+
+Q_SIGNALS:
+    void selectionChanged();
+    void applyMethodRequested(const QString& method, double ratio);
+    void startRequested();
+    void pauseToggled();
+    void cancelRequested();
+
+private:
+    QHBoxLayout* m_strip;
+    QVector<QToolButton*> m_toggles;
+    QComboBox* m_method;
+    QDoubleSpinBox* m_ratio;
+    QLabel* m_savings;
+    QSpinBox* m_epochs;
+    QDoubleSpinBox* m_dilutionEpochs;
+    QDoubleSpinBox* m_lr;
+    QSpinBox* m_batch;
+    QSpinBox* m_trainLimit;
+    QComboBox* m_schedule;
+    QComboBox* m_device;
+    QCheckBox* m_distill;
+    QCheckBox* m_augment;
+    QLineEdit* m_out;
+    QPushButton* m_start;
+    QPushButton* m_pause;
+    QPushButton* m_cancel;
+    widgets::TrainingView* m_view;
+};
+
+} // namespace mlpify::app

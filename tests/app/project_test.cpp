@@ -1,0 +1,96 @@
+#include "app/gui/project.h"
+#include "core/error.h"
+
+#include <QFile>
+#include <QTemporaryDir>
+#include <gtest/gtest.h>
+
+using namespace mlpify;
+
+TEST(Project, RoundTripsSettingsAndResults)
+{
+    app::Project p;
+    p.model = "/models/deit.pth";
+    p.data = "idx:/data";
+    p.images = 321;
+    p.tokens = "all";
+    p.ratio = 0.25;
+    p.method = "random";
+    p.training.remove = {0, 3, 5};
+    p.training.epochs = 7;
+    p.training.lr = 1.5e-4;
+    p.training.distill = true;
+    p.training.out = "/tmp/x.mlpify";
+    p.slimmedModel = "/tmp/x.mlpify";
+    core::SelectionResult sel;
+    sel.method = "nose";
+    sel.selected = {3, 0};
+    sel.stepValues = {0.1, 0.2};
+    sel.candidates = {{0.5, 0.1}, {0.2, std::nan("")}};
+    p.selection = sel;
+    p.spectrum = core::SpectrumResult{"original", {{0, {0.0, 1.0}, {0.0, -1.5}}}, 7, {{"rings", 2}}};
+    p.compare = {{"original", 0.9, 100, 0.5, 10, 3}, {"slimmed", 0.8, 80, 0.4, 12, -1}};
+    p.curves.totalSteps = 9;
+    p.curves.steps = {{1, 2.5, 0.9, 300}, {2, 2.0, 0.8, 310}};
+    p.curves.epochs = {{1, 0.7, 0.65, 0.5}};
+    QTemporaryDir dir;
+    const QString path = dir.filePath("a.mlpify-project");
+    app::saveProject(p, path);
+    const auto q = app::loadProject(path);
+    EXPECT_EQ(q.model, p.model);
+    EXPECT_EQ(q.data, p.data);
+    EXPECT_EQ(q.images, 321);
+    EXPECT_EQ(q.tokens, "all");
+    EXPECT_DOUBLE_EQ(q.ratio, 0.25);
+    EXPECT_EQ(q.method, "random");
+    EXPECT_EQ(q.training.remove, (QVector<int>{0, 3, 5}));
+    EXPECT_EQ(q.training.epochs, 7);
+    EXPECT_DOUBLE_EQ(q.training.lr, 1.5e-4);
+    EXPECT_TRUE(q.training.distill);
+    EXPECT_EQ(q.slimmedModel, p.slimmedModel);
+    ASSERT_TRUE(q.selection.has_value());
+    EXPECT_EQ(q.selection->selected, sel.selected);
+    EXPECT_TRUE(std::isnan(q.selection->candidates[1][1]));
+    ASSERT_TRUE(q.spectrum.has_value());
+    EXPECT_EQ(q.spectrum->blocks[0].dlogA, (std::vector<double>{0.0, -1.5}));
+    EXPECT_FALSE(q.profile.has_value());
+    ASSERT_EQ(q.compare.size(), 2);
+    EXPECT_EQ(q.compare[1].name, "slimmed");
+    EXPECT_DOUBLE_EQ(q.compare[1].runMemoryMiB, -1);
+    EXPECT_EQ(q.curves.totalSteps, 9);
+    ASSERT_EQ(q.curves.steps.size(), 2);
+    EXPECT_DOUBLE_EQ(q.curves.steps[1].loss, 2.0);
+    EXPECT_DOUBLE_EQ(q.curves.epochs[0].testTop1, 0.65);
+}
+
+TEST(Project, BadFilesGiveErrorsNamingThemAndAFailedSaveKeepsTheOldFile)
+{
+    QTemporaryDir dir;
+    const QString missing = dir.filePath("missing.mlpify-project");
+    try {
+        app::loadProject(missing);
+        FAIL() << "no error";
+    } catch (const core::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("missing.mlpify-project"), std::string::npos) << e.what();
+    }
+    const QString notJson = dir.filePath("bad.mlpify-project");
+    QFile f(notJson);
+    ASSERT_TRUE(f.open(QIODevice::WriteOnly));
+    f.write("{\"kind\": \"mlpify-project\", ");
+    f.close();
+    EXPECT_THROW(app::loadProject(notJson), core::Error);
+    const QString other = dir.filePath("other.json");
+    QFile g(other);
+    ASSERT_TRUE(g.open(QIODevice::WriteOnly));
+    g.write("{\"kind\": \"spectrum\"}");
+    g.close();
+    try {
+        app::loadProject(other);
+        FAIL() << "no error";
+    } catch (const core::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("not an MLPify project"), std::string::npos) << e.what();
+    }
+    // A save into a folder that does not exist fails and writes nothing anywhere.
+    EXPECT_ANY_THROW(app::saveProject(app::Project{}, dir.filePath("nope/p.mlpify-project")));
+    EXPECT_FALSE(QFile::exists(dir.filePath("nope/p.mlpify-project")));
+}

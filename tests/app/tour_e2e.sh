@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# End to end under Xvfb: mlpify-gui walks the guided tour on the default model as a person
+# would (analysis, a short dilution run, spectra, comparison), saving a screenshot per step,
+# the project and every figure; then `mlpify figures` re-renders the figures from the project.
+set -euo pipefail
+BIN_DIR=$1
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+export XDG_CONFIG_HOME="$OUT/config"
+xvfb-run -a -s "-screen 0 1400x900x24" "$BIN_DIR/mlpify-gui" --tour-screenshots "$OUT/tour" --train-images 1024
+"$BIN_DIR/mlpify" figures "$OUT/tour/tour.mlpify-project" --out "$OUT/again" --size 800x500 --dpi 120
+/usr/bin/python3 - "$OUT" <<'PY'
+import json, struct, sys, xml.etree.ElementTree as ET
+from pathlib import Path
+out = Path(sys.argv[1])
+def png_size(p):
+    b = p.read_bytes()
+    assert b[:8] == b"\x89PNG\r\n\x1a\n", f"{p}: not a PNG"
+    w, h = struct.unpack(">II", b[16:24])
+    return w, h, len(b)
+shots = [out / "tour" / f"tour-{i}.png" for i in range(1, 7)] + [out / "tour" / "tour-dialog.png"]
+for p in shots:
+    w, h, n = png_size(p)
+    assert w >= 800 and h >= 500 and n > 20000, f"{p}: {w}x{h}, {n} bytes: too small to be a real screenshot"
+project = json.loads((out / "tour" / "tour.mlpify-project").read_text())
+assert project["kind"] == "mlpify-project"
+results = project["results"]
+assert len(results["compare"]) == 2, "the comparison has the original and the slimmed model"
+assert results["compare"][1]["parameters"] < results["compare"][0]["parameters"]
+assert results["training_curves"]["steps"]["rows"], "training curves were recorded"
+for d in ("tour/figures", "again"):
+    for name in ("entropy", "nose-path", "training-loss", "training-lambda", "training-accuracy", "spectrum", "compare"):
+        root = ET.parse(out / d / f"{name}.svg").getroot()
+        assert root.tag.endswith("svg"), f"{d}/{name}.svg is not SVG"
+        assert (out / d / f"{name}.pdf").read_bytes()[:5] == b"%PDF-", f"{d}/{name}.pdf is not PDF"
+        png_size(out / d / f"{name}.png")
+w, h, _ = png_size(out / "again" / "compare.png")
+assert (w, h) == (800, 500), f"--size not honoured: {w}x{h}"
+print("tour end-to-end: 6 steps, screenshots, project and figures checked")
+PY

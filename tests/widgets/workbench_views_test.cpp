@@ -1,0 +1,105 @@
+// The views added for training, spectra and comparison show the numbers they are given.
+#include "widgets/compare_view.h"
+#include "widgets/figure_export.h"
+#include "widgets/line_chart_view.h"
+#include "widgets/spectrum_view.h"
+#include "widgets/training_view.h"
+
+#include <QFile>
+#include <QTemporaryDir>
+#include <QValueAxis>
+#include <QXmlStreamReader>
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace mlpify;
+
+TEST(LineChartView, GrowsWithTheDataAndSkipsNonFiniteValues)
+{
+    widgets::LineChartView chart("t", "x", "y");
+    const int a = chart.addSeries("a", Qt::blue);
+    chart.append(a, 1, 5);
+    chart.append(a, 2, std::nan(""));
+    chart.append(a, 3, 9);
+    EXPECT_EQ(chart.pointCount(a), 2);
+    EXPECT_EQ(chart.lastPoint(a), QPointF(3, 9));
+    auto* y = qobject_cast<QValueAxis*>(chart.chart()->axes(Qt::Vertical).first());
+    EXPECT_LE(y->min(), 5.0);
+    EXPECT_GE(y->max(), 9.0);
+    chart.setPoints(a, {{0, -1}, {1, INFINITY}, {2, 2}});
+    EXPECT_EQ(chart.pointCount(a), 2);
+    EXPECT_LE(y->min(), -1.0);
+}
+
+TEST(TrainingView, PlotsStepsAndEpochsAsReported)
+{
+    widgets::TrainingView view;
+    view.addStep(1, 10, 2.5, 0.9, 300);
+    view.addStep(2, 10, 2.0, 0.8, 310);
+    view.addEpoch(1, 0.75, 0.7, 0.8);
+    EXPECT_EQ(view.lossChart()->pointCount(0), 2);
+    EXPECT_EQ(view.lossChart()->lastPoint(0), QPointF(2, 2.0));
+    EXPECT_EQ(view.lambdaChart()->lastPoint(0), QPointF(2, 0.8));
+    EXPECT_EQ(view.speedChart()->lastPoint(0), QPointF(2, 310));
+    EXPECT_NEAR(view.accuracyChart()->lastPoint(0).y(), 70.0, 1e-9); // test top-1, in percent
+    EXPECT_NEAR(view.accuracyChart()->lastPoint(1).y(), 75.0, 1e-9); // train top-1
+    view.clear();
+    EXPECT_EQ(view.lossChart()->pointCount(0), 0);
+}
+
+namespace {
+core::SpectrumResult spectrum(double scale)
+{
+    core::SpectrumResult r;
+    for (int b = 0; b < 3; ++b)
+        r.blocks.push_back({b, {0.0, 0.5, 1.0}, {0.0, -scale * (b + 1), -2 * scale * (b + 1)}});
+    return r;
+}
+} // namespace
+
+TEST(SpectrumView, ShowsTheChosenBlockBeforeAndAfter)
+{
+    widgets::SpectrumView view;
+    const auto slim = spectrum(0.5);
+    view.setSpectra(spectrum(1.0), &slim);
+    EXPECT_EQ(view.shownBlock(), 2); // the last block by default
+    ASSERT_EQ(view.chart()->seriesCount(), 2);
+    EXPECT_EQ(view.chart()->lastPoint(0), QPointF(1.0, -6.0));
+    EXPECT_EQ(view.chart()->lastPoint(1), QPointF(1.0, -3.0));
+    view.showBlock(-1);
+    EXPECT_EQ(view.chart()->seriesCount(), 6); // every block, original and slimmed
+    view.showBlock(0);
+    EXPECT_EQ(view.chart()->lastPoint(0), QPointF(1.0, -2.0));
+}
+
+TEST(CompareView, TabulatesBothModelsAndTheirRatio)
+{
+    widgets::CompareView view;
+    view.setModels(
+        {{"original", 0.9017, 343114, 0.0390, 600.0, 30.0}, {"slimmed", 0.8707, 286090, 0.0306, 900.0, 24.0}});
+    ASSERT_EQ(view.rowCount(), 5);
+    EXPECT_EQ(view.cell(0, 1), "90.17%");
+    EXPECT_EQ(view.cell(0, 2), "87.07%");
+    EXPECT_EQ(view.cell(1, 3), "0.834");
+    EXPECT_EQ(view.cell(3, 3), "1.500");
+    EXPECT_EQ(view.cell(4, 3), "0.800");
+}
+
+TEST(CompareView, ExportsAnSvgThatParses)
+{
+    widgets::CompareView view;
+    view.setModels({{"original", 0.9, 100, 1, 10, 5}, {"slimmed", 0.89, 80, 0.8, 12, 4}});
+    QTemporaryDir dir;
+    const QString path = dir.filePath("compare.svg");
+    ASSERT_TRUE(widgets::exportFigure(*view.chartView(), path, QSize(800, 500), 96).isEmpty());
+    QFile f(path);
+    ASSERT_TRUE(f.open(QIODevice::ReadOnly));
+    QXmlStreamReader xml(&f);
+    bool sawSvg = false;
+    while (!xml.atEnd())
+        if (xml.readNext() == QXmlStreamReader::StartElement && xml.name() == QLatin1String("svg"))
+            sawSvg = true;
+    EXPECT_FALSE(xml.hasError()) << xml.errorString().toStdString();
+    EXPECT_TRUE(sawSvg);
+}
