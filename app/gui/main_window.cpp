@@ -47,6 +47,7 @@
 #include <QStatusBar>
 #include <QStyleFactory>
 #include <QTabWidget>
+#include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
 
@@ -153,6 +154,13 @@ void MainWindow::createAnalysisBar()
     m_tokens->setCurrentText(settings.value("analysis/tokens", "cls").toString());
     bar->addWidget(m_tokens);
     m_slim->setRatio(settings.value("analysis/ratio", 0.5).toDouble());
+    // New calibration size or token set: the curves no longer match; recompute them (seconds).
+    auto recompute = [this] {
+        if (m_project.profile && !m_job->running())
+            startProfile();
+    };
+    connect(m_images, &QSpinBox::editingFinished, this, recompute);
+    connect(m_tokens, &QComboBox::currentIndexChanged, this, recompute);
     m_analyze = bar->addAction(tr("&Analyze"), this, &MainWindow::startAnalysis);
     m_analyze->setShortcut(QKeySequence(tr("Ctrl+R")));
     m_analyze->setToolTip(tr("Entropy curves and NOSE selection on the calibration images (Ctrl+R)"));
@@ -239,17 +247,8 @@ void MainWindow::startAnalysis()
         [this, model, p, count](core::Progress& progress, const core::CancelToken& cancel) {
             const core::CalibrationOptions co{p.images, 0, "train"};
             auto calib = core::loadCalibrationSet(p.data.toStdString(), model->meta.config, co);
-            core::ProfileOptions po;
-            po.tokens = core::tokenSetFromString(p.tokens.toStdString());
             auto p1 = part(progress, 0.0, 0.2);
-            auto profile = core::profileEntropy(*model, calib, po, p1, &cancel);
-            profile.provenance["calibration"] = core::calibrationJson(calib, co);
-            m_job->post([this, profile] {
-                m_project.profile = profile;
-                m_entropy->setProfiles(profile, m_project.slimmedProfile ? &*m_project.slimmedProfile : nullptr);
-                applyChartTheme();
-                m_tabs->setCurrentWidget(m_entropy);
-            });
+            computeProfile(*model, calib, co, p, p1, cancel);
             auto p2 = part(progress, 0.2, 1.0);
             auto selection = core::selectNose(*model, calib, count, core::TeOptions{}, p2, &cancel);
             m_job->post([this, selection] {
@@ -261,6 +260,57 @@ void MainWindow::startAnalysis()
                 m_tabs->setCurrentWidget(m_nose);
             });
         });
+}
+
+void MainWindow::computeProfile(core::ModelBundle& model, const core::Dataset& calib,
+                                const core::CalibrationOptions& co, const Project& p, core::Progress& progress,
+                                const core::CancelToken& cancel)
+{
+    core::ProfileOptions po;
+    po.tokens = core::tokenSetFromString(p.tokens.toStdString());
+    auto profile = core::profileEntropy(model, calib, po, progress, &cancel);
+    profile.provenance["calibration"] = core::calibrationJson(calib, co);
+    m_job->post([this, profile] {
+        m_project.profile = profile;
+        m_entropy->setProfiles(profile, m_project.slimmedProfile ? &*m_project.slimmedProfile : nullptr);
+        applyChartTheme();
+        m_tabs->setCurrentWidget(m_entropy);
+    });
+}
+
+void MainWindow::startProfile()
+{
+    if (!m_model)
+        return;
+    syncProjectFromControls();
+    auto model = m_model;
+    const auto p = m_project;
+    startJob(
+        tr("Entropy curves"), [this](bool ok, const QString&) { Q_EMIT analysisFinished(ok); },
+        [this, model, p](core::Progress& progress, const core::CancelToken& cancel) {
+            const core::CalibrationOptions co{p.images, 0, "train"};
+            auto calib = core::loadCalibrationSet(p.data.toStdString(), model->meta.config, co);
+            computeProfile(*model, calib, co, p, progress, cancel);
+        });
+}
+
+void MainWindow::animateNosePath()
+{
+    if (!m_project.selection || m_project.selection->candidates.empty())
+        return;
+    m_tabs->setCurrentWidget(m_nose);
+    const int steps = static_cast<int>(m_project.selection->candidates.size());
+    auto* timer = new QTimer(this);
+    auto shown = std::make_shared<int>(0);
+    m_nose->setVisibleSteps(0);
+    connect(timer, &QTimer::timeout, this, [this, timer, shown, steps] {
+        m_nose->setVisibleSteps(++*shown);
+        if (*shown >= steps) {
+            timer->deleteLater();
+            QTimer::singleShot(800, this, [this] { m_nose->setVisibleSteps(-1); });
+        }
+    });
+    timer->start(700);
 }
 
 void MainWindow::applyMethod(const QString& method, double ratio)
@@ -686,6 +736,10 @@ void MainWindow::createMenus()
 
     auto* analysis = menuBar()->addMenu(tr("&Analysis"));
     analysis->addAction(m_analyze);
+    analysis->addAction(tr("&Entropy Curves Only"), this, &MainWindow::startProfile)
+        ->setShortcut(QKeySequence(tr("Ctrl+Shift+R")));
+    analysis->addAction(tr("&Animate NOSE Path"), this, &MainWindow::animateNosePath)
+        ->setShortcut(QKeySequence(tr("Ctrl+Shift+N")));
     analysis->addAction(tr("&Spectrum"), this, &MainWindow::startSpectrum)->setShortcut(QKeySequence(tr("Ctrl+F")));
     analysis->addAction(tr("Co&mpare Models"), this, &MainWindow::startCompare)
         ->setShortcut(QKeySequence(tr("Ctrl+M")));
@@ -700,6 +754,10 @@ void MainWindow::createMenus()
         view->addAction(m_tabs->tabText(i).remove('&'), this, [this, i] { m_tabs->setCurrentIndex(i); })
             ->setShortcut(QKeySequence(QString("Alt+%1").arg(i + 1)));
     view->addSeparator();
+    auto* blockOut =
+        view->addAction(tr("Show &Block Output Entropy"), this, [this](bool on) { m_entropy->setShowBlockOutput(on); });
+    blockOut->setCheckable(true);
+    blockOut->setShortcut(QKeySequence(tr("Ctrl+B")));
     m_dark = view->addAction(tr("&Dark Palette"), this, [this](bool on) { setDarkPalette(on); });
     m_dark->setCheckable(true);
 

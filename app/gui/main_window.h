@@ -14,7 +14,9 @@
 
 namespace mlpify::core {
 struct ModelBundle;
-}
+struct Dataset;
+struct CalibrationOptions;
+} // namespace mlpify::core
 namespace mlpify::widgets {
 class ModelSummaryView;
 class EntropyChartView;
@@ -49,6 +51,10 @@ public:
     void openModel(const QString& spec);
     // Entropy profile + NOSE on a worker thread; results land in the Entropy and NOSE tabs.
     void startAnalysis();
+    // The entropy curves alone (seconds): rerun when the calibration size or token set changes.
+    void startProfile();
+    // Reveals the NOSE path one greedy step at a time.
+    void animateNosePath();
     // Dilution training of the chosen layers, then the fold; the result opens beside the original.
     void startTraining();
     // Frequency spectra of the original (and slimmed) model on the calibration images.
@@ -90,6 +96,9 @@ private:
     bool startJob(const QString& title, const std::function<void(bool, const QString&)>& onDone,
                   std::function<void(core::Progress&, const core::CancelToken&)> work);
     void showModelResults();
+    // On the worker: the entropy profile, handed to the Entropy tab.
+    void computeProfile(core::ModelBundle& model, const core::Dataset& calib, const core::CalibrationOptions& co,
+                        const Project& p, core::Progress& progress, const core::CancelToken& cancel);
     void updateSavings();
     void applyChartTheme();
     void chooseModelFile();
