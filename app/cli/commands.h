@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace mlpify::app {
 
@@ -28,5 +29,8 @@ void addAnalyzeCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addSpectrumCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addFiguresCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
+void addLaunchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
+// `mlpify launch ...` (argv after "launch"): starts the ranks; returns the exit code.
+int runLaunch(const std::vector<std::string>& args);
 
 } // namespace mlpify::app

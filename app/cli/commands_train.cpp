@@ -7,6 +7,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/model_io.h"
 #include "core/train/dilution.h"
+#include "core/train/distributed.h"
 #include "core/train/trainer.h"
 
 #include <filesystem>
@@ -21,7 +22,8 @@ namespace {
 
 struct TrainArgs {
     std::string data, out, checkpoint, jsonLog;
-    bool resume = false, noAugment = false;
+    bool resume = false, noAugment = false, distributed = false;
+    bool writer = true; // this process writes logs and results (rank 0, or not distributed)
     core::TrainOptions t;
 
     void add(CLI::App* cmd)
@@ -44,6 +46,9 @@ struct TrainArgs {
         cmd->add_option("--checkpoint-every", t.checkpointEvery, "steps between checkpoints (0 = per epoch)");
         cmd->add_flag("--resume", resume, "continue from --checkpoint");
         cmd->add_option("--json-log", jsonLog, "append one JSON line per step and per epoch");
+        cmd->add_flag("--distributed", distributed,
+                      "data-parallel over processes (c10d/Gloo): RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT, or "
+                      "Slurm / Open MPI variables; --batch is per process");
     }
 
     void finalise(const GlobalOptions& g)
@@ -62,23 +67,37 @@ bool runTraining(core::ModelBundle& model, TrainArgs& a, const core::DilutionOpt
     auto test = core::loadDataset(a.data, core::Split::Test, core::DataOptions().size(model.meta.config.imageSize));
     if (!a.resume)
         model.meta.classNames = train.classNames;
+    std::unique_ptr<core::Communicator> comm;
+    if (a.distributed) {
+        const auto env = core::distributedEnvFromEnvironment();
+        comm = core::Communicator::connect(env);
+        a.t.comm = comm.get();
+        a.writer = env.rank == 0;
+        if (a.writer)
+            std::cout << "distributed: " << env.worldSize << " ranks (" << env.source << "), Gloo, global batch "
+                      << a.t.batchSize * env.worldSize << std::endl;
+    }
     std::ofstream log;
-    if (!a.jsonLog.empty()) {
+    if (!a.jsonLog.empty() && a.writer) {
         log.open(a.jsonLog, std::ios::app);
         if (!log)
             throw core::Error(a.jsonLog, "cannot open for writing");
     }
-    TerminalProgress progress;
+    TerminalProgress progress(a.writer);
     core::TrainCallbacks cb;
     cb.onStep = [&](const core::StepStats& s) {
-        if (log)
-            log << nlohmann::json{{"step", s.step}, {"epoch", s.epoch},   {"loss", s.loss},
-                                  {"lr", s.lr},     {"lambda", s.lambda}, {"images_per_s", s.imagesPerSecond}}
-                       .dump()
-                << "\n";
+        if (log) {
+            nlohmann::json line{{"step", s.step}, {"epoch", s.epoch},   {"loss", s.loss},
+                                {"lr", s.lr},     {"lambda", s.lambda}, {"images_per_s", s.imagesPerSecond}};
+            if (comm)
+                line["comm_s"] = s.commSeconds;
+            log << line.dump() << "\n";
+        }
     };
     cb.onEpoch = [&](const core::EpochStats& e) {
         progress.finish();
+        if (!a.writer)
+            return;
         std::cout << std::fixed << std::setprecision(4) << "epoch " << e.epoch << "  loss " << e.trainLoss
                   << "  train top-1 " << std::setprecision(2) << 100 * e.trainTop1 << "%  test top-1 "
                   << 100 * e.testTop1 << "% (at lambda " << std::setprecision(3) << e.lambda << ")  lr "
@@ -95,6 +114,8 @@ bool runTraining(core::ModelBundle& model, TrainArgs& a, const core::DilutionOpt
     auto result = d ? core::dilute(model, train, &test, a.t, *d, progress, interruptToken(), cb, a.resume)
                     : core::trainSupervised(model, train, &test, a.t, progress, interruptToken(), cb, a.resume);
     progress.finish();
+    if (comm && !result.cancelled)
+        comm->barrier(); // rank 0 (the store's server) leaves last
     if (result.cancelled) {
         std::cerr << "mlpify: interrupted at step " << result.steps << "; resume with --resume (checkpoint "
                   << a.t.checkpoint << ")\n";
@@ -136,6 +157,8 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             }
             if (!runTraining(m, *a, nullptr))
                 return 130;
+            if (!a->writer)
+                return 0; // rank 0 writes the result
             core::saveByExtension(m, a->out);
             std::cout << "wrote " << a->out << "\n";
             return 0;
@@ -215,6 +238,8 @@ void addDiluteCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                 m.meta.training["command"] = "mlpify dilute " + cmd->config_to_str(true, false);
             if (!runTraining(m, *a, &d))
                 return 130;
+            if (!a->writer)
+                return 0; // rank 0 writes the result
             if (!o->noFold) {
                 auto folded = core::foldDiluted(m);
                 std::cout << "folded " << folded.size() << " blocks into MLP-only blocks\n";

@@ -11,6 +11,14 @@
 int main(int argc, char** argv)
 {
     using namespace mlpify;
+    if (argc > 1 && std::string(argv[1]) == "launch") {
+        try {
+            return app::runLaunch(std::vector<std::string>(argv + 2, argv + argc));
+        } catch (const std::exception& e) {
+            std::cerr << "mlpify: " << e.what() << "\n";
+            return 2;
+        }
+    }
     CLI::App app{"MLPify: dilute the attention of a ViT's bottom blocks into MLP-only blocks"};
     app.require_subcommand(1);
     app.fallthrough();
@@ -31,6 +39,7 @@ int main(int argc, char** argv)
     app::addSelectCommand(app, g, &runner);
     app::addSpectrumCommand(app, g, &runner);
     app::addFiguresCommand(app, g, &runner);
+    app::addLaunchCommand(app, g, &runner);
 
     try {
         app.parse(argc, argv);

@@ -37,7 +37,11 @@ BatchLoader::BatchLoader(const Dataset& data, Normalization norm, LoaderOptions 
         std::mt19937_64 rng(m_opt.seed * 1000003ULL + static_cast<uint64_t>(m_opt.epoch));
         std::shuffle(m_order.begin(), m_order.end(), rng);
     }
-    m_numBatches = (data.size() + m_opt.batchSize - 1) / m_opt.batchSize;
+    if (m_opt.shardCount < 1 || m_opt.shardRank < 0 || m_opt.shardRank >= m_opt.shardCount)
+        throw Error("batch loader", "shard " + std::to_string(m_opt.shardRank) + " of " +
+                                        std::to_string(m_opt.shardCount) + " does not exist");
+    m_numBatches = m_opt.shardCount == 1 ? (data.size() + m_opt.batchSize - 1) / m_opt.batchSize
+                                         : data.size() / (m_opt.batchSize * m_opt.shardCount);
     m_thread = std::thread([this] { run(); });
 }
 
@@ -53,7 +57,7 @@ BatchLoader::~BatchLoader()
 
 Batch BatchLoader::make(int64_t b)
 {
-    const int64_t begin = b * m_opt.batchSize;
+    const int64_t begin = (b * m_opt.shardCount + m_opt.shardRank) * m_opt.batchSize;
     const int64_t end = std::min<int64_t>(begin + m_opt.batchSize, m_data.size());
     std::vector<int64_t> idx(m_order.begin() + begin, m_order.begin() + end);
     auto index = torch::tensor(idx, torch::kLong);
@@ -61,7 +65,7 @@ Batch BatchLoader::make(int64_t b)
     if (m_opt.augment) {
         // Seeded per (seed, epoch, batch) so a resumed run sees the same augmentations.
         std::mt19937_64 rng(m_opt.seed * 7919ULL + static_cast<uint64_t>(m_opt.epoch) * 100003ULL +
-                            static_cast<uint64_t>(b));
+                            static_cast<uint64_t>(b * m_opt.shardCount + m_opt.shardRank));
         std::uniform_int_distribution<int> shift(0, 4), coin(0, 1);
         const auto h = images.size(2), w = images.size(3);
         auto padded = torch::constant_pad_nd(images, {2, 2, 2, 2}, 0);

@@ -26,6 +26,11 @@ struct LoaderOptions {
     int64_t epoch = 0;       // shuffling order depends on (seed, epoch) only, so runs resume exactly
     int64_t skipBatches = 0; // resume mid-epoch
     int64_t prefetch = 2;
+    // Distributed sampling: the same shuffled order on every rank; batch b of rank r is the
+    // r-th part of global batch b (batchSize x shardCount images). Incomplete global batches
+    // at the end of an epoch are dropped so every rank takes the same number of steps.
+    int64_t shardRank = 0;
+    int64_t shardCount = 1;
 };
 
 // Throws Error when the images cannot feed the model (channels or size differ).

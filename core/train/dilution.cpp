@@ -31,8 +31,8 @@ TrainResult dilute(ModelBundle& model, const Dataset& train, const Dataset* test
     DilutionOptions plan = o;
     if (o.dilutionEpochs >= 0) {
         const int64_t n = to.trainLimit > 0 ? std::min(to.trainLimit, train.size()) : train.size();
-        const int64_t stepsPerEpoch = (n + to.batchSize - 1) / to.batchSize;
-        plan.dilutionSteps = static_cast<int64_t>(std::llround(o.dilutionEpochs * static_cast<double>(stepsPerEpoch)));
+        plan.dilutionSteps =
+            static_cast<int64_t>(std::llround(o.dilutionEpochs * static_cast<double>(stepsPerEpoch(n, to))));
     }
     TrainCallbacks cb = callbacks;
     cb.beforeStep = [&model, plan](int64_t step) {

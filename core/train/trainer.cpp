@@ -1,5 +1,7 @@
 #include "core/train/trainer.h"
 
+#include "core/train/distributed.h"
+
 #include "core/data/batch_loader.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
@@ -44,7 +46,7 @@ struct State {
 
 void saveCheckpoint(ModelBundle& model, torch::optim::Optimizer& opt, const State& s, const TrainOptions& o)
 {
-    if (o.checkpoint.empty())
+    if (o.checkpoint.empty() || (o.comm && o.comm->rank() != 0)) // one writer: rank 0
         return;
     const auto device = model.net->parameters().front().device();
     model.net->to(torch::kCPU); // checkpoints are device-neutral
@@ -83,6 +85,39 @@ State loadState(ModelBundle& model, torch::optim::Optimizer& opt, const TrainOpt
     return s;
 }
 
+} // namespace
+
+int64_t stepsPerEpoch(int64_t trainImages, const TrainOptions& o)
+{
+    const int64_t ranks = o.comm ? o.comm->size() : 1;
+    return ranks == 1 ? (trainImages + o.batchSize - 1) / o.batchSize : trainImages / (o.batchSize * ranks);
+}
+
+namespace {
+// Distributed evaluation: each rank takes every ranks-th test image, the counts are summed.
+EvalResult evaluateSharded(ModelBundle& model, const Dataset& test, const TrainOptions& o, const CancelToken& cancel)
+{
+    FunctionProgress quiet;
+    EvalOptions eo;
+    eo.device = o.device;
+    if (!o.comm || o.comm->size() == 1) {
+        eo.limit = o.evalLimit;
+        return evaluate(model, test, eo, quiet, &cancel);
+    }
+    const int64_t n = o.evalLimit > 0 ? std::min(o.evalLimit, test.size()) : test.size();
+    std::vector<int64_t> mine;
+    for (int64_t i = o.comm->rank(); i < n; i += o.comm->size())
+        mine.push_back(i);
+    auto r = evaluate(model, test.subset(mine), eo, quiet, &cancel);
+    std::vector<torch::Tensor> sums{torch::tensor(
+        {static_cast<double>(r.correct), static_cast<double>(r.count), r.loss * static_cast<double>(r.count)},
+        torch::kDouble)};
+    o.comm->allreduceSum(sums);
+    r.correct = static_cast<int64_t>(std::llround(sums[0][0].item<double>()));
+    r.count = static_cast<int64_t>(std::llround(sums[0][1].item<double>()));
+    r.loss = r.count ? sums[0][2].item<double>() / static_cast<double>(r.count) : 0.0;
+    return r;
+}
 } // namespace
 
 double scheduledLr(const TrainOptions& o, int64_t step, int64_t stepsPerEpoch)
@@ -124,8 +159,19 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
     torch::optim::AdamW opt(std::move(groups), torch::optim::AdamWOptions(o.lr));
 
     State state;
-    if (resume)
+    const int64_t ranks = o.comm ? o.comm->size() : 1;
+    if (resume) {
         state = loadState(model, opt, o);
+        // A changed world size changes the global batch: continue at the same number of images seen.
+        const auto old = model.meta.training.value("schedule", nlohmann::json::object());
+        const int64_t oldGlobal = old.value("batch_size", o.batchSize) * old.value("ranks", int64_t{1});
+        if (oldGlobal != o.batchSize * ranks)
+            state.step = state.step * oldGlobal / (o.batchSize * ranks);
+    }
+    if (o.comm && ranks > 1) { // every rank starts from rank 0's weights
+        auto params = model.net->parameters();
+        o.comm->broadcastFromRank0(params);
+    }
     model.meta.training["schedule"] = {{"optimizer", "AdamW"},
                                        {"lr", o.lr},
                                        {"min_lr", o.minLr},
@@ -133,13 +179,18 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
                                        {"warmup_epochs", o.warmupEpochs},
                                        {"epochs", o.epochs},
                                        {"batch_size", o.batchSize},
+                                       {"ranks", ranks},
                                        {"label_smoothing", o.labelSmoothing},
                                        {"augment", o.augment},
                                        {"seed", o.seed},
                                        {"data", fullTrain.spec},
                                        {"train_images", train->size()}};
 
-    const int64_t stepsPerEpoch = (train->size() + o.batchSize - 1) / o.batchSize;
+    const int64_t stepsPerEpoch = core::stepsPerEpoch(train->size(), o);
+    if (stepsPerEpoch == 0)
+        throw Error(fullTrain.spec, std::to_string(train->size()) +
+                                        " training images do not fill one global batch of " +
+                                        std::to_string(o.batchSize * ranks));
     const int64_t totalSteps = stepsPerEpoch * o.epochs;
     TrainResult result;
     auto ce = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(o.labelSmoothing);
@@ -153,8 +204,10 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
         const int64_t epoch = state.step / stepsPerEpoch;
         const auto epochStart = Clock::now();
         model.net->train();
-        BatchLoader loader(*train, model.meta.normalization,
-                           LoaderOptions{o.batchSize, true, o.augment, o.seed, epoch, state.step % stepsPerEpoch});
+        LoaderOptions lo{o.batchSize, true, o.augment, o.seed, epoch, state.step % stepsPerEpoch};
+        lo.shardRank = o.comm ? o.comm->rank() : 0;
+        lo.shardCount = ranks;
+        BatchLoader loader(*train, model.meta.normalization, lo);
         double lossSum = 0;
         int64_t seen = 0, correct = 0;
         auto windowStart = Clock::now();
@@ -194,24 +247,40 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
                 auto kl = torch::kl_div(torch::log_softmax(logits / t, 1), soft, at::Reduction::None).sum(1).mean();
                 loss = (1.0 - o.distillAlpha) * loss + o.distillAlpha * t * t * kl;
             }
-            const double lossValue = loss.item<double>();
+            double lossValue = loss.item<double>();
+            auto n = labels.size(0);
+            auto hits = logits.argmax(1).eq(labels).sum().item<int64_t>();
+            double commSeconds = 0;
+            if (ranks > 1) {
+                // Gradients averaged across ranks in one bucketed all-reduce that also sums the
+                // step's loss and counts, so every rank logs (and stops on) the same numbers.
+                loss.backward();
+                auto extra = torch::tensor({static_cast<float>(lossValue * static_cast<double>(n)),
+                                            static_cast<float>(hits), static_cast<float>(n)});
+                averageGradients(*o.comm, model.net->parameters(), extra);
+                commSeconds = o.comm->takeCommSeconds();
+                n = static_cast<int64_t>(std::llround(extra[2].item<double>()));
+                hits = static_cast<int64_t>(std::llround(extra[1].item<double>()));
+                lossValue = extra[0].item<double>() / static_cast<double>(n);
+            }
             if (!std::isfinite(lossValue))
                 throw Error(o.checkpoint.empty() ? "training" : o.checkpoint,
                             "loss became " + std::to_string(lossValue) + " at step " + std::to_string(state.step) +
                                 "; stopped (lower the learning rate); the last good checkpoint is kept");
-            loss.backward();
+            if (ranks == 1)
+                loss.backward();
             if (o.clipNorm > 0)
                 torch::nn::utils::clip_grad_norm_(model.net->parameters(), o.clipNorm);
             opt.step();
             ++state.step;
-            const auto n = labels.size(0);
             lossSum += lossValue * static_cast<double>(n);
-            correct += logits.argmax(1).eq(labels).sum().item<int64_t>();
+            correct += hits;
             seen += n;
             const double secs = std::chrono::duration<double>(Clock::now() - windowStart).count();
             windowStart = Clock::now();
             if (callbacks.onStep)
-                callbacks.onStep({state.step, totalSteps, epoch, lossValue, lr, secs > 0 ? n / secs : 0.0, lambda});
+                callbacks.onStep(
+                    {state.step, totalSteps, epoch, lossValue, lr, secs > 0 ? n / secs : 0.0, lambda, commSeconds});
             progress.report(static_cast<double>(state.step) / totalSteps, "epoch " + std::to_string(epoch + 1) + "/" +
                                                                               std::to_string(o.epochs) + " loss " +
                                                                               std::to_string(lossValue).substr(0, 6));
@@ -225,11 +294,7 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
         es.lr = scheduledLr(o, state.step - 1, stepsPerEpoch);
         es.lambda = lambda;
         if (test) {
-            FunctionProgress quiet;
-            EvalOptions eo;
-            eo.limit = o.evalLimit;
-            eo.device = o.device;
-            auto ev = evaluate(model, *test, eo, quiet, &cancel);
+            auto ev = evaluateSharded(model, *test, o, cancel);
             es.testTop1 = ev.top1();
             model.meta.metrics = {{"test_top1", ev.top1()},
                                   {"test_images", ev.count},

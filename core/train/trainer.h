@@ -10,6 +10,8 @@
 
 namespace mlpify::core {
 
+class Communicator;
+
 struct TrainOptions {
     int64_t epochs = 15;
     int64_t batchSize = 128;
@@ -31,7 +33,14 @@ struct TrainOptions {
     ModelBundle* teacher = nullptr;
     double distillAlpha = 0.5;
     double distillTemperature = 1.0;
+    // Data-parallel training (distributed.h): batchSize is per rank, each rank reads its own
+    // part of every global batch, gradients are averaged, rank 0 alone writes checkpoints.
+    Communicator* comm = nullptr;
 };
+
+// Steps in one epoch: every image once (the last batch may be short); with more than one
+// rank, full global batches of batchSize x ranks only.
+int64_t stepsPerEpoch(int64_t trainImages, const TrainOptions& o);
 
 struct StepStats {
     int64_t step = 0;
@@ -40,7 +49,8 @@ struct StepStats {
     double loss = 0;
     double lr = 0;
     double imagesPerSecond = 0;
-    double lambda = 1.0; // dilution lambda in force for this step (1 when not diluting)
+    double lambda = 1.0;    // dilution lambda in force for this step (1 when not diluting)
+    double commSeconds = 0; // time in all-reduce this step (distributed runs)
 };
 
 struct EpochStats {
