@@ -114,6 +114,59 @@ TEST(Distributed, TwoRanksOnLoopbackMatchOneProcessWithTheCombinedBatch)
     at::set_num_threads(2);
 }
 
+TEST(Distributed, ACheckpointFromTwoRanksResumesInOneProcessAtTheSameImageCount)
+{
+    torch::manual_seed(0);
+    auto start = makeModel(mlpify::testing::tinyConfig(1));
+    auto rank0 = cloneOf(start), rank1 = cloneOf(start);
+    const std::string checkpoint = mlpify::testing::tempPath("dist", "resume.mlpify");
+    const int port = freshPort(3);
+    std::exception_ptr errors[2];
+    auto run = [&](int rank, ModelBundle& model) {
+        try {
+            auto comm = Communicator::connect(loopback(rank, port, 30000));
+            auto o = baseOptions();
+            o.epochs = 2;
+            o.batchSize = 32; // global batch 64: 4 steps per epoch
+            o.checkpoint = checkpoint;
+            o.comm = comm.get();
+            CancelToken cancel;
+            TrainCallbacks cb;
+            cb.onStep = [&](const StepStats& s) {
+                if (s.step == 2)
+                    cancel.cancel(); // both ranks stop after the same step
+            };
+            FunctionProgress q;
+            EXPECT_TRUE(trainSupervised(model, trainSubset(), nullptr, o, q, cancel, cb).cancelled);
+        } catch (...) {
+            errors[rank] = std::current_exception();
+        }
+    };
+    std::thread t0(run, 0, std::ref(rank0)), t1(run, 1, std::ref(rank1));
+    t0.join();
+    t1.join();
+    for (auto& e : errors)
+        if (e)
+            std::rethrow_exception(e);
+    // One process with batch 32: 128 images seen = step 4 of 8 per epoch.
+    auto resumed = loadModel(checkpoint);
+    auto o = baseOptions();
+    o.epochs = 2;
+    o.batchSize = 32;
+    o.checkpoint = checkpoint;
+    int64_t first = -1;
+    TrainCallbacks cb;
+    cb.onStep = [&](const StepStats& s) {
+        if (first < 0)
+            first = s.step;
+    };
+    FunctionProgress quiet;
+    CancelToken none;
+    const auto r = trainSupervised(resumed, trainSubset(), nullptr, o, quiet, none, cb, /*resume=*/true);
+    EXPECT_EQ(first, 5);
+    EXPECT_EQ(r.steps, 16);
+}
+
 TEST(Distributed, ARankThatStopsAnsweringEndsTheOthersWithAnErrorWithinTheTimeout)
 {
     const int port = freshPort(2);
