@@ -4,6 +4,7 @@
 #include "app/cli/commands.h"
 #include "core/error.h"
 
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -21,6 +22,15 @@ const char* kUsage = "usage: mlpify launch [--nproc N] [--port P] [--timeout S] 
                      "  MASTER_PORT set (torchrun style); give COMMAND --distributed, e.g.\n"
                      "  mlpify launch --nproc 2 -- --threads 1 dilute default --data fashion-mnist --ratio 0.5 "
                      "--distributed --out slim.mlpify\n";
+
+// The ranks run in their own process group, so a terminal's Ctrl-C reaches them once, through
+// this forwarder: SIGINT (stop with a checkpoint), SIGTERM, SIGUSR1 (pause / resume).
+std::vector<pid_t> g_ranks;
+void forward(int sig)
+{
+    for (auto p : g_ranks)
+        kill(p, sig);
+}
 
 int number(const std::vector<std::string>& args, size_t& i)
 {
@@ -65,6 +75,7 @@ int runLaunch(const std::vector<std::string>& argsIn)
     for (int r = 0; r < nproc; ++r) {
         const pid_t pid = fork();
         if (pid == 0) {
+            setpgid(0, 0);
             setenv("RANK", std::to_string(r).c_str(), 1);
             setenv("LOCAL_RANK", std::to_string(r).c_str(), 1);
             setenv("WORLD_SIZE", std::to_string(nproc).c_str(), 1);
@@ -82,10 +93,17 @@ int runLaunch(const std::vector<std::string>& argsIn)
             throw core::Error("launch", "could not start rank " + std::to_string(r));
         pids.push_back(pid);
     }
+    g_ranks = pids;
+    for (int sig : {SIGINT, SIGTERM, SIGUSR1})
+        std::signal(sig, forward);
     int result = 0;
     for (size_t left = pids.size(); left > 0; --left) {
         int status = 0;
         const pid_t done = wait(&status);
+        if (done < 0 && errno == EINTR) {
+            ++left; // a forwarded signal interrupted the wait
+            continue;
+        }
         if (done < 0)
             break;
         const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

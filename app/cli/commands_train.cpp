@@ -87,11 +87,16 @@ bool runTraining(core::ModelBundle& model, TrainArgs& a, const core::DilutionOpt
     core::TrainCallbacks cb;
     cb.onStep = [&](const core::StepStats& s) {
         if (log) {
-            nlohmann::json line{{"step", s.step}, {"epoch", s.epoch},   {"loss", s.loss},
-                                {"lr", s.lr},     {"lambda", s.lambda}, {"images_per_s", s.imagesPerSecond}};
+            nlohmann::json line{{"step", s.step},
+                                {"total_steps", s.totalSteps},
+                                {"epoch", s.epoch},
+                                {"loss", s.loss},
+                                {"lr", s.lr},
+                                {"lambda", s.lambda},
+                                {"images_per_s", s.imagesPerSecond}};
             if (comm)
                 line["comm_s"] = s.commSeconds;
-            log << line.dump() << "\n";
+            log << line.dump() << std::endl; // flushed: the GUI and plots follow the file live
         }
     };
     cb.onEpoch = [&](const core::EpochStats& e) {

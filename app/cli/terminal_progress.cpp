@@ -7,7 +7,7 @@
 namespace mlpify::app {
 
 TerminalProgress::TerminalProgress(bool enabled)
-    : m_enabled(enabled && isatty(STDERR_FILENO)), m_start(std::chrono::steady_clock::now())
+    : m_enabled(enabled && isatty(STDERR_FILENO)), m_news(enabled), m_start(std::chrono::steady_clock::now())
 {
 }
 
@@ -19,7 +19,7 @@ TerminalProgress::~TerminalProgress()
 void TerminalProgress::report(double fraction, const std::string& message)
 {
     if (!m_enabled) {
-        if (message.rfind("paused", 0) == 0 || message.rfind("resumed", 0) == 0) // news even in a log
+        if (m_news && (message.rfind("paused", 0) == 0 || message.rfind("resumed", 0) == 0)) // news even in a log
             std::fprintf(stderr, "%s\n", message.c_str());
         return;
     }

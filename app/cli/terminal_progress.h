@@ -16,6 +16,7 @@ public:
 
 private:
     bool m_enabled;
+    bool m_news; // pause/resume lines when not drawing a bar (logs); off for ranks other than 0
     bool m_drawn = false;
     std::chrono::steady_clock::time_point m_start;
     std::chrono::steady_clock::time_point m_lastDraw;

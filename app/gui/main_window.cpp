@@ -39,6 +39,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QProcess>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
@@ -47,9 +48,12 @@
 #include <QStatusBar>
 #include <QStyleFactory>
 #include <QTabWidget>
+#include <QThread>
 #include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
+
+#include <csignal>
 
 namespace mlpify::app {
 
@@ -226,12 +230,12 @@ bool MainWindow::startJob(const QString& title, const std::function<void(bool, c
 
 bool MainWindow::analysisRunning() const
 {
-    return m_job->running();
+    return m_job->running() || m_ranks != nullptr;
 }
 
 bool MainWindow::jobPaused() const
 {
-    return m_job->paused();
+    return m_ranks ? m_ranksPaused : m_job->paused();
 }
 
 void MainWindow::startAnalysis()
@@ -384,6 +388,10 @@ void MainWindow::startTraining()
     if (r.out.isEmpty())
         r.out = defaultOutputPath();
     QDir().mkpath(QFileInfo(r.out).absolutePath());
+    if (r.processes > 1) {
+        startLocalDistributed(r);
+        return;
+    }
     const auto spec = m_project.model.toStdString(), data = m_project.data.toStdString();
     auto teacher = r.distill ? m_model : nullptr;
     m_slim->view()->clear();
@@ -391,17 +399,7 @@ void MainWindow::startTraining()
     m_slim->setRunning(true);
     m_tabs->setCurrentWidget(m_slim);
     const bool started = startJob(
-        tr("Dilution training"),
-        [this, r](bool ok, const QString& message) {
-            m_slim->setRunning(false);
-            m_slim->view()->setStatus(ok ? tr("Finished: folded model written to %1").arg(r.out)
-                                         : tr("Stopped: %1 (checkpoint %2.ckpt)").arg(message, r.out));
-            Q_EMIT trainingFinished(ok);
-            if (ok) {
-                m_project.slimmedModel = r.out;
-                startCompare(); // opens the result beside the original
-            }
-        },
+        tr("Dilution training"), [this, r](bool ok, const QString& message) { finishTraining(ok, message, r.out); },
         [this, r, spec, data, teacher](core::Progress& progress, const core::CancelToken& cancel) {
             auto model = core::loadModel(spec);
             const auto size = core::DataOptions().size(model.meta.config.imageSize);
@@ -447,8 +445,148 @@ void MainWindow::startTraining()
         m_slim->setRunning(false);
 }
 
+void MainWindow::finishTraining(bool ok, const QString& message, const QString& out)
+{
+    m_slim->setRunning(false);
+    m_slim->view()->setStatus(ok ? tr("Finished: folded model written to %1").arg(out)
+                                 : tr("Stopped: %1 (checkpoint %2.ckpt)").arg(message, out));
+    Q_EMIT trainingFinished(ok);
+    if (ok) {
+        m_project.slimmedModel = out;
+        startCompare(); // opens the result beside the original
+    }
+}
+
+void MainWindow::startLocalDistributed(const TrainingRequest& r)
+{
+    const QString cli = qEnvironmentVariableIsSet("MLPIFY_CLI")
+                            ? qEnvironmentVariable("MLPIFY_CLI") // tests, custom installs
+                            : QDir(QCoreApplication::applicationDirPath()).filePath("mlpify");
+    if (!QFileInfo::exists(cli)) {
+        QMessageBox::warning(this, tr("Dilution training"),
+                             tr("%1: not found; multi-process runs use the mlpify command beside mlpify-gui").arg(cli));
+        return;
+    }
+    if (m_job->running() || m_ranks) {
+        statusBar()->showMessage(tr("Busy: a job is running (cancel it first)"), 5000);
+        return;
+    }
+    QStringList blocks;
+    for (int b : r.remove)
+        blocks << QString::number(b);
+    m_rankLog = r.out + ".jsonl";
+    QFile::remove(m_rankLog);
+    m_rankLogOffset = 0;
+    m_ranksPaused = false;
+    const int threads = std::max(1, QThread::idealThreadCount() / r.processes);
+    const int port = 20000 + static_cast<int>(QCoreApplication::applicationPid() % 20000);
+    QStringList args{"launch",
+                     "--nproc",
+                     QString::number(r.processes),
+                     "--port",
+                     QString::number(port),
+                     "--",
+                     "--threads",
+                     QString::number(threads),
+                     "dilute",
+                     m_project.model,
+                     "--data",
+                     m_project.data,
+                     "--remove",
+                     blocks.join(','),
+                     "--epochs",
+                     QString::number(r.epochs),
+                     "--dilution-epochs",
+                     QString::number(r.dilutionEpochs),
+                     "--lr",
+                     QString::number(r.lr),
+                     "--batch",
+                     QString::number(r.batch),
+                     "--schedule",
+                     r.schedule,
+                     "--distributed",
+                     "--json-log",
+                     m_rankLog,
+                     "--out",
+                     r.out};
+    if (r.trainLimit > 0)
+        args << "--train-limit" << QString::number(r.trainLimit);
+    if (!r.augment)
+        args << "--no-augment";
+    if (r.distill)
+        args << "--distill";
+    m_ranks = new QProcess(this);
+    m_ranks->setProcessChannelMode(QProcess::MergedChannels);
+    m_rankPoll = new QTimer(this);
+    connect(m_rankPoll, &QTimer::timeout, this, &MainWindow::pollRankLog);
+    connect(m_ranks, &QProcess::finished, this, [this, out = r.out](int code, QProcess::ExitStatus status) {
+        pollRankLog();
+        const QString tail = QString::fromLocal8Bit(m_ranks->readAll()).trimmed().section('\n', -3);
+        m_rankPoll->deleteLater();
+        m_rankPoll = nullptr;
+        m_ranks->deleteLater();
+        m_ranks = nullptr;
+        m_progress->hide();
+        m_cancel->hide();
+        m_analyze->setEnabled(true);
+        const bool ok = status == QProcess::NormalExit && code == 0;
+        if (!ok && !tail.contains("interrupted"))
+            QMessageBox::warning(this, tr("Dilution training failed"), tail);
+        finishTraining(ok, ok ? QString() : tail, out);
+    });
+    m_slim->view()->clear();
+    m_project.curves = {};
+    m_slim->setRunning(true);
+    m_tabs->setCurrentWidget(m_slim);
+    m_analyze->setEnabled(false);
+    m_progress->setValue(0);
+    m_progress->show();
+    m_cancel->show();
+    m_slim->view()->setStatus(tr("Starting %1 processes…").arg(r.processes));
+    m_ranks->start(cli, args);
+    m_rankPoll->start(250);
+}
+
+void MainWindow::pollRankLog()
+{
+    QFile f(m_rankLog);
+    if (!f.open(QIODevice::ReadOnly) || !f.seek(m_rankLogOffset))
+        return;
+    while (!f.atEnd()) {
+        const QByteArray line = f.readLine();
+        if (!line.endsWith('\n'))
+            break; // a line still being written: read it next time
+        m_rankLogOffset += line.size();
+        const auto j = nlohmann::json::parse(line.toStdString(), nullptr, false);
+        if (j.is_discarded())
+            continue;
+        if (j.contains("step")) {
+            const auto step = j.value("step", int64_t{0});
+            m_project.curves.totalSteps = j.value("total_steps", m_project.curves.totalSteps);
+            if (m_project.curves.totalSteps > 0)
+                m_progress->setValue(static_cast<int>(1000 * step / m_project.curves.totalSteps));
+            m_project.curves.steps.push_back(
+                {step, j.value("loss", 0.0), j.value("lambda", 1.0), j.value("images_per_s", 0.0)});
+            m_slim->view()->addStep(step, m_project.curves.totalSteps, j.value("loss", 0.0), j.value("lambda", 1.0),
+                                    j.value("images_per_s", 0.0));
+        } else if (j.contains("epoch_end")) {
+            m_project.curves.epochs.push_back({j.value("epoch_end", int64_t{0}), j.value("train_top1", 0.0),
+                                               j.value("test_top1", -1.0), j.value("lambda", 1.0)});
+            m_slim->view()->addEpoch(j.value("epoch_end", int64_t{0}), j.value("train_top1", 0.0),
+                                     j.value("test_top1", -1.0), j.value("lambda", 1.0));
+        }
+    }
+}
+
 void MainWindow::togglePause()
 {
+    if (m_ranks) { // the launcher forwards the signal to every rank; they pause at the same step
+        m_ranksPaused = !m_ranksPaused;
+        ::kill(static_cast<pid_t>(m_ranks->processId()), SIGUSR1);
+        m_slim->setRunning(true, m_ranksPaused);
+        m_slim->view()->setStatus(m_ranksPaused ? tr("Pausing every process at the next step…") : tr("Resuming…"));
+        return;
+    }
     if (!m_job->running())
         return;
     const bool pause = !m_job->paused();
@@ -552,6 +690,8 @@ void MainWindow::showTab(int index)
 
 void MainWindow::cancelAnalysis()
 {
+    if (m_ranks) // every rank stops at the same step; rank 0 writes the checkpoint
+        ::kill(static_cast<pid_t>(m_ranks->processId()), SIGINT);
     m_job->cancel(); // an atomic flag: a queued call would wait behind the busy worker
 }
 
@@ -935,6 +1075,10 @@ void MainWindow::closeEvent(QCloseEvent* event)
 {
     QSettings().setValue("window/geometry", saveGeometry());
     m_job->cancel(); // a training run leaves its checkpoint
+    if (m_ranks) {   // the ranks stop together and rank 0 writes the checkpoint
+        ::kill(static_cast<pid_t>(m_ranks->processId()), SIGINT);
+        m_ranks->waitForFinished(30000);
+    }
     event->accept();
 }
 

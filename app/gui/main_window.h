@@ -32,6 +32,8 @@ class QComboBox;
 class QLineEdit;
 class QAction;
 class QLabel;
+class QProcess;
+class QTimer;
 
 namespace mlpify::app {
 
@@ -111,6 +113,10 @@ private:
     void rebuildRecentMenu();
     void syncProjectFromControls();
     QString defaultOutputPath() const;
+    // processes > 1: `mlpify launch` runs the ranks; progress comes from rank 0's JSON log.
+    void startLocalDistributed(const TrainingRequest& r);
+    void pollRankLog();
+    void finishTraining(bool ok, const QString& message, const QString& out);
 
     QTabWidget* m_tabs = nullptr;
     widgets::ModelSummaryView* m_summary = nullptr;
@@ -133,6 +139,11 @@ private:
     std::shared_ptr<core::ModelBundle> m_model;
     std::optional<core::ModelSummary> m_modelSummary;
     Project m_project;
+    QProcess* m_ranks = nullptr; // a local multi-process run
+    QTimer* m_rankPoll = nullptr;
+    QString m_rankLog;
+    qint64 m_rankLogOffset = 0;
+    bool m_ranksPaused = false;
     QString m_projectPath;
 };
 

@@ -51,6 +51,7 @@ TrainingRequest trainingFrom(const json& j)
     t.augment = j.value("augment", t.augment);
     t.device = qstr(j, "device", t.device);
     t.out = qstr(j, "out", t.out);
+    t.processes = j.value("processes", t.processes);
     return t;
 }
 

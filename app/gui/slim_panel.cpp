@@ -82,6 +82,10 @@ SlimPanel::SlimPanel(QWidget* parent) : QWidget(parent)
     m_schedule->addItems({"linear", "cosine"});
     m_device = new QComboBox(settings);
     m_device->addItems({"auto", "cpu", "cuda"});
+    m_processes = new QSpinBox(settings);
+    m_processes->setRange(1, 16);
+    m_processes->setToolTip(tr("More than 1: data-parallel worker processes on this machine (c10d/Gloo); the "
+                               "batch is per process"));
     m_distill = new QCheckBox(tr("soft targets from the original model"), settings);
     m_augment = new QCheckBox(tr("random shifts and flips"), settings);
     m_out = new QLineEdit(settings);
@@ -93,6 +97,7 @@ SlimPanel::SlimPanel(QWidget* parent) : QWidget(parent)
     form->addRow(tr("Training &images"), m_trainLimit);
     form->addRow(tr("&Schedule"), m_schedule);
     form->addRow(tr("De&vice"), m_device);
+    form->addRow(tr("Pro&cesses"), m_processes);
     form->addRow(tr("Distillation"), m_distill);
     form->addRow(tr("Augmentation"), m_augment);
     form->addRow(tr("&Output"), m_out);
@@ -188,6 +193,7 @@ TrainingRequest SlimPanel::request() const
     r.trainLimit = m_trainLimit->value();
     r.schedule = m_schedule->currentText();
     r.device = m_device->currentText();
+    r.processes = m_processes->value();
     r.distill = m_distill->isChecked();
     r.augment = m_augment->isChecked();
     r.out = m_out->text();
@@ -203,6 +209,7 @@ void SlimPanel::setRequest(const TrainingRequest& r)
     m_trainLimit->setValue(r.trainLimit);
     m_schedule->setCurrentText(r.schedule);
     m_device->setCurrentText(r.device);
+    m_processes->setValue(r.processes);
     m_distill->setChecked(r.distill);
     m_augment->setChecked(r.augment);
     m_out->setText(r.out);

@@ -34,7 +34,8 @@ struct TrainingRequest {
     bool distill = false;
     bool augment = false;
     QString device = "auto";
-    QString out; // the folded model (.mlpify)
+    int processes = 1; // > 1: a local data-parallel run (mlpify launch, c10d/Gloo); batch is per process
+    QString out;       // the folded model (.mlpify)
 };
 
 class SlimPanel : public QWidget {
@@ -77,6 +78,7 @@ private:
     QSpinBox* m_trainLimit;
     QComboBox* m_schedule;
     QComboBox* m_device;
+    QSpinBox* m_processes;
     QCheckBox* m_distill;
     QCheckBox* m_augment;
     QLineEdit* m_out;

@@ -196,6 +196,7 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
     auto ce = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(o.labelSmoothing);
 
     double lambda = callbacks.beforeStep ? callbacks.beforeStep(state.step) : 1.0;
+    bool groupPause = false, groupCancel = false; // distributed: decided together at each step
     if (o.teacher) {
         o.teacher->net->to(device);
         o.teacher->net->eval();
@@ -212,7 +213,27 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
         int64_t seen = 0, correct = 0;
         auto windowStart = Clock::now();
         while (auto batch = loader.next()) {
-            if (cancel.paused() && !cancel.cancelled()) {
+            if (ranks > 1 && groupPause) {
+                // Every rank pauses after the same step (the flags travel with the gradients) and
+                // keeps a light heartbeat until no rank is paused any more, so none times out.
+                saveCheckpoint(model, opt, state, o);
+                progress.report(static_cast<double>(state.step) / totalSteps,
+                                "paused at step " + std::to_string(state.step) + " (checkpoint written)");
+                for (;;) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+                    std::vector<torch::Tensor> flags{
+                        torch::tensor({cancel.paused() ? 1.0f : 0.0f, cancel.cancelled() ? 1.0f : 0.0f})};
+                    o.comm->allreduceSum(flags);
+                    groupCancel = flags[0][1].item<float>() > 0;
+                    if (groupCancel || flags[0][0].item<float>() == 0)
+                        break;
+                }
+                groupPause = false;
+                progress.report(static_cast<double>(state.step) / totalSteps,
+                                "resumed at step " + std::to_string(state.step));
+            }
+            const bool stop = ranks > 1 ? groupCancel : cancel.cancelled();
+            if (ranks == 1 && cancel.paused() && !cancel.cancelled()) {
                 // A paused run is safe to stop: its state is on disk until it goes on.
                 saveCheckpoint(model, opt, state, o);
                 progress.report(static_cast<double>(state.step) / totalSteps,
@@ -222,7 +243,7 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
                 progress.report(static_cast<double>(state.step) / totalSteps,
                                 "resumed at step " + std::to_string(state.step));
             }
-            if (cancel.cancelled()) {
+            if (stop || (ranks == 1 && cancel.cancelled())) {
                 saveCheckpoint(model, opt, state, o);
                 result.cancelled = true;
                 result.history = state.history;
@@ -256,8 +277,11 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
                 // step's loss and counts, so every rank logs (and stops on) the same numbers.
                 loss.backward();
                 auto extra = torch::tensor({static_cast<float>(lossValue * static_cast<double>(n)),
-                                            static_cast<float>(hits), static_cast<float>(n)});
+                                            static_cast<float>(hits), static_cast<float>(n),
+                                            cancel.paused() ? 1.0f : 0.0f, cancel.cancelled() ? 1.0f : 0.0f});
                 averageGradients(*o.comm, model.net->parameters(), extra);
+                groupPause = extra[3].item<float>() > 0; // honoured before the next batch, on every rank
+                groupCancel = extra[4].item<float>() > 0;
                 commSeconds = o.comm->takeCommSeconds();
                 n = static_cast<int64_t>(std::llround(extra[2].item<double>()));
                 hits = static_cast<int64_t>(std::llround(extra[1].item<double>()));

@@ -209,3 +209,27 @@ TEST(MainWindow, AFinishedRunFoldsAndOpensTheResultBesideTheOriginal)
     EXPECT_EQ(window.project().curves.epochs.size(), 1);
     window.cancelAnalysis(); // the spectrum that follows is not needed here
 }
+
+TEST(MainWindow, ALocalTwoProcessRunShowsItsProgressAndFinishes)
+{
+    app::MainWindow window;
+    ASSERT_TRUE(showDefault(window));
+    QTemporaryDir dir;
+    const QString out = dir.filePath("slim2.mlpify");
+    auto r = shortRun(out);
+    r.processes = 2; // mlpify launch --nproc 2 ... --distributed, on 127.0.0.1
+    r.batch = 32;    // per process
+    auto* slim = window.findChild<app::SlimPanel*>();
+    slim->setRequest(r);
+    QSignalSpy trained(&window, &app::MainWindow::trainingFinished);
+    BlockedMeter meter;
+    window.startTraining();
+    ASSERT_TRUE(window.analysisRunning());
+    ASSERT_TRUE(trained.wait(300000));
+    ASSERT_TRUE(trained.first().first().toBool());
+    EXPECT_TRUE(QFile::exists(out));
+    EXPECT_EQ(slim->view()->lossChart()->pointCount(0), 1024 / 64); // every step of the global batch
+    EXPECT_EQ(window.project().curves.epochs.size(), 1);
+    EXPECT_LT(meter.worst(), 100) << "the event loop was blocked for " << meter.worst() << " ms";
+    window.cancelAnalysis(); // the comparison that follows is not needed here
+}
