@@ -68,6 +68,43 @@ template <class T> void getOptional(const json& j, const char* key, std::optiona
 }
 } // namespace
 
+namespace {
+// The same session as mlpify commands, so it can be reproduced (or scripted) without the window.
+json cliCommands(const Project& p)
+{
+    const auto model = str(p.model), data = str(p.data);
+    const auto& t = p.training;
+    std::string remove;
+    for (int b : t.remove)
+        remove += (remove.empty() ? "" : ",") + std::to_string(b);
+    const auto slim = str(t.out.isEmpty() ? QString("slimmed.mlpify") : t.out);
+    std::string dilute = "mlpify dilute " + model + " --data " + data +
+                         (remove.empty() ? " --ratio " + std::to_string(p.ratio) + " --method " + str(p.method)
+                                         : " --remove " + remove) +
+                         " --epochs " + std::to_string(t.epochs) + " --dilution-epochs " +
+                         std::to_string(t.dilutionEpochs) + " --lr " + std::to_string(t.lr) + " --batch " +
+                         std::to_string(t.batch) + " --schedule " + str(t.schedule) + " --device " + str(t.device);
+    if (t.trainLimit > 0)
+        dilute += " --train-limit " + std::to_string(t.trainLimit);
+    if (!t.augment)
+        dilute += " --no-augment";
+    if (t.distill)
+        dilute += " --distill";
+    if (t.processes > 1)
+        dilute = "mlpify launch --nproc " + std::to_string(t.processes) + " -- " + dilute.substr(7) + " --distributed";
+    dilute += " --out " + slim;
+    const auto images = std::to_string(p.images);
+    return {{"analyze", "mlpify analyze " + model + " --data " + data + " --images " + images + " --tokens " +
+                            str(p.tokens) + " --out analysis.json"},
+            {"select", "mlpify select " + model + " --data " + data + " --images " + images + " --ratio " +
+                           std::to_string(p.ratio) + " --method " + str(p.method) + " --out selection.json"},
+            {"dilute", dilute},
+            {"spectrum", "mlpify spectrum " + model + " --data " + data + " --vs " + slim},
+            {"compare", "mlpify eval " + slim + " --data " + data + " && mlpify bench " + model + " --vs " + slim},
+            {"figures", "mlpify figures PROJECT --out figures/"}};
+}
+} // namespace
+
 void saveProject(const Project& p, const QString& path)
 {
     json results = json::object();
@@ -102,6 +139,7 @@ void saveProject(const Project& p, const QString& path)
                     {"method", str(p.method)},
                     {"training", trainingJson(p.training)},
                     {"slimmed_model", str(p.slimmedModel)},
+                    {"cli", cliCommands(p)},
                     {"results", results}};
     core::writeBytesAtomically(str(path), j.dump(1) + "\n");
 }

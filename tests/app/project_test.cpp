@@ -37,6 +37,13 @@ TEST(Project, RoundTripsSettingsAndResults)
     const QString path = dir.filePath("a.mlpify-project");
     app::saveProject(p, path);
     const auto q = app::loadProject(path);
+    QFile saved(path);
+    ASSERT_TRUE(saved.open(QIODevice::ReadOnly));
+    const auto j = nlohmann::json::parse(saved.readAll().toStdString());
+    const auto dilute = j.at("cli").at("dilute").get<std::string>();
+    EXPECT_EQ(dilute.rfind("mlpify dilute /models/deit.pth --data idx:/data --remove 0,3,5 --epochs 7", 0), 0u)
+        << dilute;
+    EXPECT_NE(dilute.find("--distill"), std::string::npos) << dilute;
     EXPECT_EQ(q.model, p.model);
     EXPECT_EQ(q.data, p.data);
     EXPECT_EQ(q.images, 321);
