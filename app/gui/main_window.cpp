@@ -108,7 +108,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
             });
     connect(m_loader, &ModelLoader::failed, this, [this](const QString& message) {
         statusBar()->showMessage(tr("Could not open the model"), 5000);
-        QMessageBox::warning(this, tr("Could not open the model"), message);
+        warnAsync(tr("Could not open the model"), message);
     });
     connect(m_slim, &SlimPanel::selectionChanged, this, &MainWindow::updateSavings);
     connect(m_slim, &SlimPanel::applyMethodRequested, this, &MainWindow::applyMethod);
@@ -127,7 +127,18 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     setDarkPalette(settings.value("view/dark", false).toBool());
 }
 
-MainWindow::~MainWindow() = default; // m_job (a child) cancels and waits for its thread
+MainWindow::~MainWindow() = default;
+
+void MainWindow::warnAsync(const QString& title, const QString& text)
+{
+    // Results of background work arrive while anything may be running, tests included: the box
+    // must not start a nested event loop, so it is opened, not exec'ed. The text also goes to
+    // stderr, where logs keep it.
+    qWarning("%s: %s", qPrintable(title), qPrintable(text));
+    auto* box = new QMessageBox(QMessageBox::Warning, title, text, QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+} // m_job (a child) cancels and waits for its thread
 
 QString MainWindow::defaultOutputPath() const
 {
@@ -217,7 +228,7 @@ bool MainWindow::startJob(const QString& title, const std::function<void(bool, c
             m_cancel->hide();
             statusBar()->showMessage(ok ? tr("%1 finished").arg(title) : tr("%1 stopped").arg(title), 5000);
             if (!ok && message != "cancelled")
-                QMessageBox::warning(this, tr("%1 failed").arg(title), message);
+                warnAsync(tr("%1 failed").arg(title), message);
             onDone(ok, message);
         });
     m_analyze->setEnabled(false);
@@ -463,8 +474,9 @@ void MainWindow::startLocalDistributed(const TrainingRequest& r)
                             ? qEnvironmentVariable("MLPIFY_CLI") // tests, custom installs
                             : QDir(QCoreApplication::applicationDirPath()).filePath("mlpify");
     if (!QFileInfo::exists(cli)) {
-        QMessageBox::warning(this, tr("Dilution training"),
-                             tr("%1: not found; multi-process runs use the mlpify command beside mlpify-gui").arg(cli));
+        const QString why = tr("%1: not found; multi-process runs use the mlpify command beside mlpify-gui").arg(cli);
+        warnAsync(tr("Dilution training"), why);
+        finishTraining(false, why, r.out);
         return;
     }
     if (m_job->running() || m_ranks) {
@@ -531,7 +543,7 @@ void MainWindow::startLocalDistributed(const TrainingRequest& r)
         m_analyze->setEnabled(true);
         const bool ok = status == QProcess::NormalExit && code == 0;
         if (!ok && !tail.contains("interrupted"))
-            QMessageBox::warning(this, tr("Dilution training failed"), tail);
+            warnAsync(tr("Dilution training failed"), tail);
         finishTraining(ok, ok ? QString() : tail, out);
     });
     m_slim->view()->clear();
@@ -542,6 +554,20 @@ void MainWindow::startLocalDistributed(const TrainingRequest& r)
     m_progress->setValue(0);
     m_progress->show();
     m_cancel->show();
+    connect(m_ranks, &QProcess::errorOccurred, this, [this, out = r.out](QProcess::ProcessError e) {
+        if (e != QProcess::FailedToStart)
+            return; // other errors end in finished()
+        const QString why = tr("%1 could not be started: %2").arg(m_ranks->program(), m_ranks->errorString());
+        m_rankPoll->deleteLater();
+        m_rankPoll = nullptr;
+        m_ranks->deleteLater();
+        m_ranks = nullptr;
+        m_progress->hide();
+        m_cancel->hide();
+        m_analyze->setEnabled(true);
+        warnAsync(tr("Dilution training failed"), why);
+        finishTraining(false, why, out);
+    });
     m_slim->view()->setStatus(tr("Starting %1 processes…").arg(r.processes));
     m_ranks->start(cli, args);
     m_rankPoll->start(250);

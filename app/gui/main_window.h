@@ -117,6 +117,7 @@ private:
     void startLocalDistributed(const TrainingRequest& r);
     void pollRankLog();
     void finishTraining(bool ok, const QString& message, const QString& out);
+    void warnAsync(const QString& title, const QString& text); // non-modal, also to stderr
 
     QTabWidget* m_tabs = nullptr;
     widgets::ModelSummaryView* m_summary = nullptr;

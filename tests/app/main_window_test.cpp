@@ -7,6 +7,7 @@
 #include "widgets/training_view.h"
 
 #include <QFile>
+#include <QLabel>
 #include <QTemporaryDir>
 
 #include <QApplication>
@@ -226,7 +227,7 @@ TEST(MainWindow, ALocalTwoProcessRunShowsItsProgressAndFinishes)
     window.startTraining();
     ASSERT_TRUE(window.analysisRunning());
     ASSERT_TRUE(trained.wait(300000));
-    ASSERT_TRUE(trained.first().first().toBool());
+    ASSERT_TRUE(trained.first().first().toBool()) << slim->view()->findChild<QLabel*>()->text().toStdString();
     EXPECT_TRUE(QFile::exists(out));
     EXPECT_EQ(slim->view()->lossChart()->pointCount(0), 1024 / 64); // every step of the global batch
     EXPECT_EQ(window.project().curves.epochs.size(), 1);

@@ -11,6 +11,9 @@
 int main(int argc, char** argv)
 {
     qputenv("QT_QPA_PLATFORM", qgetenv("QT_QPA_PLATFORM").isEmpty() ? "offscreen" : qgetenv("QT_QPA_PLATFORM"));
+    qputenv("XDG_CONFIG_HOME", MLPIFY_TEST_CONFIG_DIR); // never the user's own settings
+    if (qgetenv("MLPIFY_CLI").isEmpty())
+        qputenv("MLPIFY_CLI", MLPIFY_CLI_PATH); // multi-process runs start this build's mlpify
     QApplication app(argc, argv);
     QApplication::setOrganizationName("MLPify-tests");
     QSettings().setValue("analysis/images", 200); // keep window tests short
