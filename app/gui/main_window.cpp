@@ -534,13 +534,7 @@ void MainWindow::startLocalDistributed(const TrainingRequest& r)
     connect(m_ranks, &QProcess::finished, this, [this, out = r.out](int code, QProcess::ExitStatus status) {
         pollRankLog();
         const QString tail = QString::fromLocal8Bit(m_ranks->readAll()).trimmed().section('\n', -3);
-        m_rankPoll->deleteLater();
-        m_rankPoll = nullptr;
-        m_ranks->deleteLater();
-        m_ranks = nullptr;
-        m_progress->hide();
-        m_cancel->hide();
-        m_analyze->setEnabled(true);
+        endRankRun();
         const bool ok = status == QProcess::NormalExit && code == 0;
         if (!ok && !tail.contains("interrupted"))
             warnAsync(tr("Dilution training failed"), tail);
@@ -558,19 +552,24 @@ void MainWindow::startLocalDistributed(const TrainingRequest& r)
         if (e != QProcess::FailedToStart)
             return; // other errors end in finished()
         const QString why = tr("%1 could not be started: %2").arg(m_ranks->program(), m_ranks->errorString());
-        m_rankPoll->deleteLater();
-        m_rankPoll = nullptr;
-        m_ranks->deleteLater();
-        m_ranks = nullptr;
-        m_progress->hide();
-        m_cancel->hide();
-        m_analyze->setEnabled(true);
+        endRankRun();
         warnAsync(tr("Dilution training failed"), why);
         finishTraining(false, why, out);
     });
     m_slim->view()->setStatus(tr("Starting %1 processes…").arg(r.processes));
     m_ranks->start(cli, args);
     m_rankPoll->start(250);
+}
+
+void MainWindow::endRankRun()
+{
+    m_rankPoll->deleteLater();
+    m_rankPoll = nullptr;
+    m_ranks->deleteLater();
+    m_ranks = nullptr;
+    m_progress->hide();
+    m_cancel->hide();
+    m_analyze->setEnabled(true);
 }
 
 void MainWindow::pollRankLog()

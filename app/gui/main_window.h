@@ -116,6 +116,7 @@ private:
     // processes > 1: `mlpify launch` runs the ranks; progress comes from rank 0's JSON log.
     void startLocalDistributed(const TrainingRequest& r);
     void pollRankLog();
+    void endRankRun(); // the launcher has ended: drop it and its log poll, restore the controls
     void finishTraining(bool ok, const QString& message, const QString& out);
     void warnAsync(const QString& title, const QString& text); // non-modal, also to stderr
 
