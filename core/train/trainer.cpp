@@ -94,6 +94,22 @@ int64_t stepsPerEpoch(int64_t trainImages, const TrainOptions& o)
 }
 
 namespace {
+// A heartbeat while any rank is paused (no collective may wait past the timeout); every rank
+// leaves at the same beat. Returns true when some rank cancelled meanwhile.
+bool waitWhileAnyRankPaused(Communicator& comm, const CancelToken& cancel)
+{
+    for (;;) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        std::vector<torch::Tensor> flags{
+            torch::tensor({cancel.paused() ? 1.0f : 0.0f, cancel.cancelled() ? 1.0f : 0.0f})};
+        comm.allreduceSum(flags);
+        if (flags[0][1].item<float>() > 0)
+            return true;
+        if (flags[0][0].item<float>() == 0)
+            return false;
+    }
+}
+
 // Distributed evaluation: each rank takes every ranks-th test image, the counts are summed.
 EvalResult evaluateSharded(ModelBundle& model, const Dataset& test, const TrainOptions& o, const CancelToken& cancel)
 {
@@ -213,37 +229,22 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
         int64_t seen = 0, correct = 0;
         auto windowStart = Clock::now();
         while (auto batch = loader.next()) {
-            if (ranks > 1 && groupPause) {
-                // Every rank pauses after the same step (the flags travel with the gradients) and
-                // keeps a light heartbeat until no rank is paused any more, so none times out.
-                saveCheckpoint(model, opt, state, o);
-                progress.report(static_cast<double>(state.step) / totalSteps,
-                                "paused at step " + std::to_string(state.step) + " (checkpoint written)");
-                for (;;) {
-                    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-                    std::vector<torch::Tensor> flags{
-                        torch::tensor({cancel.paused() ? 1.0f : 0.0f, cancel.cancelled() ? 1.0f : 0.0f})};
-                    o.comm->allreduceSum(flags);
-                    groupCancel = flags[0][1].item<float>() > 0;
-                    if (groupCancel || flags[0][0].item<float>() == 0)
-                        break;
-                }
-                groupPause = false;
-                progress.report(static_cast<double>(state.step) / totalSteps,
-                                "resumed at step " + std::to_string(state.step));
-            }
-            const bool stop = ranks > 1 ? groupCancel : cancel.cancelled();
-            if (ranks == 1 && cancel.paused() && !cancel.cancelled()) {
+            // Distributed ranks pause and stop together, on flags that travel with the gradients.
+            if (ranks > 1 ? groupPause : cancel.paused() && !cancel.cancelled()) {
                 // A paused run is safe to stop: its state is on disk until it goes on.
                 saveCheckpoint(model, opt, state, o);
                 progress.report(static_cast<double>(state.step) / totalSteps,
                                 "paused at step " + std::to_string(state.step) + " (checkpoint written)");
-                while (cancel.paused() && !cancel.cancelled())
-                    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                if (ranks > 1)
+                    groupCancel = waitWhileAnyRankPaused(*o.comm, cancel);
+                else
+                    while (cancel.paused() && !cancel.cancelled())
+                        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                groupPause = false;
                 progress.report(static_cast<double>(state.step) / totalSteps,
                                 "resumed at step " + std::to_string(state.step));
             }
-            if (stop || (ranks == 1 && cancel.cancelled())) {
+            if (ranks > 1 ? groupCancel : cancel.cancelled()) {
                 saveCheckpoint(model, opt, state, o);
                 result.cancelled = true;
                 result.history = state.history;
@@ -272,10 +273,10 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
             auto n = labels.size(0);
             auto hits = logits.argmax(1).eq(labels).sum().item<int64_t>();
             double commSeconds = 0;
+            loss.backward(); // harmless when the loss is not finite: no step is taken then
             if (ranks > 1) {
                 // Gradients averaged across ranks in one bucketed all-reduce that also sums the
                 // step's loss and counts, so every rank logs (and stops on) the same numbers.
-                loss.backward();
                 auto extra = torch::tensor({static_cast<float>(lossValue * static_cast<double>(n)),
                                             static_cast<float>(hits), static_cast<float>(n),
                                             cancel.paused() ? 1.0f : 0.0f, cancel.cancelled() ? 1.0f : 0.0f});
@@ -291,8 +292,6 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
                 throw Error(o.checkpoint.empty() ? "training" : o.checkpoint,
                             "loss became " + std::to_string(lossValue) + " at step " + std::to_string(state.step) +
                                 "; stopped (lower the learning rate); the last good checkpoint is kept");
-            if (ranks == 1)
-                loss.backward();
             if (o.clipNorm > 0)
                 torch::nn::utils::clip_grad_norm_(model.net->parameters(), o.clipNorm);
             opt.step();

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <thread>
 #include <unistd.h>
 
@@ -50,6 +51,27 @@ int freshPort(int offset)
     return 20000 + (static_cast<int>(::getpid()) * 7 + offset) % 20000;
 }
 
+// Runs fn(rank, communicator) for ranks 0 and 1 on threads joined over 127.0.0.1; rethrows the
+// first error either rank raised.
+void onTwoRanks(int port, const std::function<void(int, Communicator&)>& fn)
+{
+    std::exception_ptr errors[2];
+    auto run = [&](int rank) {
+        try {
+            auto comm = Communicator::connect(loopback(rank, port, 30000));
+            fn(rank, *comm);
+        } catch (...) {
+            errors[rank] = std::current_exception();
+        }
+    };
+    std::thread t0(run, 0), t1(run, 1);
+    t0.join();
+    t1.join();
+    for (auto& e : errors)
+        if (e)
+            std::rethrow_exception(e);
+}
+
 TrainOptions baseOptions()
 {
     TrainOptions o;
@@ -80,29 +102,16 @@ TEST(Distributed, TwoRanksOnLoopbackMatchOneProcessWithTheCombinedBatch)
     const auto one = trainSupervised(reference, trainSubset(), nullptr, single, quiet, none);
     ASSERT_EQ(one.steps, 4);
 
-    const int port = freshPort(1);
-    std::exception_ptr errors[2];
     TrainResult results[2];
-    auto run = [&](int rank, ModelBundle& model) {
-        try {
-            auto comm = Communicator::connect(loopback(rank, port, 30000));
-            auto o = baseOptions();
-            o.batchSize = 32; // per rank: 2 x 32 = the single run's 64
-            o.comm = comm.get();
-            FunctionProgress q;
-            CancelToken c;
-            results[rank] = trainSupervised(model, trainSubset(), nullptr, o, q, c);
-            comm->barrier();
-        } catch (...) {
-            errors[rank] = std::current_exception();
-        }
-    };
-    std::thread t0(run, 0, std::ref(rank0)), t1(run, 1, std::ref(rank1));
-    t0.join();
-    t1.join();
-    for (auto& e : errors)
-        if (e)
-            std::rethrow_exception(e);
+    onTwoRanks(freshPort(1), [&](int rank, Communicator& comm) {
+        auto o = baseOptions();
+        o.batchSize = 32; // per rank: 2 x 32 = the single run's 64
+        o.comm = &comm;
+        FunctionProgress q;
+        CancelToken c;
+        results[rank] = trainSupervised(rank == 0 ? rank0 : rank1, trainSubset(), nullptr, o, q, c);
+        comm.barrier();
+    });
     EXPECT_EQ(results[0].steps, 4);
     const auto want = reference.net->stateDict();
     for (auto* m : {&rank0, &rank1}) {
@@ -120,34 +129,21 @@ TEST(Distributed, ACheckpointFromTwoRanksResumesInOneProcessAtTheSameImageCount)
     auto start = makeModel(mlpify::testing::tinyConfig(1));
     auto rank0 = cloneOf(start), rank1 = cloneOf(start);
     const std::string checkpoint = mlpify::testing::tempPath("dist", "resume.mlpify");
-    const int port = freshPort(3);
-    std::exception_ptr errors[2];
-    auto run = [&](int rank, ModelBundle& model) {
-        try {
-            auto comm = Communicator::connect(loopback(rank, port, 30000));
-            auto o = baseOptions();
-            o.epochs = 2;
-            o.batchSize = 32; // global batch 64: 4 steps per epoch
-            o.checkpoint = checkpoint;
-            o.comm = comm.get();
-            CancelToken cancel;
-            TrainCallbacks cb;
-            cb.onStep = [&](const StepStats& s) {
-                if (s.step == 2)
-                    cancel.cancel(); // the ranks agree at the next step's all-reduce: both stop after step 3
-            };
-            FunctionProgress q;
-            EXPECT_TRUE(trainSupervised(model, trainSubset(), nullptr, o, q, cancel, cb).cancelled);
-        } catch (...) {
-            errors[rank] = std::current_exception();
-        }
-    };
-    std::thread t0(run, 0, std::ref(rank0)), t1(run, 1, std::ref(rank1));
-    t0.join();
-    t1.join();
-    for (auto& e : errors)
-        if (e)
-            std::rethrow_exception(e);
+    onTwoRanks(freshPort(3), [&](int rank, Communicator& comm) {
+        auto o = baseOptions();
+        o.epochs = 2;
+        o.batchSize = 32; // global batch 64: 4 steps per epoch
+        o.checkpoint = checkpoint;
+        o.comm = &comm;
+        CancelToken cancel;
+        TrainCallbacks cb;
+        cb.onStep = [&](const StepStats& s) {
+            if (s.step == 2)
+                cancel.cancel(); // the ranks agree at the next step's all-reduce: both stop after step 3
+        };
+        FunctionProgress q;
+        EXPECT_TRUE(trainSupervised(rank == 0 ? rank0 : rank1, trainSubset(), nullptr, o, q, cancel, cb).cancelled);
+    });
     // One process with batch 32: 3 x 64 = 192 images seen = step 6 of 8 per epoch.
     auto resumed = loadModel(checkpoint);
     auto o = baseOptions();
