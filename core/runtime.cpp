@@ -4,6 +4,10 @@
 
 #include <ATen/Parallel.h>
 
+#if AT_PARALLEL_OPENMP && !defined(_OPENMP)
+#error "runtime.cpp must be compiled with OpenMP: at::parallel_for would run every task on one thread"
+#endif
+
 #include <algorithm>
 #include <dlfcn.h>
 #include <numeric>

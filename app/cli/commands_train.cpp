@@ -8,6 +8,7 @@
 #include "core/io/model_io.h"
 #include "core/train/dilution.h"
 #include "core/train/distributed.h"
+#include "core/train/evaluate.h"
 #include "core/train/trainer.h"
 
 #include <filesystem>
@@ -70,12 +71,12 @@ bool runTraining(core::ModelBundle& model, TrainArgs& a, const core::DilutionOpt
     std::unique_ptr<core::Communicator> comm;
     if (a.distributed) {
         const auto env = core::distributedEnvFromEnvironment();
-        comm = core::Communicator::connect(env);
+        comm = core::Communicator::connect(env, core::resolveDevice(a.t.device));
         a.t.comm = comm.get();
         a.writer = env.rank == 0;
         if (a.writer)
-            std::cout << "distributed: " << env.worldSize << " ranks (" << env.source << "), Gloo, global batch "
-                      << a.t.batchSize * env.worldSize << std::endl;
+            std::cout << "distributed: " << env.worldSize << " ranks (" << env.source << "), " << comm->backend()
+                      << ", global batch " << a.t.batchSize * env.worldSize << std::endl;
     }
     std::ofstream log;
     if (!a.jsonLog.empty() && a.writer) {

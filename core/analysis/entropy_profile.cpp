@@ -47,30 +47,49 @@ EntropyProfile profileEntropy(ModelBundle& model, const Dataset& calibration, co
         throw Error("entropy profile", "folds must be at least 1");
     const auto depth = static_cast<size_t>(model.meta.config.depth);
     const auto prefix = model.meta.config.numPrefixTokens();
+    // One set of accumulators per slot (batches run side by side on a CPU), merged below.
+    struct Slot {
+        std::vector<Accumulators> attn, mlp, out;
+    };
+    const auto device = resolveDevice(o.device);
+    std::vector<Slot> slots(parallelSlots(device));
+    for (auto& s : slots)
+        for (auto* acc : {&s.attn, &s.mlp, &s.out}) {
+            acc->resize(depth);
+            for (auto& a : *acc)
+                a.folds.resize(static_cast<size_t>(o.folds));
+        }
+
+    forEachBatchParallel(model, calibration, o.batchSize, device, progress, "entropy profile", cancel,
+                         [&](const torch::Tensor& images, int64_t offset, size_t slot) {
+                             auto& s = slots[slot];
+                             ForwardTrace trace;
+                             model.net->forwardTokens(images, &trace);
+                             const auto n = images.size(0);
+                             for (int f = 0; f < o.folds; ++f) {
+                                 // samples offset+i with (offset+i) % folds == f
+                                 const int64_t first = ((f - offset) % o.folds + o.folds) % o.folds;
+                                 if (first >= n)
+                                     continue;
+                                 auto idx = torch::arange(first, n, o.folds, torch::kLong).to(images.device());
+                                 for (size_t b = 0; b < depth; ++b) {
+                                     const auto& t = trace.blocks[b];
+                                     if (t.attn.defined())
+                                         s.attn[b].folds[f].add(
+                                             selectTokens(t.attn.index_select(0, idx), o.tokens, prefix));
+                                     s.mlp[b].folds[f].add(selectTokens(t.mlp.index_select(0, idx), o.tokens, prefix));
+                                     s.out[b].folds[f].add(selectTokens(t.out.index_select(0, idx), o.tokens, prefix));
+                                 }
+                             }
+                         });
     std::vector<Accumulators> attn(depth), mlp(depth), out(depth);
     for (size_t b = 0; b < depth; ++b)
-        attn[b].folds.resize(o.folds), mlp[b].folds.resize(o.folds), out[b].folds.resize(o.folds);
-
-    forEachBatch(model, calibration, o.batchSize, resolveDevice(o.device), progress, "entropy profile", cancel,
-                 [&](const torch::Tensor& images, int64_t offset) {
-                     ForwardTrace trace;
-                     model.net->forwardTokens(images, &trace);
-                     const auto n = images.size(0);
-                     for (int f = 0; f < o.folds; ++f) {
-                         // samples offset+i with (offset+i) % folds == f
-                         const int64_t first = ((f - offset) % o.folds + o.folds) % o.folds;
-                         if (first >= n)
-                             continue;
-                         auto idx = torch::arange(first, n, o.folds, torch::kLong).to(images.device());
-                         for (size_t b = 0; b < depth; ++b) {
-                             const auto& t = trace.blocks[b];
-                             if (t.attn.defined())
-                                 attn[b].folds[f].add(selectTokens(t.attn.index_select(0, idx), o.tokens, prefix));
-                             mlp[b].folds[f].add(selectTokens(t.mlp.index_select(0, idx), o.tokens, prefix));
-                             out[b].folds[f].add(selectTokens(t.out.index_select(0, idx), o.tokens, prefix));
-                         }
-                     }
-                 });
+        for (auto [all, part] : {std::pair{&attn, &Slot::attn}, {&mlp, &Slot::mlp}, {&out, &Slot::out}}) {
+            (*all)[b].folds.resize(static_cast<size_t>(o.folds));
+            for (auto& s : slots)
+                for (size_t f = 0; f < static_cast<size_t>(o.folds); ++f)
+                    (*all)[b].folds[f].merge((s.*part)[b].folds[f]);
+        }
 
     EntropyProfile p;
     const auto modes = model.net->blockModes();

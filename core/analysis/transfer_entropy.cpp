@@ -91,45 +91,50 @@ std::vector<double> HeadEntropyEvaluator::entropies(const std::vector<std::vecto
         modes.push_back(modesFor(s));
         std::vector<int64_t> extra;
         std::set_difference(s.begin(), s.end(), base.begin(), base.end(), std::back_inserter(extra));
-        start.push_back(extra.empty() ? depth : extra.front());
+        // a set equal to the base starts at the last block, so that block too computes only
+        // the class (and distillation) token, the only ones the head reads
+        start.push_back(extra.empty() ? depth - 1 : extra.front());
     }
-    // The head reads only the class (and distillation) tokens, so the last block computes only
-    // those; the sets are independent, so on a CPU they run side by side, one per core.
+    const auto lastStart = sets.empty() ? int64_t{0} : *std::max_element(start.begin(), start.end());
     const auto prefixTokens = m_model.meta.config.numPrefixTokens();
-    std::vector<double> costs;
-    for (auto s : start)
-        costs.push_back(static_cast<double>(depth - s) + 0.5);
-    std::vector<ChannelMoments> moments(sets.size());
-    std::vector<std::vector<torch::Tensor>> kept(sets.size()); // naive mode only
     const auto device = resolveDevice(m_opt.device);
+    // Each batch runs the whole evaluation (base stream, then every set) by itself, so on a CPU
+    // batches run side by side, one per thread, with no serial phase; moments merge at the end.
+    std::vector<std::vector<ChannelMoments>> moments(parallelSlots(device), std::vector<ChannelMoments>(sets.size()));
+    std::vector<std::vector<torch::Tensor>> kept(sets.size()); // naive mode only
     auto block = [&](int64_t b) { return m_model.net->blocks[static_cast<size_t>(b)]->as<Block>(); };
-    forEachBatch(m_model, m_data, m_opt.batchSize, device, progress, "transfer entropy", cancel,
-                 [&](const torch::Tensor& images, int64_t) {
-                     if (!m_opt.reusePrefix) {
+    if (!m_opt.reusePrefix)
+        forEachBatch(m_model, m_data, m_opt.batchSize, device, progress, "transfer entropy", cancel,
+                     [&](const torch::Tensor& images, int64_t) {
                          for (size_t k = 0; k < sets.size(); ++k) {
                              auto out = m_model.net->runBlocks(m_model.net->embed(images), 0, &modes[k]);
                              kept[k].push_back(target(out).to(torch::kCPU));
                          }
-                         return;
-                     }
-                     std::vector<torch::Tensor> stream{m_model.net->embed(images)};
-                     for (int64_t b = 0; b < depth; ++b)
-                         stream.push_back(block(b)->forwardAs(stream.back(), baseModes[static_cast<size_t>(b)]));
-                     auto runSet = [&](size_t k) {
-                         auto out = m_model.net->runBlocks(stream[static_cast<size_t>(start[k])], start[k], &modes[k],
-                                                           nullptr, prefixTokens);
-                         moments[k].add(target(out));
-                     };
-                     if (device.is_cpu())
-                         runBalanced(costs, runSet);
-                     else
-                         for (size_t k = 0; k < sets.size(); ++k)
-                             runSet(k);
-                 });
+                     });
+    else
+        forEachBatchParallel(m_model, m_data, m_opt.batchSize, device, progress, "transfer entropy", cancel,
+                             [&](const torch::Tensor& images, int64_t, size_t slot) {
+                                 std::vector<torch::Tensor> stream{m_model.net->embed(images)};
+                                 for (int64_t b = 0; b < lastStart; ++b)
+                                     stream.push_back(
+                                         block(b)->forwardAs(stream.back(), baseModes[static_cast<size_t>(b)]));
+                                 for (size_t k = 0; k < sets.size(); ++k) {
+                                     auto out = m_model.net->runBlocks(stream[static_cast<size_t>(start[k])], start[k],
+                                                                       &modes[k], nullptr, prefixTokens);
+                                     moments[slot][k].add(target(out));
+                                 }
+                             });
     std::vector<double> h;
-    for (size_t k = 0; k < sets.size(); ++k)
-        h.push_back(m_opt.reusePrefix ? moments[k].entropy(m_opt.entropy)
-                                      : gaussianEntropy(torch::cat(kept[k]), m_opt.entropy));
+    for (size_t k = 0; k < sets.size(); ++k) {
+        if (!m_opt.reusePrefix) {
+            h.push_back(gaussianEntropy(torch::cat(kept[k]), m_opt.entropy));
+            continue;
+        }
+        ChannelMoments all;
+        for (const auto& part : moments)
+            all.merge(part[k]);
+        h.push_back(all.entropy(m_opt.entropy));
+    }
     m_passes += static_cast<int64_t>(sets.size());
     return h;
 }
@@ -148,48 +153,57 @@ LayerMap layerToLayerMap(ModelBundle& model, const Dataset& calibration, const T
     const auto depth = static_cast<size_t>(model.meta.config.depth);
     const auto prefix = model.meta.config.numPrefixTokens();
     const auto own = model.net->blockModes();
-    // full[j] and skipped[i][j]: moments of block j's output (j = depth: the head's target)
-    std::vector<ChannelMoments> full(depth + 1);
-    std::vector<std::vector<ChannelMoments>> skipped(depth, std::vector<ChannelMoments>(depth + 1));
+    const auto device = resolveDevice(o.device);
+    // Per accumulator slot: full[j] and skipped[i][j] hold the moments of block j's output
+    // (j = depth: the head's target); slots are merged at the end.
+    struct Moments {
+        std::vector<ChannelMoments> full;
+        std::vector<std::vector<ChannelMoments>> skipped;
+    };
+    std::vector<Moments> slots(parallelSlots(device));
+    for (auto& s : slots) {
+        s.full.resize(depth + 1);
+        s.skipped.assign(depth, std::vector<ChannelMoments>(depth + 1));
+    }
     const EntropyOptions featureEntropy = EntropyOptions().base(o.entropy.logBase).dof(o.entropy.ddof);
-    forEachBatch(model, calibration, o.batchSize, resolveDevice(o.device), progress, "layer-to-layer map", cancel,
-                 [&](const torch::Tensor& images, int64_t) {
-                     ForwardTrace trace;
-                     auto x0 = model.net->embed(images);
-                     auto last = model.net->runBlocks(x0, 0, nullptr, &trace);
-                     for (size_t j = 0; j < depth; ++j)
-                         full[j].add(selectTokens(trace.blocks[j].out, tokens, prefix));
-                     full[depth].add(o.target == TeTarget::Logits ? model.net->finish(last)
-                                                                  : model.net->norm->forward(last).select(1, 0));
-                     std::vector<double> costs;
-                     for (size_t i = 0; i < depth; ++i)
-                         costs.push_back(own[i].hasAttention() ? static_cast<double>(depth - i) : 0.0);
-                     auto runRow = [&](size_t i) {
-                         if (!own[i].hasAttention())
-                             return;
-                         auto modes = own;
-                         modes[i] = o.rule == SkipRule::Skip ? BlockMode{AttnMode::Skipped, 1.0}
-                                                             : BlockMode{AttnMode::Diluting, 0.0};
-                         auto input = i == 0 ? x0 : trace.blocks[i - 1].out;
-                         ForwardTrace t2;
-                         auto out = model.net->runBlocks(input, static_cast<int64_t>(i), &modes, &t2);
-                         for (size_t j = i; j < depth; ++j)
-                             skipped[i][j].add(selectTokens(t2.blocks[j].out, tokens, prefix));
-                         skipped[i][depth].add(o.target == TeTarget::Logits
-                                                   ? model.net->finish(out)
-                                                   : model.net->norm->forward(out).select(1, 0));
-                     };
-                     if (x0.device().is_cpu())
-                         runBalanced(costs, runRow); // rows are independent: one per core
-                     else
-                         for (size_t i = 0; i < depth; ++i)
-                             runRow(i);
-                 });
+    auto headTarget = [&](const torch::Tensor& last) {
+        return o.target == TeTarget::Logits ? model.net->finish(last) : model.net->norm->forward(last).select(1, 0);
+    };
+    forEachBatchParallel(model, calibration, o.batchSize, device, progress, "layer-to-layer map", cancel,
+                         [&](const torch::Tensor& images, int64_t, size_t slot) {
+                             auto& acc = slots[slot];
+                             ForwardTrace trace;
+                             auto x0 = model.net->embed(images);
+                             auto last = model.net->runBlocks(x0, 0, nullptr, &trace);
+                             for (size_t j = 0; j < depth; ++j)
+                                 acc.full[j].add(selectTokens(trace.blocks[j].out, tokens, prefix));
+                             acc.full[depth].add(headTarget(last));
+                             for (size_t i = 0; i < depth; ++i) {
+                                 if (!own[i].hasAttention())
+                                     continue;
+                                 auto modes = own;
+                                 modes[i] = o.rule == SkipRule::Skip ? BlockMode{AttnMode::Skipped, 1.0}
+                                                                     : BlockMode{AttnMode::Diluting, 0.0};
+                                 auto input = i == 0 ? x0 : trace.blocks[i - 1].out;
+                                 ForwardTrace t2;
+                                 auto out = model.net->runBlocks(input, static_cast<int64_t>(i), &modes, &t2);
+                                 for (size_t j = i; j < depth; ++j)
+                                     acc.skipped[i][j].add(selectTokens(t2.blocks[j].out, tokens, prefix));
+                                 acc.skipped[i][depth].add(headTarget(out));
+                             }
+                         });
+    auto merged = [&](auto pick) {
+        ChannelMoments all;
+        for (auto& s : slots)
+            all.merge(pick(s));
+        return all.entropy(featureEntropy);
+    };
     LayerMap m;
     m.values.assign(depth, std::vector<double>(depth + 1, std::numeric_limits<double>::quiet_NaN()));
     for (size_t i = 0; i < depth; ++i)
         for (size_t j = i; j <= depth && own[i].hasAttention(); ++j)
-            m.values[i][j] = full[j].entropy(featureEntropy) - skipped[i][j].entropy(featureEntropy);
+            m.values[i][j] = merged([&](Moments& s) -> ChannelMoments& { return s.full[j]; }) -
+                             merged([&](Moments& s) -> ChannelMoments& { return s.skipped[i][j]; });
     m.units = featureEntropy.units();
     m.settings = teSettingsJson(o);
     m.settings["tokens"] = toString(tokens);

@@ -29,7 +29,7 @@ struct TeOptions {
     SkipRule rule = SkipRule::Skip;
     bool absolute = false;   // rank by |TE| instead of the signed value
     bool reusePrefix = true; // false: the naive reference (every set forwarded from the input, all outputs kept)
-    int64_t batchSize = 128;
+    int64_t batchSize = 64;  // images per forward; on a CPU the batches run one per thread
     std::string device = "auto";
 };
 

@@ -6,6 +6,10 @@
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef MLPIFY_WITH_NCCL
+#include <c10/cuda/CUDAFunctions.h>
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
 #include <cstdlib>
 
@@ -32,32 +36,74 @@ int envInt(const char* name)
     }
 }
 
-class GlooCommunicator : public Communicator {
+std::string firstLine(const std::string& s)
+{
+    return s.substr(0, s.find('\n'));
+}
+
+c10::intrusive_ptr<c10d::Store> connectStore(const DistributedEnv& e)
+{
+    c10::intrusive_ptr<c10d::Store> store;
+    if (!e.storeFile.empty()) {
+        store = c10::make_intrusive<c10d::FileStore>(e.storeFile, e.worldSize);
+    } else {
+        c10d::TCPStoreOptions o;
+        o.port = static_cast<std::uint16_t>(e.masterPort);
+        o.isServer = e.rank == 0;
+        o.numWorkers = static_cast<size_t>(e.worldSize);
+        o.waitWorkers = true;
+        o.timeout = e.timeout;
+        store = c10::make_intrusive<c10d::TCPStore>(e.masterAddr, o);
+    }
+    store->setTimeout(e.timeout);
+    return store;
+}
+
+c10::intrusive_ptr<c10d::ProcessGroupGloo> makeGloo(const c10::intrusive_ptr<c10d::Store>& store,
+                                                    const DistributedEnv& e)
+{
+    auto options = c10d::ProcessGroupGloo::Options::create(e.timeout);
+    const bool local = e.masterAddr == "127.0.0.1" || e.masterAddr == "localhost";
+    options->devices.push_back(local ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
+                                     : c10d::ProcessGroupGloo::createDefaultDevice());
+    options->threads = 2;
+    return c10::make_intrusive<c10d::ProcessGroupGloo>(store, e.rank, e.worldSize, options);
+}
+
+#ifdef MLPIFY_WITH_NCCL
+c10::intrusive_ptr<c10d::ProcessGroupNCCL> makeNccl(const c10::intrusive_ptr<c10d::Store>& store,
+                                                    const DistributedEnv& e)
+{
+    // Blocking waits honour the timeout and raise on a dead or silent rank instead of hanging
+    // (the variable's old and new names); a user's own setting wins.
+    setenv("NCCL_BLOCKING_WAIT", "1", 0);
+    setenv("TORCH_NCCL_BLOCKING_WAIT", "1", 0);
+    // One GPU per local rank, as torchrun scripts do: "cuda" then means this rank's GPU.
+    const auto gpus = static_cast<int>(c10::cuda::device_count());
+    if (gpus == 0)
+        throw Error("NCCL", "no GPU is visible");
+    c10::cuda::set_device(static_cast<c10::DeviceIndex>(e.localRank % gpus));
+    auto options = c10d::ProcessGroupNCCL::Options::create();
+    options->timeout = e.timeout;
+    return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, e.rank, e.worldSize, options);
+}
+#endif
+
+// Collectives through one c10d process group (Gloo or NCCL; a template, so it holds the
+// concrete group whatever LibTorch's class hierarchy is). Buffers are packed on the group's
+// device, so callers may pass CPU tensors to an NCCL group.
+template <class Group> class C10dCommunicator : public Communicator {
 public:
-    explicit GlooCommunicator(const DistributedEnv& e) : m_env(e)
+    C10dCommunicator(const DistributedEnv& e, std::string backend, torch::Device device,
+                     c10::intrusive_ptr<Group> (*make)(const c10::intrusive_ptr<c10d::Store>&, const DistributedEnv&))
+        : m_env(e), m_backend(std::move(backend)), m_device(device)
     {
         const std::string who = "rank " + std::to_string(e.rank) + " of " + std::to_string(e.worldSize);
         try {
-            if (!e.storeFile.empty()) {
-                m_store = c10::make_intrusive<c10d::FileStore>(e.storeFile, e.worldSize);
-            } else {
-                c10d::TCPStoreOptions o;
-                o.port = static_cast<std::uint16_t>(e.masterPort);
-                o.isServer = e.rank == 0;
-                o.numWorkers = static_cast<size_t>(e.worldSize);
-                o.waitWorkers = true;
-                o.timeout = e.timeout;
-                m_store = c10::make_intrusive<c10d::TCPStore>(e.masterAddr, o);
-            }
-            m_store->setTimeout(e.timeout);
-            auto options = c10d::ProcessGroupGloo::Options::create(e.timeout);
-            const bool local = e.masterAddr == "127.0.0.1" || e.masterAddr == "localhost";
-            options->devices.push_back(local ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
-                                             : c10d::ProcessGroupGloo::createDefaultDevice());
-            options->threads = 2;
-            m_pg = c10::make_intrusive<c10d::ProcessGroupGloo>(m_store, e.rank, e.worldSize, options);
+            m_store = connectStore(e);
+            m_pg = make(m_store, e);
         } catch (const std::exception& ex) {
-            throw Error(who + " (" + e.source + ")",
+            throw Error(who + " (" + e.source + ", " + m_backend + ")",
                         std::string("could not join the group at ") +
                             (e.storeFile.empty() ? e.masterAddr + ":" + std::to_string(e.masterPort) : e.storeFile) +
                             " within " + std::to_string(e.timeout.count() / 1000) + " s: " + firstLine(ex.what()));
@@ -66,6 +112,7 @@ public:
 
     int rank() const override { return m_env.rank; }
     int size() const override { return m_env.worldSize; }
+    std::string backend() const override { return m_backend; }
 
     void allreduceSum(std::vector<torch::Tensor>& tensors, int64_t bucketBytes) override
     {
@@ -80,7 +127,7 @@ public:
             }
             std::vector<torch::Tensor> flat;
             for (const auto& t : bucket)
-                flat.push_back(t.reshape({-1}));
+                flat.push_back(t.reshape({-1}).to(m_device));
             std::vector<torch::Tensor> buffer{torch::cat(flat)};
             run("all-reduce", [&] { m_pg->allreduce(buffer)->wait(); });
             int64_t offset = 0;
@@ -94,7 +141,7 @@ public:
     void broadcastFromRank0(std::vector<torch::Tensor>& tensors) override
     {
         for (auto& t : tensors) {
-            std::vector<torch::Tensor> one{t.contiguous()};
+            std::vector<torch::Tensor> one{t.contiguous().to(m_device)};
             run("broadcast", [&] { m_pg->broadcast(one)->wait(); });
             if (!one[0].is_same(t))
                 t.copy_(one[0]);
@@ -114,8 +161,6 @@ public:
     }
 
 private:
-    static std::string firstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
-
     template <class F> void run(const char* what, F&& f)
     {
         const auto t0 = std::chrono::steady_clock::now();
@@ -131,8 +176,10 @@ private:
     }
 
     DistributedEnv m_env;
+    std::string m_backend;
+    torch::Device m_device;
     c10::intrusive_ptr<c10d::Store> m_store;
-    c10::intrusive_ptr<c10d::ProcessGroupGloo> m_pg;
+    c10::intrusive_ptr<Group> m_pg;
     double m_commSeconds = 0;
 };
 } // namespace
@@ -168,14 +215,39 @@ DistributedEnv distributedEnvFromEnvironment()
         e.masterPort = envInt("MASTER_PORT");
     if (env("MLPIFY_STORE_FILE"))
         e.storeFile = env("MLPIFY_STORE_FILE");
+    if (env("MLPIFY_DIST_BACKEND"))
+        e.backend = env("MLPIFY_DIST_BACKEND");
     if (env("MLPIFY_DIST_TIMEOUT"))
         e.timeout = std::chrono::milliseconds(1000LL * envInt("MLPIFY_DIST_TIMEOUT"));
     return e;
 }
 
-std::unique_ptr<Communicator> Communicator::connect(const DistributedEnv& env)
+bool ncclAvailable()
 {
-    return std::make_unique<GlooCommunicator>(env);
+#ifdef MLPIFY_WITH_NCCL
+    return true;
+#else
+    return false;
+#endif
+}
+
+std::unique_ptr<Communicator> Communicator::connect(const DistributedEnv& env, const torch::Device& device)
+{
+    auto backend = env.backend;
+    if (backend == "auto")
+        backend = device.is_cuda() && ncclAvailable() ? "nccl" : "gloo";
+    if (backend == "gloo")
+        return std::make_unique<C10dCommunicator<c10d::ProcessGroupGloo>>(env, "Gloo", torch::kCPU, &makeGloo);
+    if (backend != "nccl")
+        throw Error("MLPIFY_DIST_BACKEND", "'" + backend + "' is not a backend (use auto, gloo or nccl)");
+#ifdef MLPIFY_WITH_NCCL
+    if (!device.is_cuda())
+        throw Error("MLPIFY_DIST_BACKEND=nccl", "NCCL needs --device cuda");
+    return std::make_unique<C10dCommunicator<c10d::ProcessGroupNCCL>>(env, "NCCL", torch::Device(torch::kCUDA),
+                                                                      &makeNccl);
+#else
+    throw Error("MLPIFY_DIST_BACKEND=nccl", "this build has no NCCL: build against a CUDA LibTorch (Torch_DIR)");
+#endif
 }
 
 void averageGradients(Communicator& comm, const std::vector<torch::Tensor>& parameters, torch::Tensor& extra)

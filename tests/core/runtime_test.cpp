@@ -4,8 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <ATen/Parallel.h>
+
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 using namespace mlpify::core;
 
@@ -39,4 +43,27 @@ TEST(Runtime, RunBalancedRethrowsATasksError)
                                      throw std::runtime_error("task 1 failed");
                              }),
                  std::runtime_error);
+}
+
+// The tasks really run side by side: two tasks each wait (bounded) until both have started,
+// which on one thread cannot happen. (at::parallel_for runs everything on the calling thread
+// when the caller is compiled without OpenMP; this caught exactly that.)
+TEST(Runtime, RunBalancedRunsTasksConcurrently)
+{
+    torch::set_num_threads(2);
+    std::atomic<int> started{0};
+    std::atomic<int> metOther{0};
+    std::atomic<int> inRegion{0};
+    runBalanced({1, 1}, [&](size_t) {
+        started++;
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (started.load() < 2 && std::chrono::steady_clock::now() < until)
+            std::this_thread::yield();
+        if (started.load() == 2)
+            metOther++;
+        if (at::in_parallel_region())
+            inRegion++; // so ops inside run single-threaded
+    });
+    EXPECT_EQ(metOther.load(), 2);
+    EXPECT_EQ(inRegion.load(), 2);
 }

@@ -1,0 +1,34 @@
+# NCCL for --distributed on GPUs. With a CUDA LibTorch (Torch_DIR) the core is built with
+# MLPIFY_WITH_NCCL and uses c10d's ProcessGroupNCCL. With Debian's CPU LibTorch the NCCL code
+# cannot link or run, so it is compiled (never linked) against LibTorch's own c10d headers
+# and the CUDA toolkit's nccl.h when those are present: the GPU path is type-checked on every
+# build and cannot rot unseen.
+find_path(MLPIFY_NCCL_INCLUDE_DIR nccl.h
+  HINTS ENV NCCL_HOME ENV NCCL_ROOT ENV CUDA_HOME
+  PATHS /usr/local/cuda /usr
+  PATH_SUFFIXES include)
+
+if(TORCH_CUDA_LIBRARIES OR TARGET torch_cuda)
+  if(NOT MLPIFY_NCCL_INCLUDE_DIR)
+    message(FATAL_ERROR "CUDA LibTorch found but no nccl.h: set NCCL_HOME (pip wheels: site-packages/nvidia/nccl)")
+  endif()
+  target_compile_definitions(mlpify_core PRIVATE MLPIFY_WITH_NCCL USE_C10D_NCCL)
+  target_include_directories(mlpify_core PRIVATE ${MLPIFY_NCCL_INCLUDE_DIR})
+  message(STATUS "NCCL: on (CUDA LibTorch, nccl.h in ${MLPIFY_NCCL_INCLUDE_DIR})")
+  return()
+endif()
+
+find_path(MLPIFY_C10D_NCCL_HEADER_DIR torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp HINTS ${TORCH_INCLUDE_DIRS})
+if(MLPIFY_NCCL_INCLUDE_DIR AND MLPIFY_C10D_NCCL_HEADER_DIR)
+  # The one generated header Debian's package leaves out (it only says the CUDA part is a shared library).
+  set(shim ${PROJECT_BINARY_DIR}/nccl-check-shim)
+  file(WRITE ${shim}/c10/cuda/impl/cuda_cmake_macros.h "#pragma once\n#define C10_CUDA_BUILD_SHARED_LIBS\n")
+  add_library(mlpify_nccl_compile_check OBJECT ${PROJECT_SOURCE_DIR}/core/train/distributed.cpp)
+  target_compile_definitions(mlpify_nccl_compile_check PRIVATE MLPIFY_WITH_NCCL USE_C10D_NCCL)
+  target_include_directories(mlpify_nccl_compile_check PRIVATE ${PROJECT_SOURCE_DIR} ${shim} ${MLPIFY_NCCL_INCLUDE_DIR})
+  target_include_directories(mlpify_nccl_compile_check SYSTEM PRIVATE ${TORCH_INCLUDE_DIRS})
+  target_link_libraries(mlpify_nccl_compile_check PRIVATE nlohmann_json::nlohmann_json)
+  message(STATUS "NCCL: off (CPU LibTorch); the NCCL code is compile-checked against ${MLPIFY_NCCL_INCLUDE_DIR}/nccl.h")
+else()
+  message(STATUS "NCCL: off (CPU LibTorch, no nccl.h for a compile check)")
+endif()
