@@ -195,7 +195,7 @@ TEST(Distributed, LauncherVariablesAreReadAndBadOnesRejected)
     auto clear = [] {
         for (const char* v : {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT", "SLURM_PROCID",
                               "SLURM_NTASKS", "SLURM_LOCALID", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE",
-                              "OMPI_COMM_WORLD_LOCAL_RANK", "MLPIFY_DIST_TIMEOUT", "MLPIFY_STORE_FILE"})
+                              "OMPI_COMM_WORLD_LOCAL_RANK", "MLPIFY_DIST_TIMEOUT", "MLPIFY_STORE_FILE", "MLPIFY_DIST_BACKEND"})
             unsetenv(v);
     };
     clear();
@@ -229,4 +229,36 @@ TEST(Distributed, LauncherVariablesAreReadAndBadOnesRejected)
     EXPECT_EQ(e.worldSize, 4);
     EXPECT_EQ(e.source, "Open MPI variables");
     clear();
+}
+
+TEST(Distributed, BackendIsChosenByDeviceAndBuildAndBadChoicesAreRefused)
+{
+    auto e = loopback(0, freshPort(40), 10000);
+    e.worldSize = 1;
+    // auto on a CPU: Gloo, a working one-rank group
+    auto comm = Communicator::connect(e, torch::kCPU);
+    EXPECT_EQ(comm->backend(), "Gloo");
+    std::vector<torch::Tensor> t{torch::tensor({1.5f, -2.0f})};
+    comm->allreduceSum(t);
+    EXPECT_TRUE(torch::equal(t[0], torch::tensor({1.5f, -2.0f})));
+    comm.reset();
+    e.backend = "mpi";
+    EXPECT_THROW(Communicator::connect(e, torch::kCPU), Error);
+    e.backend = "nccl";
+    try {
+        Communicator::connect(e, torch::kCPU);
+        ADD_FAILURE() << "NCCL on a CPU device must be refused";
+    } catch (const Error& err) {
+        const std::string why = err.what();
+        if (ncclAvailable())
+            EXPECT_NE(why.find("needs --device cuda"), std::string::npos) << why;
+        else
+            EXPECT_NE(why.find("this build has no NCCL"), std::string::npos) << why;
+    }
+    setenv("RANK", "0", 1);
+    setenv("WORLD_SIZE", "1", 1);
+    setenv("MLPIFY_DIST_BACKEND", "gloo", 1);
+    EXPECT_EQ(distributedEnvFromEnvironment().backend, "gloo");
+    for (const char* v : {"RANK", "WORLD_SIZE", "MLPIFY_DIST_BACKEND"})
+        unsetenv(v);
 }
