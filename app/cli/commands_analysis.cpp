@@ -139,7 +139,7 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
         double ratio = 0;
         int64_t count = 0;
         uint64_t randomSeed = 0;
-        bool naive = false, absolute = false, dilute = false, feature = false;
+        bool naive = false, stepwise = false, absolute = false, dilute = false, feature = false;
     };
     auto o = std::make_shared<Opts>();
     auto* cmd = app.add_subcommand("select", "choose attention layers to remove (NOSE or a baseline)");
@@ -154,6 +154,8 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     cmd->add_flag("--lambda0", o->dilute, "evaluate removal as lambda = 0 (factor 2) instead of a plain skip");
     cmd->add_flag("--feature", o->feature, "TE on the final CLS feature instead of the logits");
     cmd->add_flag("--naive", o->naive, "reference evaluation: every set from the input, all outputs kept");
+    cmd->add_flag("--stepwise", o->stepwise,
+                  "NOSE one pass per step (prefix reuse within a step only) instead of a guessed, checked path");
     cmd->add_option("--out", o->out, "write the selection as JSON");
     cmd->add_option("--csv", o->csv, "write the step x candidate matrix as CSV");
     cmd->callback([o, &g, runner] {
@@ -185,6 +187,7 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             to.device = g.device;
             to.absolute = o->absolute;
             to.reusePrefix = !o->naive;
+            to.speculate = !o->stepwise;
             to.rule = o->dilute ? core::SkipRule::DiluteZero : core::SkipRule::Skip;
             if (o->feature) {
                 to.target = core::TeTarget::Feature;

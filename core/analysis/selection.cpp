@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
+#include <optional>
 #include <random>
 
 namespace mlpify::core {
@@ -57,44 +59,122 @@ int64_t countForRatio(const ModelBundle& model, double ratio)
     return std::max<int64_t>(1, static_cast<int64_t>(std::llround(ratio * n)));
 }
 
+namespace {
+// The sets of greedy steps from..count-1 along path (path[k] is step k's choice): step k's sets
+// are path[0..k) plus each attention layer outside it. Returns them flat, step by step, and
+// each step's candidates.
+std::vector<std::vector<int64_t>> setsAlongPath(const std::vector<int64_t>& layers, const std::vector<int64_t>& path,
+                                                size_t from, size_t count,
+                                                std::vector<std::vector<int64_t>>& candidates)
+{
+    std::vector<std::vector<int64_t>> sets;
+    candidates.clear();
+    for (size_t step = from; step < count; ++step) {
+        const std::vector<int64_t> base(path.begin(), path.begin() + static_cast<std::ptrdiff_t>(step));
+        candidates.emplace_back();
+        for (auto l : layers)
+            if (std::find(base.begin(), base.end(), l) == base.end()) {
+                candidates.back().push_back(l);
+                sets.push_back(base);
+                sets.back().push_back(l);
+            }
+    }
+    return sets;
+}
+
+// Greedy choice of one step: argmin of the (signed or absolute) value, ties to the lower layer.
+size_t argminCandidate(const std::vector<double>& te, const TeOptions& o)
+{
+    size_t best = 0;
+    for (size_t k = 1; k < te.size(); ++k)
+        if (rankValue(te[k], o) < rankValue(te[best], o))
+            best = k;
+    return best;
+}
+} // namespace
+
 SelectionResult selectNose(ModelBundle& model, const Dataset& calibration, int64_t count, const TeOptions& o,
                            Progress& progress, const CancelToken* cancel)
 {
     checkCount(model, count);
     const auto layers = attentionLayers(model);
     const auto depth = static_cast<size_t>(model.meta.config.depth);
+    const auto steps = static_cast<size_t>(count);
     HeadEntropyEvaluator ev(model, calibration, o);
     SelectionResult r;
     r.method = "nose";
-    SubProgress first(progress, 0.0, 1.0 / (count + 1), "NOSE: full model");
+    SubProgress first(progress, 0.0, 0.05, "NOSE: full model");
     r.headEntropyFull = ev.fullEntropy(first, cancel);
+    // Exact, but all steps in one pass: the path is first guessed by the same greedy search on a
+    // subset of the images, then every step of the guessed path is evaluated on all images at
+    // once, each set starting from stream states earlier sets computed (a step's sets share the
+    // previous winner's and their own earlier states). The guess is then checked step by step
+    // against the argmin over all images; steps up to the first wrong guess stand (their bases
+    // were right), the rest is guessed again from there. Without a usable subset (or with
+    // speculate off) each step is one pass, as the greedy definition reads.
+    const auto subsetSize =
+        o.guessImages > 0 ? o.guessImages : std::clamp<int64_t>(calibration.size() / 8, 2 * o.batchSize, 512);
+    const bool speculate = o.speculate && o.reusePrefix && subsetSize < calibration.size();
+    std::optional<Dataset> subset;
+    if (speculate) {
+        std::vector<int64_t> firstImages(static_cast<size_t>(subsetSize));
+        std::iota(firstImages.begin(), firstImages.end(), int64_t{0});
+        subset = calibration.subset(firstImages); // the calibration set is a seeded random draw already
+    }
     std::vector<int64_t> chosen;
-    for (int64_t step = 0; step < count; ++step) {
-        std::vector<int64_t> cands;
-        std::vector<std::vector<int64_t>> sets;
-        for (auto l : layers)
-            if (std::find(chosen.begin(), chosen.end(), l) == chosen.end()) {
-                cands.push_back(l);
-                sets.push_back(chosen);
-                sets.back().push_back(l);
-            }
-        SubProgress sub(progress, double(step + 1) / (count + 1), double(step + 2) / (count + 1),
-                        "NOSE step " + std::to_string(step + 1) + "/" + std::to_string(count));
-        const auto h = ev.entropies(sets, sub, cancel);
-        std::vector<double> row(depth, std::numeric_limits<double>::quiet_NaN());
-        size_t best = 0;
-        for (size_t k = 0; k < cands.size(); ++k) {
-            row[static_cast<size_t>(cands[k])] = r.headEntropyFull - h[k];
-            // argmin of the (signed) value; ties go to the lower layer, which comes first
-            if (rankValue(r.headEntropyFull - h[k], o) < rankValue(r.headEntropyFull - h[best], o))
-                best = k;
+    for (auto l : o.guessPath)
+        if (std::find(layers.begin(), layers.end(), l) == layers.end() ||
+            std::count(o.guessPath.begin(), o.guessPath.end(), l) > 1)
+            throw Error("NOSE guess", "layer " + std::to_string(l) + " is not an attention layer, or is given twice");
+    bool given = !o.guessPath.empty() && o.reusePrefix;
+    while (chosen.size() < steps) {
+        auto guess = chosen;
+        if (given) { // the caller's guess first, completed by the subset if it is short
+            guess.assign(o.guessPath.begin(),
+                         o.guessPath.begin() + static_cast<std::ptrdiff_t>(std::min(steps, o.guessPath.size())));
+            given = false;
         }
-        chosen.push_back(cands[best]);
-        r.candidates.push_back(row);
-        r.stepValues.push_back(r.headEntropyFull - h[best]);
+        if (speculate && guess.size() < steps) {
+            HeadEntropyEvaluator guesser(model, *subset, o);
+            FunctionProgress quiet;
+            const double full = guesser.fullEntropy(quiet, cancel);
+            while (guess.size() < steps) {
+                std::vector<std::vector<int64_t>> cands;
+                const auto sets = setsAlongPath(layers, guess, guess.size(), guess.size() + 1, cands);
+                auto h = guesser.entropies(sets, quiet, cancel);
+                for (auto& v : h)
+                    v = full - v;
+                guess.push_back(cands.front()[argminCandidate(h, o)]);
+            }
+            r.guessPasses += guesser.passes();
+        }
+        const size_t until = guess.size() == steps ? steps : chosen.size() + 1;
+        std::vector<std::vector<int64_t>> cands;
+        auto sets = setsAlongPath(layers, guess, chosen.size(), until, cands);
+        guess.resize(until, -1); // stepwise: the step's choice is not known before the pass
+        SubProgress sub(progress, 0.05 + 0.95 * double(chosen.size()) / double(steps), 1.0,
+                        "NOSE steps " + std::to_string(chosen.size() + 1) + "-" + std::to_string(until) + " of " +
+                            std::to_string(steps));
+        const auto h = ev.entropies(sets, sub, cancel);
+        size_t at = 0; // (the evaluator runs the common base first by itself)
+        for (size_t step = 0; step < cands.size(); ++step) {
+            std::vector<double> te;
+            std::vector<double> row(depth, std::numeric_limits<double>::quiet_NaN());
+            for (auto l : cands[step]) {
+                te.push_back(r.headEntropyFull - h[at++]);
+                row[static_cast<size_t>(l)] = te.back();
+            }
+            const auto best = argminCandidate(te, o);
+            chosen.push_back(cands[step][best]);
+            r.candidates.push_back(row);
+            r.stepValues.push_back(te[best]);
+            if (chosen.back() != guess[chosen.size() - 1])
+                break; // a wrong guess: the later steps had the wrong base
+        }
     }
     r.selected = chosen;
     r.passes = ev.passes();
+    r.blockPasses = ev.blockPasses();
     r.settings = teSettingsJson(o);
     return r;
 }
@@ -228,6 +308,10 @@ void to_json(nlohmann::json& j, const SelectionResult& r)
     j = {{"kind", "selection"},  {"method", r.method},    {"selected", r.selected},
          {"step_values", steps}, {"candidates", rows},    {"head_entropy_full", finiteOrNull(r.headEntropyFull)},
          {"passes", r.passes},   {"settings", r.settings}};
+    if (r.blockPasses > 0) {
+        j["block_passes"] = r.blockPasses;
+        j["guess_passes"] = r.guessPasses;
+    }
 }
 
 void from_json(const nlohmann::json& j, SelectionResult& r)
@@ -245,6 +329,8 @@ void from_json(const nlohmann::json& j, SelectionResult& r)
     }
     r.headEntropyFull = fromNullable(j.at("head_entropy_full"));
     r.passes = j.value("passes", int64_t(0));
+    r.blockPasses = j.value("block_passes", int64_t(0));
+    r.guessPasses = j.value("guess_passes", int64_t(0));
     r.settings = j.value("settings", nlohmann::json::object());
 }
 

@@ -16,6 +16,8 @@ struct SelectionResult {
     std::vector<std::vector<double>> candidates; // step x layer: T[l] at that step, NaN where not a candidate
     double headEntropyFull = std::nan("");       // H(G | full model), when computed
     int64_t passes = 0;                          // set evaluations over the calibration data
+    int64_t blockPasses = 0;                     // blocks run per calibration image (nose)
+    int64_t guessPasses = 0;                     // set evaluations on the subset that guessed the path (nose)
     nlohmann::json settings;
 };
 

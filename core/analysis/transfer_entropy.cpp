@@ -8,6 +8,8 @@
 #include <cmath>
 #include <iterator>
 #include <limits>
+#include <map>
+#include <optional>
 
 namespace mlpify::core {
 
@@ -23,9 +25,10 @@ std::string toString(TeTarget t)
 
 nlohmann::json teSettingsJson(const TeOptions& o)
 {
-    return {{"target", toString(o.target)}, {"log_base", o.entropy.logBase}, {"ddof", o.entropy.ddof},
-            {"units", o.entropy.units()},   {"skip_rule", toString(o.rule)}, {"absolute", o.absolute},
-            {"prefix_reuse", o.reusePrefix}};
+    return {{"target", toString(o.target)},  {"log_base", o.entropy.logBase},
+            {"ddof", o.entropy.ddof},        {"units", o.entropy.units()},
+            {"skip_rule", toString(o.rule)}, {"absolute", o.absolute},
+            {"prefix_reuse", o.reusePrefix}, {"speculative_path", o.speculate && o.reusePrefix}};
 }
 
 HeadEntropyEvaluator::HeadEntropyEvaluator(ModelBundle& model, const Dataset& calibration, TeOptions options)
@@ -64,64 +67,124 @@ double HeadEntropyEvaluator::fullEntropy(Progress& progress, const CancelToken* 
     return *m_full;
 }
 
+StreamPlan planStreams(const std::vector<std::vector<int64_t>>& sets, int64_t depth)
+{
+    if (depth > 63)
+        throw Error("transfer entropy", "more than 63 blocks are not supported");
+    auto below = [](uint64_t mask, int64_t block) { return block >= 64 ? mask : mask & ((uint64_t{1} << block) - 1); };
+    StreamPlan plan;
+    plan.states = 1; // state 0: the embedded tokens, the input of block 0
+    std::map<std::pair<int64_t, uint64_t>, int> available{{{0, 0}, 0}};
+    std::vector<std::pair<size_t, int64_t>> producer{{SIZE_MAX, 0}}; // state -> (task, block it enters)
+    std::vector<std::optional<size_t>> lastUse{std::nullopt};
+    for (size_t i = 0; i < sets.size(); ++i) {
+        uint64_t mask = 0;
+        for (auto b : sets[i])
+            mask |= uint64_t{1} << b;
+        StreamPlan::Task t;
+        t.set = i;
+        for (int64_t j = depth - 1; j >= 0; --j)
+            if (auto it = available.find({j, below(mask, j)}); it != available.end()) {
+                t.start = j;
+                t.startState = it->second;
+                break;
+            }
+        lastUse[static_cast<size_t>(t.startState)] = i;
+        for (int64_t j = t.start + 1; j < depth; ++j)
+            if (available.emplace(std::pair{j, below(mask, j)}, plan.states).second) {
+                producer.emplace_back(i, j);
+                lastUse.emplace_back(std::nullopt);
+                ++plan.states;
+            }
+        plan.blockPasses += depth - t.start;
+        plan.tasks.push_back(t);
+    }
+    // Keep a state only from the task that computes it to the last task starting from it.
+    for (int id = 0; id < plan.states; ++id) {
+        if (!lastUse[static_cast<size_t>(id)])
+            continue;
+        const auto [task, block] = producer[static_cast<size_t>(id)];
+        if (task != SIZE_MAX)
+            plan.tasks[task].store.emplace_back(block, id);
+        plan.tasks[*lastUse[static_cast<size_t>(id)]].release.push_back(id);
+    }
+    for (auto& t : plan.tasks)
+        std::sort(t.store.begin(), t.store.end());
+    // the largest number of states held at once, for the memory bound
+    int live = 1;
+    for (const auto& t : plan.tasks) {
+        live += static_cast<int>(t.store.size());
+        plan.peakStates = std::max(plan.peakStates, live);
+        live -= static_cast<int>(t.release.size());
+    }
+    return plan;
+}
+
 std::vector<double> HeadEntropyEvaluator::entropies(const std::vector<std::vector<int64_t>>& setsIn, Progress& progress,
                                                     const CancelToken* cancel)
 {
     const auto depth = m_model.meta.config.depth;
-    // Every set shares the blocks before its first block outside the common part ("base"):
-    // the stream with only the base skipped is computed once per chunk and each set starts
-    // from it at that block. (Batching the candidates together along the batch dimension was
-    // measured slower on CPU: 1,500-row attention maps fall out of cache.)
     std::vector<std::vector<int64_t>> sets;
     for (auto s : setsIn) {
         std::sort(s.begin(), s.end());
         s.erase(std::unique(s.begin(), s.end()), s.end());
         sets.push_back(s);
     }
+    // With prefix reuse, every set starts from the deepest stream state an earlier set of this
+    // call computed (the input of block j depends only on the set's part below j). The sets'
+    // common part runs first when it is not one of them, so that one step's candidates each
+    // start at their own layer; along a whole greedy path (selectNose) the winners' and losers'
+    // states serve the next steps as well. (Batching the candidates together along the batch
+    // dimension was measured slower on CPU: 1,500-row attention maps fall out of cache.)
     std::vector<int64_t> base = sets.empty() ? std::vector<int64_t>{} : sets.front();
     for (const auto& s : sets) {
         std::vector<int64_t> common;
         std::set_intersection(base.begin(), base.end(), s.begin(), s.end(), std::back_inserter(common));
         base = common;
     }
-    const auto baseModes = modesFor(base);
+    auto runSets = sets;
+    if (sets.size() > 1 && std::find(sets.begin(), sets.end(), base) == sets.end())
+        runSets.insert(runSets.begin(), base); // a helper: its entropy is not reported
+    const auto offset = runSets.size() - sets.size();
+    const auto plan = planStreams(runSets, depth);
+    m_blockPasses += plan.blockPasses;
     std::vector<std::vector<BlockMode>> modes;
-    std::vector<int64_t> start;
-    for (const auto& s : sets) {
+    for (const auto& s : runSets)
         modes.push_back(modesFor(s));
-        std::vector<int64_t> extra;
-        std::set_difference(s.begin(), s.end(), base.begin(), base.end(), std::back_inserter(extra));
-        // a set equal to the base starts at the last block, so that block too computes only
-        // the class (and distillation) token, the only ones the head reads
-        start.push_back(extra.empty() ? depth - 1 : extra.front());
-    }
-    const auto lastStart = sets.empty() ? int64_t{0} : *std::max_element(start.begin(), start.end());
     const auto prefixTokens = m_model.meta.config.numPrefixTokens();
     const auto device = resolveDevice(m_opt.device);
-    // Each batch runs the whole evaluation (base stream, then every set) by itself, so on a CPU
-    // batches run side by side, one per thread, with no serial phase; moments merge at the end.
-    std::vector<std::vector<ChannelMoments>> moments(parallelSlots(device), std::vector<ChannelMoments>(sets.size()));
+    // Each batch runs the whole plan by itself, so on a CPU batches run side by side, one per
+    // thread, with no serial phase; moments merge at the end.
+    std::vector<std::vector<ChannelMoments>> moments(parallelSlots(device),
+                                                     std::vector<ChannelMoments>(runSets.size()));
     std::vector<std::vector<torch::Tensor>> kept(sets.size()); // naive mode only
     auto block = [&](int64_t b) { return m_model.net->blocks[static_cast<size_t>(b)]->as<Block>(); };
     if (!m_opt.reusePrefix)
         forEachBatch(m_model, m_data, m_opt.batchSize, device, progress, "transfer entropy", cancel,
                      [&](const torch::Tensor& images, int64_t) {
                          for (size_t k = 0; k < sets.size(); ++k) {
-                             auto out = m_model.net->runBlocks(m_model.net->embed(images), 0, &modes[k]);
+                             auto out = m_model.net->runBlocks(m_model.net->embed(images), 0, &modes[k + offset]);
                              kept[k].push_back(target(out).to(torch::kCPU));
                          }
                      });
     else
         forEachBatchParallel(m_model, m_data, m_opt.batchSize, device, progress, "transfer entropy", cancel,
                              [&](const torch::Tensor& images, int64_t, size_t slot) {
-                                 std::vector<torch::Tensor> stream{m_model.net->embed(images)};
-                                 for (int64_t b = 0; b < lastStart; ++b)
-                                     stream.push_back(
-                                         block(b)->forwardAs(stream.back(), baseModes[static_cast<size_t>(b)]));
-                                 for (size_t k = 0; k < sets.size(); ++k) {
-                                     auto out = m_model.net->runBlocks(stream[static_cast<size_t>(start[k])], start[k],
-                                                                       &modes[k], nullptr, prefixTokens);
-                                     moments[slot][k].add(target(out));
+                                 std::vector<torch::Tensor> states(static_cast<size_t>(plan.states));
+                                 states[0] = m_model.net->embed(images);
+                                 for (const auto& t : plan.tasks) {
+                                     auto x = states[static_cast<size_t>(t.startState)];
+                                     auto store = t.store.begin();
+                                     for (int64_t b = t.start; b < depth; ++b) {
+                                         // the head reads only the class (and distillation) tokens
+                                         x = block(b)->forwardAs(x, modes[t.set][static_cast<size_t>(b)], nullptr,
+                                                                 b == depth - 1 ? prefixTokens : 0);
+                                         if (store != t.store.end() && store->first == b + 1)
+                                             states[static_cast<size_t>((store++)->second)] = x;
+                                     }
+                                     moments[slot][t.set].add(target(x));
+                                     for (auto id : t.release)
+                                         states[static_cast<size_t>(id)] = torch::Tensor();
                                  }
                              });
     std::vector<double> h;
@@ -132,9 +195,11 @@ std::vector<double> HeadEntropyEvaluator::entropies(const std::vector<std::vecto
         }
         ChannelMoments all;
         for (const auto& part : moments)
-            all.merge(part[k]);
+            all.merge(part[k + offset]);
         h.push_back(all.entropy(m_opt.entropy));
     }
+    if (!m_opt.reusePrefix)
+        m_blockPasses += static_cast<int64_t>(sets.size()) * depth - plan.blockPasses;
     m_passes += static_cast<int64_t>(sets.size());
     return h;
 }

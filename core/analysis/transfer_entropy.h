@@ -29,13 +29,36 @@ struct TeOptions {
     SkipRule rule = SkipRule::Skip;
     bool absolute = false;   // rank by |TE| instead of the signed value
     bool reusePrefix = true; // false: the naive reference (every set forwarded from the input, all outputs kept)
-    int64_t batchSize = 64;  // images per forward; on a CPU the batches run one per thread
+    bool speculate = true;   // NOSE: evaluate a path guessed on a subset in one pass, checked (exact either way)
+    int64_t guessImages = 0; // the subset that guesses the path; 0: N/8, at least 2 batches, at most 512
+    std::vector<int64_t>
+        guessPath;          // NOSE: a first guess to check (e.g. an earlier run's path), instead of the subset's
+    int64_t batchSize = 64; // images per forward; on a CPU the batches run one per thread
     std::string device = "auto";
 };
 
 std::string toString(SkipRule r);
 std::string toString(TeTarget t);
 nlohmann::json teSettingsJson(const TeOptions& o);
+
+// How a list of sets is evaluated with prefix reuse: the input of block j under a set depends
+// only on the set's part below j, so each set starts from the deepest such "stream state" an
+// earlier set computed, and a state is kept only from the task that computes it to the last one
+// starting from it. The plan depends on the sets alone (not on the data), so it is made once.
+struct StreamPlan {
+    struct Task {
+        size_t set = 0;
+        int64_t start = 0;                          // first block this set runs
+        int startState = 0;                         // the state entering block `start`
+        std::vector<std::pair<int64_t, int>> store; // (block j, state id): keep the input of block j
+        std::vector<int> release;                   // states no later task needs
+    };
+    std::vector<Task> tasks; // one per set, in order
+    int states = 0;          // state ids used
+    int peakStates = 1;      // most states held at once (memory = this x one batch's tokens)
+    int64_t blockPasses = 0; // blocks run in all (a set from the input runs depth blocks)
+};
+StreamPlan planStreams(const std::vector<std::vector<int64_t>>& sets, int64_t depth);
 
 // Evaluates H(G | S skipped) for many sets S in one pass over the calibration images. With
 // reusePrefix, the stream with the sets' common part skipped is computed once per chunk and
@@ -48,7 +71,8 @@ public:
     double fullEntropy(Progress& progress, const CancelToken* cancel = nullptr);
     std::vector<double> entropies(const std::vector<std::vector<int64_t>>& sets, Progress& progress,
                                   const CancelToken* cancel = nullptr);
-    int64_t passes() const { return m_passes; } // set evaluations so far (1 per set, 1 for the full model)
+    int64_t passes() const { return m_passes; }           // set evaluations so far (1 per set, 1 for the full model)
+    int64_t blockPasses() const { return m_blockPasses; } // blocks run per image so far
 
 private:
     std::vector<BlockMode> modesFor(const std::vector<int64_t>& set) const;
@@ -59,6 +83,7 @@ private:
     TeOptions m_opt;
     std::optional<double> m_full;
     int64_t m_passes = 0;
+    int64_t m_blockPasses = 0;
 };
 
 // Signed TE for one set.

@@ -216,3 +216,75 @@ TEST(Spectrum, SyntheticCosinePeaksAtItsFrequency)
     EXPECT_EQ(RingSpectrum(14, 14, official).radii().size(), 11u);
     EXPECT_THROW(RingSpectrum(7, 7, official), Error);
 }
+
+// The stream plan on the measured NOSE path of the default model's depth: every set starts at the
+// deepest state an earlier set computed; the counts are the closed forms of README's arithmetic.
+TEST(TransferEntropy, StreamPlanStartsEachSetAtTheDeepestSharedState)
+{
+    // one greedy step from base {6}: the base, then every candidate at its own layer (or at 6)
+    std::vector<std::vector<int64_t>> step{{6}};
+    for (int64_t c = 0; c < 12; ++c)
+        if (c != 6)
+            step.push_back({6, c});
+    const auto one = planStreams(step, 12);
+    EXPECT_EQ(one.tasks[0].start, 0);
+    for (size_t k = 1; k < step.size(); ++k)
+        EXPECT_EQ(one.tasks[k].start, step[k][1]) << "candidate " << step[k][1];
+    EXPECT_EQ(one.blockPasses, 12 + (78 - 6));
+    // a whole path: candidates below the previous winner start at the winner, from their own
+    // earlier run; above it, at their own layer from the winner's run
+    const std::vector<int64_t> path{6, 2, 9, 10, 8, 4};
+    std::vector<std::vector<int64_t>> sets{{}};
+    for (size_t k = 0; k < path.size(); ++k) {
+        std::vector<int64_t> base(path.begin(), path.begin() + static_cast<std::ptrdiff_t>(k));
+        for (int64_t c = 0; c < 12; ++c)
+            if (std::find(base.begin(), base.end(), c) == base.end()) {
+                sets.push_back(base);
+                sets.back().push_back(c);
+            }
+    }
+    const auto plan = planStreams(sets, 12);
+    EXPECT_EQ(plan.blockPasses, 264);       // stepwise: 453 (+12 for the full model), naive: 58 x 12 = 696
+    EXPECT_EQ(plan.tasks[13].start, 6);     // step 2's candidate 0 (base {6}) resumes its own step-1 run at block 6
+    EXPECT_EQ(plan.tasks[13 + 6].start, 7); // candidate 7 starts at 7 from the winner's run
+    EXPECT_LE(plan.peakStates, 24);         // memory: a few states per thread, whatever N
+}
+
+// The guessed-path NOSE is the greedy definition, exactly: the same sets, the same candidate
+// values, with the subset's guess and with a wrong one that must be corrected.
+TEST(TransferEntropy, GuessedPathGivesTheStepwiseSelection)
+{
+    auto m = syntheticModel(6);
+    FunctionProgress quiet;
+    auto stepwise = cpuOptions();
+    stepwise.batchSize = 16;
+    stepwise.speculate = false;
+    const auto reference = selectNose(m, calibration(), 4, stepwise, quiet);
+    for (int64_t guessImages : {0, 4}) { // (both guesses happen to be right here)
+        auto o = stepwise;
+        o.speculate = true;
+        o.guessImages = guessImages;
+        const auto r = selectNose(m, calibration(), 4, o, quiet);
+        EXPECT_EQ(r.selected, reference.selected) << "guess on " << guessImages;
+        ASSERT_EQ(r.candidates.size(), reference.candidates.size());
+        for (size_t s = 0; s < r.candidates.size(); ++s)
+            for (size_t l = 0; l < r.candidates[s].size(); ++l)
+                if (!std::isnan(reference.candidates[s][l]))
+                    EXPECT_NEAR(r.candidates[s][l], reference.candidates[s][l], 1e-12)
+                        << "step " << s << " layer " << l;
+        EXPECT_GT(r.guessPasses, 0);
+        EXPECT_LT(r.blockPasses, reference.blockPasses);
+    }
+    // A given guess that is wrong from the second step: step 1 stands, the rest is guessed again.
+    auto o = stepwise;
+    o.speculate = true;
+    o.guessPath = reference.selected;
+    std::swap(o.guessPath[1], o.guessPath[3]);
+    const auto r = selectNose(m, calibration(), 4, o, quiet);
+    EXPECT_EQ(r.selected, reference.selected);
+    EXPECT_NEAR(r.stepValues.back(), reference.stepValues.back(), 1e-12);
+    EXPECT_GT(r.guessPasses, 0);           // the subset guessed steps 2-4 after the check failed
+    EXPECT_GT(r.passes, reference.passes); // the wrong path was evaluated, then the corrected one
+    o.guessPath = {0, 0};
+    EXPECT_THROW(selectNose(m, calibration(), 4, o, quiet), Error);
+}
