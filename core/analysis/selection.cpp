@@ -134,25 +134,32 @@ SelectionResult selectNose(ModelBundle& model, const Dataset& calibration, int64
                          o.guessPath.begin() + static_cast<std::ptrdiff_t>(std::min(steps, o.guessPath.size())));
             given = false;
         }
+        double done = 0.05 + 0.95 * double(chosen.size()) / double(steps);
         if (speculate && guess.size() < steps) {
             HeadEntropyEvaluator guesser(model, *subset, o);
-            FunctionProgress quiet;
-            const double full = guesser.fullEntropy(quiet, cancel);
+            const double guessEnd = done + 0.2 * (1.0 - done), first = double(guess.size());
+            const std::string label = "NOSE: guessing the path on " + std::to_string(subset->size()) + " images";
+            SubProgress start(progress, done, done, label);
+            const double full = guesser.fullEntropy(start, cancel);
             while (guess.size() < steps) {
                 std::vector<std::vector<int64_t>> cands;
                 const auto sets = setsAlongPath(layers, guess, guess.size(), guess.size() + 1, cands);
-                auto h = guesser.entropies(sets, quiet, cancel);
+                const double at = (double(guess.size()) - first) / (double(steps) - first);
+                SubProgress sub(progress, done + at * (guessEnd - done),
+                                done + (at + 1.0 / (double(steps) - first)) * (guessEnd - done), label);
+                auto h = guesser.entropies(sets, sub, cancel);
                 for (auto& v : h)
                     v = full - v;
                 guess.push_back(cands.front()[argminCandidate(h, o)]);
             }
             r.guessPasses += guesser.passes();
+            done = guessEnd;
         }
         const size_t until = guess.size() == steps ? steps : chosen.size() + 1;
         std::vector<std::vector<int64_t>> cands;
         auto sets = setsAlongPath(layers, guess, chosen.size(), until, cands);
         guess.resize(until, -1); // stepwise: the step's choice is not known before the pass
-        SubProgress sub(progress, 0.05 + 0.95 * double(chosen.size()) / double(steps), 1.0,
+        SubProgress sub(progress, done, until == steps ? 1.0 : done + 0.95 / double(steps),
                         "NOSE steps " + std::to_string(chosen.size() + 1) + "-" + std::to_string(until) + " of " +
                             std::to_string(steps));
         const auto h = ev.entropies(sets, sub, cancel);
