@@ -228,6 +228,12 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             std::cout << r.method << " selects " << joinLayers(r.selected) << " (" << k << " of "
                       << model.meta.config.depth << " blocks); TE(S -> head) = " << std::setprecision(5) << te << " "
                       << to.entropy.units() << "\n";
+            if (r.blockPasses > 0)
+                std::cout << "  " << r.passes << " set evaluations, " << r.blockPasses << " blocks per image"
+                          << (r.guessPasses > 0 ? " (+ " + std::to_string(r.guessPasses) +
+                                                      " set evaluations on a subset to guess the path)"
+                                                : std::string())
+                          << "\n";
             if (!o->out.empty())
                 writeText(o->out, j.dump(2) + "\n");
             if (!o->csv.empty()) {
