@@ -112,8 +112,8 @@ SelectionResult selectNose(ModelBundle& model, const Dataset& calibration, int64
     // against the argmin over all images; steps up to the first wrong guess stand (their bases
     // were right), the rest is guessed again from there. Without a usable subset (or with
     // speculate off) each step is one pass, as the greedy definition reads.
-    const auto subsetSize =
-        o.guessImages > 0 ? o.guessImages : std::clamp<int64_t>(calibration.size() / 8, 2 * o.batchSize, 512);
+    const auto subsetSize = o.guessImages > 0 ? std::max<int64_t>(o.guessImages, 2) // the estimator needs 2 images
+                                              : std::clamp<int64_t>(calibration.size() / 8, 2 * o.batchSize, 512);
     const bool speculate = o.speculate && o.reusePrefix && subsetSize < calibration.size();
     std::optional<Dataset> subset;
     if (speculate) {
