@@ -23,6 +23,21 @@ if(MLPIFY_NCCL_INCLUDE_DIR AND MLPIFY_C10D_NCCL_HEADER_DIR)
   # The one generated header Debian's package leaves out (it only says the CUDA part is a shared library).
   set(shim ${PROJECT_BINARY_DIR}/nccl-check-shim)
   file(WRITE ${shim}/c10/cuda/impl/cuda_cmake_macros.h "#pragma once\n#define C10_CUDA_BUILD_SHARED_LIBS\n")
+  # The headers alone must compile together first (a CUDA toolkit too new or old for this
+  # LibTorch skips the check instead of failing the build; MLPify's own code is what is checked).
+  include(CheckCXXSourceCompiles)
+  set(CMAKE_REQUIRED_INCLUDES ${shim} ${MLPIFY_NCCL_INCLUDE_DIR} ${TORCH_INCLUDE_DIRS})
+  set(CMAKE_REQUIRED_DEFINITIONS -DUSE_C10D_NCCL)
+  set(CMAKE_REQUIRED_QUIET ON)
+  set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY) # compile only: nothing here can link
+  check_cxx_source_compiles("#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+int main() { return 0; }" MLPIFY_C10D_NCCL_HEADERS_COMPILE)
+  unset(CMAKE_REQUIRED_INCLUDES)
+  unset(CMAKE_REQUIRED_DEFINITIONS)
+  unset(CMAKE_REQUIRED_QUIET)
+  unset(CMAKE_TRY_COMPILE_TARGET_TYPE)
+endif()
+if(MLPIFY_NCCL_INCLUDE_DIR AND MLPIFY_C10D_NCCL_HEADER_DIR AND MLPIFY_C10D_NCCL_HEADERS_COMPILE)
   add_library(mlpify_nccl_compile_check OBJECT ${PROJECT_SOURCE_DIR}/core/train/distributed.cpp)
   target_compile_definitions(mlpify_nccl_compile_check PRIVATE MLPIFY_WITH_NCCL USE_C10D_NCCL)
   target_include_directories(mlpify_nccl_compile_check PRIVATE ${PROJECT_SOURCE_DIR} ${shim} ${MLPIFY_NCCL_INCLUDE_DIR})
@@ -30,5 +45,5 @@ if(MLPIFY_NCCL_INCLUDE_DIR AND MLPIFY_C10D_NCCL_HEADER_DIR)
   target_link_libraries(mlpify_nccl_compile_check PRIVATE nlohmann_json::nlohmann_json)
   message(STATUS "NCCL: off (CPU LibTorch); the NCCL code is compile-checked against ${MLPIFY_NCCL_INCLUDE_DIR}/nccl.h")
 else()
-  message(STATUS "NCCL: off (CPU LibTorch, no nccl.h for a compile check)")
+  message(STATUS "NCCL: off (CPU LibTorch; no nccl.h, or its headers do not compile with this LibTorch: no compile check)")
 endif()
