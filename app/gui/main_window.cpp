@@ -127,7 +127,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     setDarkPalette(settings.value("view/dark", false).toBool());
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow() = default; // m_job (a child) cancels and waits for its thread
 
 void MainWindow::warnAsync(const QString& title, const QString& text)
 {
@@ -138,7 +138,7 @@ void MainWindow::warnAsync(const QString& title, const QString& text)
     auto* box = new QMessageBox(QMessageBox::Warning, title, text, QMessageBox::Ok, this);
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->open();
-} // m_job (a child) cancels and waits for its thread
+}
 
 QString MainWindow::defaultOutputPath() const
 {

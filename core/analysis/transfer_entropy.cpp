@@ -53,11 +53,19 @@ std::vector<BlockMode> HeadEntropyEvaluator::modesFor(const std::vector<int64_t>
     return modes;
 }
 
+namespace {
+// What TE measures at the head, from the last block's output: the logits or the final CLS feature.
+torch::Tensor headTarget(ModelBundle& model, TeTarget target, const torch::Tensor& lastBlockOut)
+{
+    if (target == TeTarget::Logits)
+        return model.net->finish(lastBlockOut);
+    return model.net->norm->forward(lastBlockOut).select(1, 0);
+}
+} // namespace
+
 torch::Tensor HeadEntropyEvaluator::target(const torch::Tensor& lastBlockOut)
 {
-    if (m_opt.target == TeTarget::Logits)
-        return m_model.net->finish(lastBlockOut);
-    return m_model.net->norm->forward(lastBlockOut).select(1, 0);
+    return headTarget(m_model, m_opt.target, lastBlockOut);
 }
 
 double HeadEntropyEvaluator::fullEntropy(Progress& progress, const CancelToken* cancel)
@@ -146,8 +154,7 @@ std::vector<double> HeadEntropyEvaluator::entropies(const std::vector<std::vecto
     if (sets.size() > 1 && std::find(sets.begin(), sets.end(), base) == sets.end())
         runSets.insert(runSets.begin(), base); // a helper: its entropy is not reported
     const auto offset = runSets.size() - sets.size();
-    const auto plan = planStreams(runSets, depth);
-    m_blockPasses += plan.blockPasses;
+    const auto plan = m_opt.reusePrefix ? planStreams(runSets, depth) : StreamPlan{}; // the naive path needs none
     std::vector<std::vector<BlockMode>> modes;
     for (const auto& s : runSets)
         modes.push_back(modesFor(s));
@@ -198,8 +205,7 @@ std::vector<double> HeadEntropyEvaluator::entropies(const std::vector<std::vecto
             all.merge(part[k + offset]);
         h.push_back(all.entropy(m_opt.entropy));
     }
-    if (!m_opt.reusePrefix)
-        m_blockPasses += static_cast<int64_t>(sets.size()) * depth - plan.blockPasses;
+    m_blockPasses += m_opt.reusePrefix ? plan.blockPasses : static_cast<int64_t>(sets.size()) * depth;
     m_passes += static_cast<int64_t>(sets.size());
     return h;
 }
@@ -231,9 +237,6 @@ LayerMap layerToLayerMap(ModelBundle& model, const Dataset& calibration, const T
         s.skipped.assign(depth, std::vector<ChannelMoments>(depth + 1));
     }
     const EntropyOptions featureEntropy = EntropyOptions().base(o.entropy.logBase).dof(o.entropy.ddof);
-    auto headTarget = [&](const torch::Tensor& last) {
-        return o.target == TeTarget::Logits ? model.net->finish(last) : model.net->norm->forward(last).select(1, 0);
-    };
     forEachBatchParallel(model, calibration, o.batchSize, device, progress, "layer-to-layer map", cancel,
                          [&](const torch::Tensor& images, int64_t, size_t slot) {
                              auto& acc = slots[slot];
@@ -242,7 +245,7 @@ LayerMap layerToLayerMap(ModelBundle& model, const Dataset& calibration, const T
                              auto last = model.net->runBlocks(x0, 0, nullptr, &trace);
                              for (size_t j = 0; j < depth; ++j)
                                  acc.full[j].add(selectTokens(trace.blocks[j].out, tokens, prefix));
-                             acc.full[depth].add(headTarget(last));
+                             acc.full[depth].add(headTarget(model, o.target, last));
                              for (size_t i = 0; i < depth; ++i) {
                                  if (!own[i].hasAttention())
                                      continue;
@@ -254,7 +257,7 @@ LayerMap layerToLayerMap(ModelBundle& model, const Dataset& calibration, const T
                                  auto out = model.net->runBlocks(input, static_cast<int64_t>(i), &modes, &t2);
                                  for (size_t j = i; j < depth; ++j)
                                      acc.skipped[i][j].add(selectTokens(t2.blocks[j].out, tokens, prefix));
-                                 acc.skipped[i][depth].add(headTarget(out));
+                                 acc.skipped[i][depth].add(headTarget(model, o.target, out));
                              }
                          });
     auto merged = [&](auto pick) {
