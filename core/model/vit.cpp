@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 
+#include <algorithm>
 #include <sstream>
 
 namespace mlpify::core {
@@ -276,6 +277,12 @@ std::map<std::string, torch::Tensor> VisionTransformerImpl::stateDict() const
 
 void VisionTransformerImpl::loadStateDict(const std::map<std::string, torch::Tensor>& state, const std::string& source)
 {
+    // A float64 state keeps its precision: the model takes its dtype rather than rounding it.
+    const bool allDouble = !state.empty() && std::all_of(state.begin(), state.end(), [](const auto& kv) {
+        return !kv.second.is_floating_point() || kv.second.scalar_type() == torch::kDouble;
+    });
+    if (allDouble)
+        to(torch::kDouble);
     auto mine = stateDict();
     std::vector<std::string> problems;
     for (const auto& [key, tensor] : mine) {

@@ -114,6 +114,9 @@ public:
     // Copies tensors in; throws Error naming every missing, unexpected or mis-shaped key.
     void loadStateDict(const std::map<std::string, torch::Tensor>& state, const std::string& source);
     int64_t parameterCount() const;
+    // The parameters' dtype: float32 normally, float64 where a test checks that two code paths
+    // compute the same function (there 1e-9 means something on every CPU). Inputs follow it.
+    torch::ScalarType dtype() const { return cls_token.scalar_type(); }
 
     PatchEmbed patch_embed{nullptr};
     torch::Tensor cls_token, dist_token, pos_embed;

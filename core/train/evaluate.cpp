@@ -47,7 +47,7 @@ EvalResult evaluate(ModelBundle& model, const Dataset& fullData, const EvalOptio
             r.cancelled = true;
             break;
         }
-        auto out = model.net->forward(batch->images.to(device)).to(torch::kCPU);
+        auto out = model.net->forward(batch->images.to(device, model.net->dtype())).to(torch::kCPU);
         lossSum += torch::nn::functional::cross_entropy(
                        out, batch->labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
                        .item<double>();

@@ -200,7 +200,8 @@ TEST(MainWindow, AFinishedRunFoldsAndOpensTheResultBesideTheOriginal)
     ASSERT_TRUE(compared.first().first().toBool());
     const auto& numbers = window.project().compare;
     ASSERT_EQ(numbers.size(), 2);
-    EXPECT_NEAR(numbers[0].top1, 0.9017, 1e-9); // the shipped model's measured accuracy
+    // the shipped model's measured accuracy; exact on any CPU: DefaultModel's test finds no near ties
+    EXPECT_NEAR(numbers[0].top1, 0.9017, 1e-9);
     // two attention layers gone: 2 x 9,504 parameters
     EXPECT_DOUBLE_EQ(numbers[0].parameters - numbers[1].parameters, 2 * 9504.0);
     auto* view = window.findChild<widgets::CompareView*>();
