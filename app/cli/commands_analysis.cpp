@@ -6,6 +6,7 @@
 #include "core/analysis/spectrum.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
+#include "core/io/json_file.h"
 #include "core/io/model_io.h"
 
 #include <filesystem>
@@ -28,10 +29,12 @@ struct DataArgs {
     void add(CLI::App* cmd)
     {
         cmd->add_option("--data", data, "calibration data spec")->capture_default_str();
-        cmd->add_option("--images", images, "calibration images (seeded subset)")->capture_default_str();
+        cmd->add_option("--images", images, "calibration images (seeded subset)")
+            ->capture_default_str()
+            ->check(CLI::PositiveNumber);
         cmd->add_option("--seed", seed, "calibration subset seed")->capture_default_str();
         cmd->add_option("--split", split, "train (default, as the paper) or test")->capture_default_str();
-        cmd->add_option("--batch", batch, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
+        cmd->add_option("--batch", batch, "batch size")->capture_default_str()->check(CLI::Range(1, 65536));
     }
     core::CalibrationOptions calibration() const { return {images, seed, split}; }
 };
@@ -85,13 +88,14 @@ void addAnalyzeCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     cmd->add_option("MODEL", o->model, "model file or 'default'")->required();
     o->data.add(cmd);
     cmd->add_option("--tokens", o->tokens, "cls | all | patch")->capture_default_str();
-    cmd->add_option("--folds", o->folds, "seeded folds for the spread")->capture_default_str();
+    cmd->add_option("--folds", o->folds, "seeded folds for the spread")->capture_default_str()->check(CLI::Range(1, 1000));
     cmd->add_flag("--bits", o->bits, "log2 and ddof 1 instead of the default nats and ddof 0");
     cmd->add_flag("--layer-map", o->layerMap, "also compute the layer-to-layer transfer-entropy map");
     cmd->add_option("--out", o->out, "write the result as JSON");
     cmd->add_option("--csv", o->csv, "write the curves as CSV");
     cmd->callback([o, &g, runner] {
         *runner = [o, &g] {
+            core::checkOutputPaths({o->out, o->csv}, {o->model});
             auto model = core::loadModel(o->model);
             auto calib = core::loadCalibrationSet(o->data.data, model.meta.config, o->data.calibration());
             core::ProfileOptions po;
@@ -145,8 +149,8 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     auto* cmd = app.add_subcommand("select", "choose attention layers to remove (NOSE or a baseline)");
     cmd->add_option("INPUT", o->input, "model file, 'default', or an analysis.json from `mlpify analyze`")->required();
     o->data.add(cmd);
-    cmd->add_option("--ratio", o->ratio, "fraction of attention layers to remove");
-    cmd->add_option("--count", o->count, "number of attention layers to remove");
+    cmd->add_option("--ratio", o->ratio, "fraction of attention layers to remove")->check(CLI::Range(0.0, 1.0));
+    cmd->add_option("--count", o->count, "number of attention layers to remove")->check(CLI::NonNegativeNumber);
     cmd->add_option("--method", o->method, "nose | exhaustive | single-te | first | random | entropy")
         ->capture_default_str();
     cmd->add_option("--random-seed", o->randomSeed, "seed for --method random")->capture_default_str();
@@ -160,23 +164,22 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     cmd->add_option("--csv", o->csv, "write the step x candidate matrix as CSV");
     cmd->callback([o, &g, runner] {
         *runner = [o, &g] {
+            core::checkOutputPaths({o->out, o->csv}, {o->input});
             std::string modelSpec = o->input;
             std::optional<core::EntropyProfile> profile;
             if (std::filesystem::path(o->input).extension() == ".json") {
-                std::ifstream in(o->input);
-                nlohmann::json j;
+                const auto j = core::readJsonFile(o->input);
                 try {
-                    j = nlohmann::json::parse(in);
                     profile = j.get<core::EntropyProfile>();
+                    modelSpec = profile->provenance.at("model").get<std::string>();
+                    const auto& c = profile->provenance.at("calibration");
+                    o->data.data = c.at("data").get<std::string>();
+                    o->data.images = c.at("images").get<int64_t>();
+                    o->data.seed = c.at("seed").get<uint64_t>();
+                    o->data.split = c.at("split").get<std::string>();
                 } catch (const nlohmann::json::exception& e) {
                     throw core::Error(o->input, std::string("not an analysis JSON from `mlpify analyze`: ") + e.what());
                 }
-                modelSpec = profile->provenance.at("model").get<std::string>();
-                const auto& c = profile->provenance.at("calibration");
-                o->data.data = c.at("data").get<std::string>();
-                o->data.images = c.at("images").get<int64_t>();
-                o->data.seed = c.at("seed").get<uint64_t>();
-                o->data.split = c.at("split").get<std::string>();
             }
             auto model = core::loadModel(modelSpec);
             if ((o->ratio > 0) == (o->count > 0))
@@ -275,6 +278,7 @@ void addSpectrumCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     o->data.images = 256;
     cmd->callback([o, &g, runner] {
         *runner = [o, &g] {
+            core::checkOutputPaths({o->out, o->csv}, {o->model, o->vs});
             core::SpectrumOptions so;
             so.source = core::spectrumSourceFromString(o->source);
             so.officialRings = o->official;

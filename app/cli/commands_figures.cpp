@@ -35,7 +35,7 @@ void addFiguresCommand(CLI::App& app, const GlobalOptions&, Runner* runner)
     cmd->add_option("PROJECT", o->project, "a project saved by mlpify-gui (.mlpify-project)")->required();
     cmd->add_option("--out", o->out, "output folder")->required();
     cmd->add_option("--size", o->size, "figure size in pixels, WxH")->capture_default_str();
-    cmd->add_option("--dpi", o->dpi, "resolution")->capture_default_str();
+    cmd->add_option("--dpi", o->dpi, "resolution")->capture_default_str()->check(CLI::Range(10, 2400));
     cmd->callback([o, runner] {
         *runner = [o] {
             if (!std::filesystem::exists(o->project))

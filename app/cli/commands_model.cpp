@@ -78,12 +78,13 @@ void addEvalCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     cmd->add_option("MODEL", o->model, "model file, 'default' or preset:NAME")->required();
     cmd->add_option("--data", o->data, "fashion-mnist | idx:DIR | cifar10:DIR | cifar100:DIR | folder:DIR")->required();
     cmd->add_option("--limit", o->limit, "evaluate the first N test images only")->check(CLI::NonNegativeNumber);
-    cmd->add_option("--batch", o->batch, "batch size")->check(CLI::PositiveNumber);
+    cmd->add_option("--batch", o->batch, "batch size")->check(CLI::Range(1, 65536));
     cmd->add_option("--logits", o->logits, "write per-image logits to this CSV file");
     cmd->add_option("--heads", o->heads, "attention heads, for imported files");
     cmd->add_flag("--json", o->json, "print JSON");
     cmd->callback([o, &g, runner] {
         *runner = [o, &g] {
+            core::checkOutputPaths({o->logits}, {o->model});
             auto model = core::loadModel(o->model, importOptions(o->heads));
             auto data =
                 core::loadDataset(o->data, core::Split::Test, core::DataOptions().size(model.meta.config.imageSize));
@@ -132,6 +133,7 @@ void addConvertCommand(CLI::App& app, const GlobalOptions&, Runner* runner)
     cmd->add_option("--heads", o->heads, "attention heads, for imported files");
     cmd->callback([o, runner] {
         *runner = [o] {
+            core::checkOutputPath(o->out, {o->in});
             auto model = core::loadModel(o->in, importOptions(o->heads));
             core::saveByExtension(model, o->out);
             std::cout << "wrote " << o->out << " (" << model.meta.config.name << ", " << model.net->parameterCount()
@@ -158,9 +160,9 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     cmd->add_option("MODEL", o->model, "model file, 'default' or preset:NAME")->required();
     cmd->add_option("--vs", o->vs, "a second model, measured in the same run");
     cmd->add_option("--remove", o->remove, "or: compare with MODEL whose listed blocks are MLP-only, e.g. 0,1,3,4,6,9");
-    cmd->add_option("--batch", o->b.batchSize)->capture_default_str()->check(CLI::PositiveNumber);
-    cmd->add_option("--repeats", o->b.repeats)->capture_default_str()->check(CLI::PositiveNumber);
-    cmd->add_option("--warmup", o->b.warmup)->capture_default_str();
+    cmd->add_option("--batch", o->b.batchSize)->capture_default_str()->check(CLI::Range(1, 65536));
+    cmd->add_option("--repeats", o->b.repeats)->capture_default_str()->check(CLI::Range(1, 1000000));
+    cmd->add_option("--warmup", o->b.warmup)->capture_default_str()->check(CLI::Range(0, 1000000));
     cmd->add_option("--heads", o->heads, "attention heads, for imported files");
     cmd->add_flag("--json", o->json, "print JSON");
     cmd->callback([o, &g, runner] {

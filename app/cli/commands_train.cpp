@@ -31,20 +31,25 @@ struct TrainArgs {
     {
         cmd->add_option("--data", data, "training data spec, e.g. fashion-mnist")->required();
         cmd->add_option("--out", out, "where to write the result (.mlpify; .pth exports timm layout)")->required();
-        cmd->add_option("--epochs", t.epochs)->capture_default_str()->check(CLI::PositiveNumber);
-        cmd->add_option("--batch", t.batchSize)->capture_default_str()->check(CLI::PositiveNumber);
-        cmd->add_option("--lr", t.lr, "peak learning rate")->capture_default_str();
-        cmd->add_option("--min-lr", t.minLr)->capture_default_str();
-        cmd->add_option("--weight-decay", t.weightDecay)->capture_default_str();
-        cmd->add_option("--warmup-epochs", t.warmupEpochs)->capture_default_str();
-        cmd->add_option("--label-smoothing", t.labelSmoothing)->capture_default_str();
-        cmd->add_option("--clip-grad", t.clipNorm, "gradient norm clip (0 = off)")->capture_default_str();
+        cmd->add_option("--epochs", t.epochs)->capture_default_str()->check(CLI::Range(1, 100000));
+        cmd->add_option("--batch", t.batchSize)->capture_default_str()->check(CLI::Range(1, 65536));
+        cmd->add_option("--lr", t.lr, "peak learning rate")->capture_default_str()->check(CLI::Range(1e-12, 10.0));
+        cmd->add_option("--min-lr", t.minLr)->capture_default_str()->check(CLI::Range(0.0, 10.0));
+        cmd->add_option("--weight-decay", t.weightDecay)->capture_default_str()->check(CLI::Range(0.0, 10.0));
+        cmd->add_option("--warmup-epochs", t.warmupEpochs)->capture_default_str()->check(CLI::Range(0.0, 100000.0));
+        cmd->add_option("--label-smoothing", t.labelSmoothing)->capture_default_str()->check(CLI::Range(0.0, 0.999));
+        cmd->add_option("--clip-grad", t.clipNorm, "gradient norm clip (0 = off)")
+            ->capture_default_str()
+            ->check(CLI::Range(0.0, 1e9));
         cmd->add_flag("--no-augment", noAugment, "no random shifts and flips");
         cmd->add_option("--seed", t.seed)->capture_default_str();
-        cmd->add_option("--train-limit", t.trainLimit, "use a seeded subset of N training images");
-        cmd->add_option("--eval-limit", t.evalLimit, "evaluate on the first N test images");
+        cmd->add_option("--train-limit", t.trainLimit, "use a seeded subset of N training images")
+            ->check(CLI::NonNegativeNumber);
+        cmd->add_option("--eval-limit", t.evalLimit, "evaluate on the first N test images")
+            ->check(CLI::NonNegativeNumber);
         cmd->add_option("--checkpoint", checkpoint, "checkpoint file (default OUT.ckpt)");
-        cmd->add_option("--checkpoint-every", t.checkpointEvery, "steps between checkpoints (0 = per epoch)");
+        cmd->add_option("--checkpoint-every", t.checkpointEvery, "steps between checkpoints (0 = per epoch)")
+            ->check(CLI::NonNegativeNumber);
         cmd->add_flag("--resume", resume, "continue from --checkpoint");
         cmd->add_option("--json-log", jsonLog, "append one JSON line per step and per epoch");
         cmd->add_flag("--distributed", distributed,
@@ -57,6 +62,13 @@ struct TrainArgs {
         t.augment = !noAugment;
         t.device = g.device;
         t.checkpoint = checkpoint.empty() ? out + ".ckpt" : checkpoint;
+    }
+
+    // Before any work: a run of hours must not end on an output it cannot write, and never
+    // writes over the model it started from (a resumed run rewrites its own checkpoint).
+    void checkFiles(const std::string& start) const
+    {
+        core::checkOutputPaths({out, t.checkpoint, t.checkpoint + ".state", jsonLog}, {start});
     }
 };
 
@@ -156,6 +168,7 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     cmd->callback([a, model, &g, runner, cmd] {
         *runner = [a, model, &g, cmd] {
             a->finalise(g);
+            a->checkFiles(a->resume ? "" : *model);
             auto m = core::loadModel(a->resume ? a->t.checkpoint : *model);
             if (!a->resume) {
                 m.meta.training["command"] = "mlpify train " + cmd->config_to_str(true, false);
@@ -189,16 +202,21 @@ void addDiluteCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     cmd->add_option("MODEL", o->model, "model file or 'default'")->required();
     a->add(cmd);
     cmd->add_option("--remove", o->remove, "blocks to remove, e.g. 0,1,3");
-    cmd->add_option("--ratio", o->ratio, "or: remove this fraction of attention layers, chosen by --method");
+    cmd->add_option("--ratio", o->ratio, "or: remove this fraction of attention layers, chosen by --method")
+        ->check(CLI::Range(0.0, 1.0));
     cmd->add_option("--method", o->method, "nose | first | random | entropy (with --ratio)")->capture_default_str();
-    cmd->add_option("--select-images", o->images, "calibration images for the selection")->capture_default_str();
-    cmd->add_option("--dilution-epochs", o->dilutionEpochs, "epochs over which lambda falls to 0 (default 80%)");
+    cmd->add_option("--select-images", o->images, "calibration images for the selection")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--dilution-epochs", o->dilutionEpochs, "epochs over which lambda falls to 0 (default 80%)")
+        ->check(CLI::Range(0.0, 100000.0));
     cmd->add_option("--schedule", o->schedule, "linear | cosine")->capture_default_str();
     cmd->add_flag("--distill", o->distill, "soft targets from the original model");
     cmd->add_flag("--no-fold", o->noFold, "keep diluted blocks as they are at the end");
     cmd->callback([o, a, &g, runner, cmd] {
         *runner = [o, a, &g, cmd] {
             a->finalise(g);
+            a->checkFiles(a->resume ? "" : o->model);
             auto m = core::loadModel(a->resume ? a->t.checkpoint : o->model);
             core::DilutionOptions d;
             if (!o->remove.empty() == (o->ratio > 0))
@@ -265,6 +283,7 @@ void addFoldCommand(CLI::App& app, const GlobalOptions&, Runner* runner)
     cmd->add_option("OUT", *out, "output (.mlpify or .pth)")->required();
     cmd->callback([in, out, runner] {
         *runner = [in, out] {
+            core::checkOutputPath(*out, {*in});
             auto m = core::loadModel(*in);
             auto folded = core::foldDiluted(m);
             core::saveByExtension(m, *out);
@@ -282,6 +301,7 @@ void addExportCommand(CLI::App& app, const GlobalOptions&, Runner* runner)
     cmd->add_option("OUT", *out, "output .pth")->required();
     cmd->callback([in, out, runner] {
         *runner = [in, out] {
+            core::checkOutputPaths({*out, *out + ".json"}, {*in});
             auto m = core::loadModel(*in);
             core::exportTimm(m, *out);
             std::cout << "wrote " << *out << "\n";

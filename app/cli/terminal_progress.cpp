@@ -74,6 +74,9 @@ void installInterruptHandler()
 {
     std::signal(SIGINT, onInterrupt);
     std::signal(SIGUSR1, onPauseToggle);
+    // Past a file size limit (ulimit -f) a write then fails with EFBIG and is reported as an error
+    // naming the file, instead of the signal killing the process in the middle of the write.
+    std::signal(SIGXFSZ, SIG_IGN);
 }
 
 } // namespace mlpify::app

@@ -2,6 +2,7 @@
 #include "app/gui/main_window.h"
 #include "app/gui/slim_panel.h"
 #include "app/gui/tour.h"
+#include "core/io/json_file.h"
 #include "core/io/model_io.h"
 #include "core/runtime.h"
 #include "widgets/entropy_chart_view.h"
@@ -23,14 +24,7 @@
 namespace {
 nlohmann::json readJson(const QString& path)
 {
-    std::ifstream in(path.toStdString());
-    if (!in)
-        throw std::runtime_error(path.toStdString() + ": cannot open");
-    try {
-        return nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-        throw std::runtime_error(path.toStdString() + ": not valid JSON (" + e.what() + ")");
-    }
+    return mlpify::core::readJsonFile(path.toStdString());
 }
 
 // Writes a figure widget to out (size "WxH", default 900x540); 0 on success.
@@ -87,7 +81,7 @@ int renderHeatmapFigure(const QString& input, const QString& out, const QString&
             }
             d = mlpify::widgets::layerMapHeatmapData(values,
                                                      QString::fromStdString(j.at("layer_map").value("units", "")));
-        } else if (j.value("kind", "") == "selection") {
+        } else if (j.is_object() && j.value("kind", "") == "selection") {
             const auto sel = j.get<mlpify::core::SelectionResult>();
             if (sel.candidates.empty())
                 throw std::runtime_error(input.toStdString() + ": this selection has no per-step values (use nose)");
@@ -98,6 +92,10 @@ int renderHeatmapFigure(const QString& input, const QString& out, const QString&
         mlpify::widgets::HeatmapView view;
         view.setData(d);
         return saveView(view, out, size, dpi);
+    } catch (const nlohmann::json::exception& e) {
+        std::cerr << "mlpify-gui: " << input.toStdString() << ": malformed selection or analysis JSON (" << e.what()
+                  << ")\n";
+        return 2;
     } catch (const std::exception& e) {
         std::cerr << "mlpify-gui: " << e.what() << "\n";
         return 2;

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/io/atomic_file.h"
+#include "core/io/json_file.h"
 
 #include <fstream>
 
@@ -146,16 +147,8 @@ void saveProject(const Project& p, const QString& path)
 
 Project loadProject(const QString& path)
 {
-    std::ifstream in(str(path));
-    if (!in)
-        throw core::Error(str(path), "cannot open the project file");
-    json j;
-    try {
-        in >> j;
-    } catch (const std::exception& e) {
-        throw core::Error(str(path), std::string("not valid JSON: ") + e.what());
-    }
-    if (j.value("kind", "") != "mlpify-project")
+    const json j = core::readJsonFile(str(path));
+    if (!j.is_object() || j.value("kind", json()) != "mlpify-project")
         throw core::Error(str(path), "not an MLPify project (its \"kind\" is not \"mlpify-project\")");
     try {
         Project p;

@@ -52,37 +52,53 @@ void saveCheckpoint(ModelBundle& model, torch::optim::Optimizer& opt, const Stat
     model.net->to(torch::kCPU); // checkpoints are device-neutral
     model.meta.training["step"] = s.step;
     model.meta.training["history"] = historyJson(s.history);
-    saveModel(model, o.checkpoint);
-    writeAtomically(o.checkpoint + ".state", [&](const std::string& temp) {
+    // Two files cannot be replaced at once, so the state that matches the model file on disk is
+    // kept as .prev until the new model file is in place: a run killed at any instant resumes.
+    const auto statePath = o.checkpoint + ".state", previous = statePath + ".prev";
+    std::error_code ec;
+    if (std::filesystem::exists(statePath, ec))
+        std::filesystem::rename(statePath, previous, ec);
+    writeAtomically(statePath, [&](const std::string& temp) {
         torch::serialize::OutputArchive archive;
         opt.save(archive);
         archive.write("mlpify_step", torch::tensor(s.step));
         archive.save_to(temp);
     });
+    saveModel(model, o.checkpoint);
+    std::filesystem::remove(previous, ec);
     model.net->to(device);
 }
 
+// The optimizer state saved with the model file's step: CKPT.state, or CKPT.state.prev when a
+// run was killed between writing the two.
 State loadState(ModelBundle& model, torch::optim::Optimizer& opt, const TrainOptions& o)
 {
-    const std::string path = o.checkpoint + ".state";
-    if (!std::filesystem::exists(path))
-        throw Error(path, "no training state to resume from");
-    State s;
-    try {
-        torch::serialize::InputArchive archive;
-        archive.load_from(path);
-        opt.load(archive);
-        torch::Tensor step;
-        archive.read("mlpify_step", step);
-        s.step = step.item<int64_t>();
-    } catch (const c10::Error& e) {
-        throw Error(path, "corrupt training state: " + std::string(e.what_without_backtrace()));
+    const int64_t want = model.meta.training.value("step", int64_t(-1));
+    std::string problem;
+    for (const auto& path : {o.checkpoint + ".state", o.checkpoint + ".state.prev"}) {
+        if (!std::filesystem::exists(path))
+            continue;
+        State s;
+        try {
+            torch::serialize::InputArchive archive;
+            archive.load_from(path);
+            torch::Tensor step;
+            archive.read("mlpify_step", step);
+            s.step = step.item<int64_t>();
+            if (s.step != want) {
+                problem = "training state (step " + std::to_string(s.step) + ") does not belong to the model file " +
+                          o.checkpoint + " (step " + std::to_string(want) + ")";
+                continue;
+            }
+            opt.load(archive);
+        } catch (const c10::Error& e) {
+            const std::string why = e.what_without_backtrace();
+            throw Error(path, "corrupt training state: " + why.substr(0, why.find('\n')));
+        }
+        s.history = historyFromJson(model.meta.training.value("history", nlohmann::json::array()));
+        return s;
     }
-    if (model.meta.training.value("step", int64_t(-1)) != s.step)
-        throw Error(path, "training state (step " + std::to_string(s.step) + ") does not belong to the model file " +
-                              o.checkpoint);
-    s.history = historyFromJson(model.meta.training.value("history", nlohmann::json::array()));
-    return s;
+    throw Error(o.checkpoint + ".state", problem.empty() ? "no training state to resume from" : problem);
 }
 
 } // namespace
@@ -255,7 +271,7 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
             const double lr = scheduledLr(o, state.step, stepsPerEpoch);
             for (auto& g : opt.param_groups())
                 static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
-            auto images = batch->images.to(device), labels = batch->labels.to(device);
+            auto images = batch->images.to(device, model.net->dtype()), labels = batch->labels.to(device);
             opt.zero_grad();
             auto logits = model.net->forward(images);
             auto loss = torch::nn::functional::cross_entropy(logits, labels, ce);
@@ -279,7 +295,8 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
                 // step's loss and counts, so every rank logs (and stops on) the same numbers.
                 auto extra = torch::tensor({static_cast<float>(lossValue * static_cast<double>(n)),
                                             static_cast<float>(hits), static_cast<float>(n),
-                                            cancel.paused() ? 1.0f : 0.0f, cancel.cancelled() ? 1.0f : 0.0f});
+                                            cancel.paused() ? 1.0f : 0.0f, cancel.cancelled() ? 1.0f : 0.0f},
+                                           torch::TensorOptions().dtype(model.net->dtype())); // one bucket dtype
                 averageGradients(*o.comm, model.net->parameters(), extra);
                 groupPause = extra[3].item<float>() > 0; // honoured before the next batch, on every rank
                 groupCancel = extra[4].item<float>() > 0;

@@ -45,11 +45,41 @@ TrainOptions quickOptions()
     return o;
 }
 
-// The reference for exact-continuation tests: seed 0, no checkpoint, no interruption.
-ModelBundle uninterruptedRun(const TrainOptions& o)
+// Continuation tests run in float64, where the tolerance below is far above any rounding and far
+// below any real difference (a skipped or repeated step moves weights by ~1e-3).
+ModelBundle float64Model()
 {
     torch::manual_seed(0);
     auto model = makeModel(smallConfig());
+    model.net->to(torch::kDouble);
+    return model;
+}
+
+// A run from float64Model() cancelled after `step`, leaving its checkpoint at o.checkpoint.
+void runCancelledAfter(const TrainOptions& o, int64_t step)
+{
+    auto m = float64Model();
+    CancelToken cancel;
+    FunctionProgress quiet;
+    TrainCallbacks cb;
+    cb.onStep = [&](const StepStats& s) {
+        if (s.step == step)
+            cancel.cancel();
+    };
+    ASSERT_TRUE(trainSupervised(m, trainSubset(), nullptr, o, quiet, cancel, cb).cancelled);
+}
+
+void expectSameWeights(const ModelBundle& want, const ModelBundle& got)
+{
+    const auto a = want.net->stateDict(), b = got.net->stateDict();
+    for (const auto& [k, t] : a)
+        EXPECT_TRUE(torch::allclose(t, b.at(k), 1e-12, 1e-12)) << k;
+}
+
+// The reference for exact-continuation tests: seed 0, no checkpoint, no interruption.
+ModelBundle uninterruptedRun(const TrainOptions& o)
+{
+    auto model = float64Model();
     CancelToken none;
     FunctionProgress quiet;
     trainSupervised(model, trainSubset(), nullptr, o, quiet, none);
@@ -118,23 +148,52 @@ TEST(Trainer, ResumedRunMatchesAnUninterruptedOne)
 
     auto straight = uninterruptedRun(o);
 
-    torch::manual_seed(0);
-    auto first = makeModel(smallConfig());
     o.checkpoint = tempPath("resume.mlpify");
-    CancelToken cancel;
-    TrainCallbacks cb;
-    cb.onStep = [&](const StepStats& s) {
-        if (s.step == 11) // mid-epoch
-            cancel.cancel();
-    };
-    ASSERT_TRUE(trainSupervised(first, trainSubset(), nullptr, o, quiet, cancel, cb).cancelled);
+    runCancelledAfter(o, 11); // mid-epoch
     auto resumed = loadModel(o.checkpoint);
     CancelToken fresh;
     auto r = trainSupervised(resumed, trainSubset(), nullptr, o, quiet, fresh, {}, /*resume=*/true);
     EXPECT_EQ(r.steps, 16);
-    const auto a = straight.net->stateDict(), b = resumed.net->stateDict();
-    for (const auto& [k, t] : a)
-        EXPECT_TRUE(torch::allclose(t, b.at(k), 1e-5, 1e-6)) << k;
+    EXPECT_EQ(resumed.net->dtype(), torch::kDouble); // a float64 checkpoint loads without rounding
+    expectSameWeights(straight, resumed);
+    at::set_num_threads(2);
+}
+
+// The model file and its optimizer state are two files; a run killed between writing them must
+// still resume. Emulated: the newer state (step 13) was written, the model file (step 11) not yet.
+TEST(Trainer, ARunKilledBetweenItsTwoCheckpointFilesResumesExactly)
+{
+    at::set_num_threads(1);
+    auto o = quickOptions();
+    FunctionProgress quiet;
+    auto straight = uninterruptedRun(o);
+
+    const auto ckpt = tempPath("killed.mlpify"), later = tempPath("later.mlpify");
+    o.checkpoint = later;
+    runCancelledAfter(o, 13);
+    o.checkpoint = ckpt;
+    runCancelledAfter(o, 11);
+    fs::rename(ckpt + ".state", ckpt + ".state.prev");
+    fs::copy_file(later + ".state", ckpt + ".state", fs::copy_options::overwrite_existing);
+
+    auto resumed = loadModel(ckpt);
+    CancelToken fresh;
+    EXPECT_EQ(trainSupervised(resumed, trainSubset(), nullptr, o, quiet, fresh, {}, /*resume=*/true).steps, 16);
+    expectSameWeights(straight, resumed);
+    EXPECT_FALSE(fs::exists(ckpt + ".state.prev")); // the next checkpoint pair replaced it
+
+    // with neither state matching, the error says so
+    fs::copy_file(later + ".state", ckpt + ".state", fs::copy_options::overwrite_existing);
+    fs::copy_file(later, ckpt, fs::copy_options::overwrite_existing);
+    auto mismatched = loadModel(ckpt);
+    mismatched.meta.training["step"] = 12;
+    saveModel(mismatched, ckpt);
+    try {
+        trainSupervised(mismatched, trainSubset(), nullptr, o, quiet, fresh, {}, true);
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_NE(e.reason().find("does not belong"), std::string::npos) << e.what();
+    }
     at::set_num_threads(2);
 }
 
@@ -145,8 +204,7 @@ TEST(Trainer, PauseFromAnotherThreadHoldsTheRunWritesACheckpointAndChangesNothin
     FunctionProgress quiet;
     auto straight = uninterruptedRun(o);
 
-    torch::manual_seed(0);
-    auto paused = makeModel(smallConfig());
+    auto paused = float64Model();
     o.checkpoint = tempPath("pause.mlpify");
     fs::remove(o.checkpoint);
     CancelToken control;
@@ -171,9 +229,7 @@ TEST(Trainer, PauseFromAnotherThreadHoldsTheRunWritesACheckpointAndChangesNothin
     control.setPaused(false);
     run.join();
     EXPECT_EQ(lastStep.load(), 16);
-    const auto a = straight.net->stateDict(), b = paused.net->stateDict();
-    for (const auto& [k, t] : a)
-        EXPECT_TRUE(torch::allclose(t, b.at(k), 1e-5, 1e-6)) << k;
+    expectSameWeights(straight, paused);
     at::set_num_threads(2);
 }
 
