@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
 using namespace mlpify::core;
 namespace fs = std::filesystem;
@@ -25,13 +26,21 @@ torch::Tensor fixtureTensor(const std::string& key)
     return (*t)->tensor;
 }
 
+// Largest |logit| difference to PyTorch's float32 run of the same file. Debian's python3-torch and
+// LibTorch on the CPU that made the fixtures agree bit for bit; another CPU or PyTorch build sums
+// in another order. Logits here reach 1.5 to 4.6, where float32's eps is about 5e-7: 1e-4 is over
+// 100 eps, while a misread weight (swapped, transposed, wrong head split) moves logits by ~1e-1.
 double maxDiffToReference(const std::string& file, const std::string& logitsKey)
 {
     auto model = loadModel(file, ImportOptions().heads(2));
     model.net->eval();
     torch::NoGradGuard g;
     auto logits = model.net->forward(fixtureTensor("input"));
-    return (logits - fixtureTensor(logitsKey)).abs().max().item<double>();
+    const auto reference = fixtureTensor(logitsKey);
+    EXPECT_GT(reference.std().item<double>(), 0.1) << logitsKey << " would not show a wrong body";
+    const double diff = (logits - reference).abs().max().item<double>();
+    std::cout << "[ info     ] " << logitsKey << ": largest difference " << diff << "\n";
+    return diff;
 }
 
 std::string tempPath(const std::string& name)
