@@ -12,6 +12,7 @@ PACKAGES=(
   dataset-fashion-mnist
   python3-torch python3-torchvision
   xvfb xauth imagemagick time
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -25,8 +25,14 @@ bool isImage(const fs::path& p)
 }
 
 // timm's eval transform: resize the short side to size / 0.875, then centre crop size x size.
-cv::Mat resizeAndCrop(const cv::Mat& img, int size)
+cv::Mat resizeAndCrop(const cv::Mat& full, int size)
 {
+    // A 1 x 1,000,000 image would be resized to 36 x 36,000,000 pixels only to keep 32 x 32 of
+    // them: past 4:1, the long side is first cut to 4x the short one (the crop lies well inside).
+    const int shortIn = std::min(full.cols, full.rows), longCap = 4 * shortIn;
+    const cv::Mat img = full.cols > longCap   ? full(cv::Rect((full.cols - longCap) / 2, 0, longCap, full.rows))
+                        : full.rows > longCap ? full(cv::Rect(0, (full.rows - longCap) / 2, full.cols, longCap))
+                                              : full;
     const int shortSide = static_cast<int>(std::floor(size / 0.875));
     const double scale = static_cast<double>(shortSide) / std::min(img.cols, img.rows);
     cv::Mat resized;
@@ -36,6 +42,20 @@ cv::Mat resizeAndCrop(const cv::Mat& img, int size)
                0, 0, cv::INTER_AREA);
     const int x = (resized.cols - size) / 2, y = (resized.rows - size) / 2;
     return resized(cv::Rect(x, y, size, size)).clone();
+}
+// OpenCV refuses some files (a header claiming more than its size limits) with an exception,
+// others with an empty image: both become an Error naming the file.
+cv::Mat decodeImage(const std::string& path, int size)
+{
+    try {
+        cv::Mat img = cv::imread(path, cv::IMREAD_COLOR);
+        if (img.empty())
+            throw Error(path, "cannot decode image");
+        cv::cvtColor(resizeAndCrop(img, size), img, cv::COLOR_BGR2RGB);
+        return img;
+    } catch (const cv::Exception& e) {
+        throw Error(path, "cannot decode image: " + e.err);
+    }
 }
 } // namespace
 
@@ -70,10 +90,7 @@ Dataset readImageFolder(const std::string& dirIn, Split split, const DataOptions
         for (const auto& f : files) {
             if (options.limit > 0 && static_cast<int64_t>(labels.size()) >= options.limit)
                 break;
-            cv::Mat img = cv::imread(f.string(), cv::IMREAD_COLOR);
-            if (img.empty())
-                throw Error(f.string(), "cannot decode image");
-            cv::cvtColor(resizeAndCrop(img, size), img, cv::COLOR_BGR2RGB);
+            const cv::Mat img = decodeImage(f.string(), size);
             images.push_back(torch::from_blob(img.data, {size, size, 3}, torch::kUInt8).permute({2, 0, 1}).clone());
             labels.push_back(static_cast<int64_t>(c));
         }

@@ -4,6 +4,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <filesystem>
 
 namespace mlpify::core {
@@ -20,24 +21,42 @@ std::string findFile(const std::string& dir, const std::string& stem)
     throw Error(dir, "IDX file '" + stem + "[.gz]' not found (expected the MNIST file names)");
 }
 
-std::vector<uint8_t> readAll(const std::string& path)
-{
-    gzFile f = gzopen(path.c_str(), "rb");
-    if (!f)
-        throw Error(path, "cannot open");
-    std::vector<uint8_t> out;
-    uint8_t buf[1 << 16];
-    int n;
-    while ((n = gzread(f, buf, sizeof buf)) > 0)
-        out.insert(out.end(), buf, buf + n);
-    int err = 0;
-    const char* msg = gzerror(f, &err);
-    const std::string why = (n < 0 || err < 0) ? std::string(msg) : std::string();
-    gzclose(f);
-    if (!why.empty())
-        throw Error(path, "corrupt gzip data: " + why);
-    return out;
-}
+// An IDX file (gzip or raw) read in steps: the header first, then only what it promises plus
+// one byte (which tells "longer than promised"), so neither a forged count nor a gzip bomb
+// grows the buffer past the claim.
+class IdxFile {
+public:
+    explicit IdxFile(std::string path) : m_path(std::move(path)), m_file(gzopen(m_path.c_str(), "rb"))
+    {
+        if (!m_file)
+            throw Error(m_path, "cannot open");
+    }
+    ~IdxFile() { gzclose(m_file); }
+    IdxFile(const IdxFile&) = delete;
+    IdxFile& operator=(const IdxFile&) = delete;
+
+    // Appends up to n more bytes; fewer only at the end of the file.
+    void read(uint64_t n)
+    {
+        uint8_t buf[1 << 16];
+        while (n > 0) {
+            const int got = gzread(m_file, buf, static_cast<unsigned>(std::min<uint64_t>(n, sizeof buf)));
+            int err = 0;
+            const char* why = gzerror(m_file, &err);
+            if (got < 0 || err < 0)
+                throw Error(m_path, std::string("corrupt gzip data: ") + why);
+            if (got == 0)
+                return;
+            bytes.insert(bytes.end(), buf, buf + got);
+            n -= static_cast<uint64_t>(got);
+        }
+    }
+    std::vector<uint8_t> bytes;
+
+private:
+    std::string m_path;
+    gzFile m_file;
+};
 
 uint32_t be32(const std::vector<uint8_t>& b, size_t at)
 {
@@ -53,21 +72,34 @@ Dataset readIdx(const std::string& dir, Split split)
     const std::string prefix = split == Split::Train ? "train" : "t10k";
     const auto imgPath = findFile(dir, prefix + "-images-idx3-ubyte");
     const auto lblPath = findFile(dir, prefix + "-labels-idx1-ubyte");
-    const auto img = readAll(imgPath);
-    const auto lbl = readAll(lblPath);
-    if (img.size() < 16 || be32(img, 0) != 0x00000803)
+    IdxFile img(imgPath), lbl(lblPath);
+    img.read(16);
+    lbl.read(8);
+    if (img.bytes.size() < 16 || be32(img.bytes, 0) != 0x00000803)
         throw Error(imgPath, "not an IDX image file (magic 0x00000803 expected)");
-    if (lbl.size() < 8 || be32(lbl, 0) != 0x00000801)
+    if (lbl.bytes.size() < 8 || be32(lbl.bytes, 0) != 0x00000801)
         throw Error(lblPath, "not an IDX label file (magic 0x00000801 expected)");
-    const int64_t n = be32(img, 4), h = be32(img, 8), w = be32(img, 12);
-    if (static_cast<int64_t>(img.size()) != 16 + n * h * w)
-        throw Error(imgPath, "holds " + std::to_string(img.size() - 16) + " pixel bytes, header promises " +
-                                 std::to_string(n * h * w) + " (truncated?)");
-    if (be32(lbl, 4) != n || static_cast<int64_t>(lbl.size()) != 8 + n)
+    const uint64_t n = be32(img.bytes, 4), h = be32(img.bytes, 8), w = be32(img.bytes, 12);
+    uint64_t pixels = 0;
+    if (n == 0 || h == 0 || w == 0 || __builtin_mul_overflow(h, w, &pixels) ||
+        __builtin_mul_overflow(n, pixels, &pixels))
+        throw Error(imgPath, "header claims " + std::to_string(n) + " images of " + std::to_string(h) + "x" +
+                                 std::to_string(w) + " pixels");
+    img.read(pixels + 1);
+    if (img.bytes.size() != 16 + pixels) {
+        const bool longer = img.bytes.size() > 16 + pixels;
+        throw Error(imgPath, "header claims " + std::to_string(n) + " images of " + std::to_string(h) + "x" +
+                                 std::to_string(w) + " (" + std::to_string(pixels) + " pixel bytes), the file holds " +
+                                 (longer ? "more" : std::to_string(img.bytes.size() - 16)) +
+                                 " (truncated or not IDX?)");
+    }
+    lbl.read(n + 1);
+    if (be32(lbl.bytes, 4) != n || lbl.bytes.size() != 8 + n)
         throw Error(lblPath, "label count does not match the " + std::to_string(n) + " images");
     Dataset d;
-    d.images = torch::from_blob(const_cast<uint8_t*>(img.data() + 16), {n, 1, h, w}, torch::kUInt8).clone();
-    d.labels = torch::from_blob(const_cast<uint8_t*>(lbl.data() + 8), {n}, torch::kUInt8).to(torch::kLong);
+    const auto dims = [](uint64_t v) { return static_cast<int64_t>(v); };
+    d.images = torch::from_blob(img.bytes.data() + 16, {dims(n), 1, dims(h), dims(w)}, torch::kUInt8).clone();
+    d.labels = torch::from_blob(lbl.bytes.data() + 8, {dims(n)}, torch::kUInt8).to(torch::kLong);
     return d;
 }
 

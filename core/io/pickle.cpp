@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/io/atomic_file.h"
+#include "core/io/zip_limits.h"
 
 #include <caffe2/serialize/inline_container.h>
 
@@ -9,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace mlpify::core {
 
@@ -24,12 +26,9 @@ namespace {
 
 using Kind = PyValue::Kind;
 
-PyPtr make(Kind k)
-{
-    auto p = std::make_shared<PyValue>();
-    p->kind = k;
-    return p;
-}
+// Containers deeper than this are refused: a state dict nests a handful of levels, and freeing a
+// hostile pickle's 100,000-deep chain of shared_ptrs would recurse once per level.
+constexpr size_t kMaxDepth = 1000;
 
 torch::ScalarType storageType(const std::string& global)
 {
@@ -53,6 +52,29 @@ std::vector<int64_t> intTuple(const PyPtr& p)
     return out;
 }
 
+// A tensor record's view of its storage: checked here, with overflow in mind, before LibTorch
+// computes anything from it. The view may not hold more elements than the storage either
+// (only an expand()ed tensor does; a state dict never holds one), so a tiny file cannot make
+// clone() allocate a 2^40-element tensor through zero strides.
+void checkView(const std::vector<int64_t>& sizes, const std::vector<int64_t>& strides, int64_t offset,
+               int64_t storageNumel)
+{
+    if (sizes.size() != strides.size())
+        throw std::runtime_error("tensor record has " + std::to_string(sizes.size()) + " sizes but " +
+                                 std::to_string(strides.size()) + " strides");
+    int64_t numel = 1, last = offset;
+    bool overflow = offset < 0;
+    for (size_t d = 0; d < sizes.size() && !overflow; ++d) {
+        int64_t reach = 0;
+        overflow = sizes[d] < 0 || strides[d] < 0 || __builtin_mul_overflow(numel, sizes[d], &numel) ||
+                   (sizes[d] > 0 && (__builtin_mul_overflow(sizes[d] - 1, strides[d], &reach) ||
+                                     __builtin_add_overflow(last, reach, &last)));
+    }
+    if (overflow || numel > storageNumel || (numel > 0 && last >= storageNumel))
+        throw std::runtime_error("tensor record's sizes, strides or offset reach outside its storage of " +
+                                 std::to_string(storageNumel) + " elements");
+}
+
 class Unpickler {
 public:
     Unpickler(caffe2::serialize::PyTorchStreamReader& reader, const char* data, size_t size)
@@ -60,7 +82,83 @@ public:
     {
     }
 
+    Unpickler(const Unpickler&) = delete;
+    Unpickler& operator=(const Unpickler&) = delete;
+
+    // Whatever the result does not hold (everything, after an error) may form reference cycles
+    // (a list appended to itself through the memo) that shared_ptr never frees: cut its links.
+    ~Unpickler()
+    {
+        for (const auto& v : m_all) {
+            if (m_kept.count(v.get()))
+                continue;
+            v->items.clear();
+            v->dict.clear();
+        }
+    }
+
     PyPtr run()
+    {
+        auto result = execute();
+        checkShape(result);
+        return result;
+    }
+
+private:
+    PyPtr make(Kind k)
+    {
+        auto p = std::make_shared<PyValue>();
+        p->kind = k;
+        m_all.push_back(p);
+        return p;
+    }
+
+    // Iterative walk over what STOP returned: refuses cycles and nesting deeper than kMaxDepth,
+    // so that neither model_io nor the shared_ptr destructors can recurse without bound.
+    void checkShape(const PyPtr& root)
+    {
+        enum Mark : uint8_t { Open, Done };
+        std::unordered_map<const PyValue*, std::pair<Mark, size_t>> seen; // state, height
+        std::vector<std::pair<const PyValue*, bool>> work{{root.get(), false}};
+        while (!work.empty()) {
+            auto [v, leaving] = work.back();
+            work.pop_back();
+            std::vector<const PyValue*> children;
+            for (const auto& c : v->items)
+                children.push_back(c.get());
+            for (const auto& kv : v->dict) {
+                children.push_back(kv.first.get());
+                children.push_back(kv.second.get());
+            }
+            if (leaving) {
+                size_t height = 0;
+                for (auto* c : children)
+                    height = std::max(height, seen.at(c).second + 1);
+                if (height > kMaxDepth)
+                    throw std::runtime_error("pickle nests containers more than " + std::to_string(kMaxDepth) +
+                                             " deep");
+                seen[v] = {Done, height};
+                m_kept.insert(v);
+                continue;
+            }
+            auto [it, fresh] = seen.try_emplace(v, Open, 0);
+            if (!fresh) {
+                if (it->second.first == Open)
+                    throw std::runtime_error("pickle holds a reference cycle");
+                continue;
+            }
+            work.emplace_back(v, true);
+            for (auto* c : children) {
+                auto s = seen.find(c);
+                if (s != seen.end() && s->second.first == Open)
+                    throw std::runtime_error("pickle holds a reference cycle");
+                if (s == seen.end())
+                    work.emplace_back(c, false);
+            }
+        }
+    }
+
+    PyPtr execute()
     {
         for (;;) {
             const uint8_t op = byte();
@@ -307,7 +405,6 @@ public:
         }
     }
 
-private:
     uint8_t byte() { return static_cast<uint8_t>(*take(1)); }
     uint32_t u32()
     {
@@ -392,31 +489,37 @@ private:
         const auto dtype = storageType(pid->items[1]->s);
         const int64_t numel = pid->items[4]->i;
         auto [ptr, size] = m_reader.getRecord("data/" + key);
-        const size_t expected = static_cast<size_t>(numel) * c10::elementSize(dtype);
-        if (size != expected)
+        const size_t element = c10::elementSize(dtype);
+        // Compared by division: numel * element can wrap around to the record's size.
+        if (numel < 0 || size % element != 0 || static_cast<uint64_t>(numel) != size / element)
             throw std::runtime_error("tensor data record data/" + key + " has " + std::to_string(size) +
-                                     " bytes, expected " + std::to_string(expected));
+                                     " bytes, the pickle claims " + std::to_string(numel) + " elements of " +
+                                     std::to_string(element) + " bytes");
         auto s = make(Kind::Storage);
         s->tensor = torch::from_blob(ptr.get(), {numel}, torch::TensorOptions().dtype(dtype)).clone();
         m_storages[key] = s;
         return s;
     }
 
-    PyPtr call(const PyPtr& fn, const PyPtr& args)
+    PyPtr call(const PyPtr& fn, const PyPtr& args, int depth = 0)
     {
+        if (depth > 8) // _rebuild_from_type wraps one call; a chain of them is a hostile file
+            throw std::runtime_error("tensor rebuild calls nested too deep");
         const std::string& name = fn->s;
         const auto& a = args->items;
         if (name == "torch._utils._rebuild_tensor_v2" || name == "torch._utils._rebuild_tensor") {
             if (a.size() < 4 || a[0]->kind != Kind::Storage)
                 throw std::runtime_error("malformed tensor record");
+            const auto sizes = intTuple(a[2]), strides = intTuple(a[3]);
+            checkView(sizes, strides, a[1]->i, a[0]->tensor.numel());
             auto t = make(Kind::Tensor);
-            t->tensor = a[0]->tensor.as_strided(intTuple(a[2]), intTuple(a[3]), a[1]->i).clone();
+            t->tensor = a[0]->tensor.as_strided(sizes, strides, a[1]->i).clone();
             return t;
         }
         if (name == "torch._utils._rebuild_parameter" || name == "torch._utils._rebuild_parameter_with_state")
             return a.at(0);
         if (name == "torch._tensor._rebuild_from_type_v2" || name == "torch._tensor._rebuild_from_type")
-            return call(a.at(0), a.at(2));
+            return call(a.at(0), a.at(2), depth + 1);
         if (name.rfind("torch.jit._pickle.", 0) == 0) // LibTorch's type tags and typed lists
             return a.at(0);
         if (name == "collections.OrderedDict") {
@@ -440,6 +543,8 @@ private:
     std::vector<size_t> m_marks;
     std::unordered_map<size_t, PyPtr> m_memo;
     std::unordered_map<std::string, PyPtr> m_storages;
+    std::vector<PyPtr> m_all;                  // every value made, for the destructor
+    std::unordered_set<const PyValue*> m_kept; // reachable from a checked result
 };
 
 } // namespace
@@ -456,6 +561,7 @@ PyPtr loadTorchFile(const std::string& path)
             throw Error(path, "not a PyTorch zip checkpoint (legacy pre-1.6 torch.save files are not supported; "
                               "re-save with a current PyTorch)");
     }
+    checkZipRecordSizes(path);
     try {
         caffe2::serialize::PyTorchStreamReader reader(path);
         auto [ptr, size] = reader.getRecord("data.pkl");

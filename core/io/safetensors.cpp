@@ -5,13 +5,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <type_traits>
 
 namespace mlpify::core {
 
 namespace {
+// The format's own reference reader refuses headers over 100 MB.
+constexpr uint64_t kMaxHeaderBytes = 100u << 20;
+
 const std::map<std::string, torch::ScalarType>& dtypes()
 {
     static const std::map<std::string, torch::ScalarType> m{
@@ -19,6 +24,51 @@ const std::map<std::string, torch::ScalarType>& dtypes()
         {"I64", torch::kLong},  {"I32", torch::kInt},    {"I16", torch::kShort}, {"I8", torch::kChar},
         {"U8", torch::kByte},   {"BOOL", torch::kBool}};
     return m;
+}
+
+struct Entry {
+    std::string name;
+    torch::ScalarType dtype;
+    std::vector<int64_t> shape;
+    uint64_t begin = 0, end = 0;
+};
+
+// nlohmann's get<int64_t>() casts 1e300 to an integer, which is undefined: integers only.
+template <class Int> Int integer(const std::string& path, const std::string& name, const nlohmann::json& v)
+{
+    if (!v.is_number_integer() || (std::is_unsigned_v<Int> && !v.is_number_unsigned()))
+        throw Error(path, "tensor '" + name + "' has a shape or offset that is not a non-negative integer");
+    return v.get<Int>();
+}
+
+// One header entry, checked against the data section before anything is allocated for it.
+Entry parseEntry(const std::string& path, const std::string& name, const nlohmann::json& info, uint64_t dataSize)
+{
+    Entry e{name, torch::kFloat, {}, 0, 0};
+    const auto code = info.at("dtype").get<std::string>();
+    const auto dt = dtypes().find(code);
+    if (dt == dtypes().end())
+        throw Error(path, "tensor '" + name + "' has unsupported dtype " + code);
+    e.dtype = dt->second;
+    for (const auto& d : info.at("shape"))
+        e.shape.push_back(integer<int64_t>(path, name, d));
+    const auto& offsets = info.at("data_offsets");
+    if (!offsets.is_array() || offsets.size() != 2)
+        throw Error(path, "tensor '" + name + "' needs data_offsets [begin, end]");
+    e.begin = integer<uint64_t>(path, name, offsets.at(0));
+    e.end = integer<uint64_t>(path, name, offsets.at(1));
+    uint64_t bytes = c10::elementSize(e.dtype);
+    for (auto d : e.shape)
+        if (d < 0 || __builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes))
+            throw Error(path, "tensor '" + name + "' has an invalid shape");
+    if (e.end < e.begin || e.end > dataSize)
+        throw Error(path, "tensor '" + name + "' has offsets [" + std::to_string(e.begin) + ", " +
+                              std::to_string(e.end) + ") outside the " + std::to_string(dataSize) +
+                              "-byte data section (truncated file?)");
+    if (e.end - e.begin != bytes)
+        throw Error(path, "tensor '" + name + "' spans " + std::to_string(e.end - e.begin) + " bytes but its dtype " +
+                              code + " and shape need " + std::to_string(bytes));
+    return e;
 }
 } // namespace
 
@@ -29,43 +79,40 @@ std::vector<std::pair<std::string, torch::Tensor>> readSafetensors(const std::st
         throw Error(path, "cannot open file");
     const auto fileSize = std::filesystem::file_size(path);
     uint64_t headerLen = 0;
-    if (!in.read(reinterpret_cast<char*>(&headerLen), 8) || headerLen > fileSize - 8 || headerLen > (100u << 20))
-        throw Error(path, "not a safetensors file (bad header length)");
+    if (fileSize < 8 || !in.read(reinterpret_cast<char*>(&headerLen), 8))
+        throw Error(path, "not a safetensors file (shorter than its 8-byte header length)");
+    if (headerLen > fileSize - 8 || headerLen > kMaxHeaderBytes)
+        throw Error(path, "not a safetensors file: header length " + std::to_string(headerLen) +
+                              " exceeds the file's " + std::to_string(fileSize) + " bytes or the " +
+                              std::to_string(kMaxHeaderBytes >> 20) + " MiB limit");
     std::string header(headerLen, '\0');
     in.read(header.data(), static_cast<std::streamsize>(headerLen));
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(header);
-    } catch (const nlohmann::json::exception& e) {
-        throw Error(path, std::string("safetensors header is not valid JSON: ") + e.what());
-    }
     const uint64_t dataStart = 8 + headerLen;
     const uint64_t dataSize = fileSize - dataStart;
-    std::vector<std::pair<uint64_t, std::string>> order; // by offset, to keep the file's order
-    for (const auto& [name, info] : j.items())
-        if (name != "__metadata__")
-            order.emplace_back(info.at("data_offsets").at(0).get<uint64_t>(), name);
-    std::sort(order.begin(), order.end());
+    std::vector<Entry> entries;
+    try {
+        const auto j = nlohmann::json::parse(header);
+        if (!j.is_object())
+            throw Error(path, "safetensors header is not a JSON object");
+        for (const auto& [name, info] : j.items())
+            if (name != "__metadata__")
+                entries.push_back(parseEntry(path, name, info, dataSize));
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(path, std::string("malformed safetensors header: ") + e.what());
+    }
+    // In file order; two tensors may not share bytes.
+    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.begin < b.begin; });
+    for (size_t k = 1; k < entries.size(); ++k)
+        if (entries[k].begin < entries[k - 1].end)
+            throw Error(path, "tensors '" + entries[k - 1].name + "' and '" + entries[k].name + "' overlap");
     std::vector<std::pair<std::string, torch::Tensor>> out;
-    for (const auto& [offset, name] : order) {
-        const auto& info = j.at(name);
-        const auto dt = dtypes().find(info.at("dtype").get<std::string>());
-        if (dt == dtypes().end())
-            throw Error(path, "tensor '" + name + "' has unsupported dtype " + info.at("dtype").get<std::string>());
-        const auto shape = info.at("shape").get<std::vector<int64_t>>();
-        const uint64_t begin = info.at("data_offsets").at(0).get<uint64_t>();
-        const uint64_t end = info.at("data_offsets").at(1).get<uint64_t>();
-        int64_t numel = 1;
-        for (auto s : shape)
-            numel *= s;
-        if (end < begin || end > dataSize || end - begin != numel * c10::elementSize(dt->second))
-            throw Error(path, "tensor '" + name + "' has inconsistent offsets (truncated file?)");
-        auto t = torch::empty(shape, torch::TensorOptions().dtype(dt->second));
-        in.seekg(static_cast<std::streamoff>(dataStart + begin));
-        in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(end - begin));
+    for (const auto& e : entries) {
+        auto t = torch::empty(e.shape, torch::TensorOptions().dtype(e.dtype));
+        in.seekg(static_cast<std::streamoff>(dataStart + e.begin));
+        in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(e.end - e.begin));
         if (!in)
-            throw Error(path, "file ends inside tensor '" + name + "'");
-        out.emplace_back(name, t);
+            throw Error(path, "file ends inside tensor '" + e.name + "'");
+        out.emplace_back(e.name, t);
     }
     return out;
 }

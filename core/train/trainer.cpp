@@ -5,9 +5,11 @@
 #include "core/data/batch_loader.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
+#include "core/io/zip_limits.h"
 #include "core/train/evaluate.h"
 
 #include <chrono>
+#include <sstream>
 #include <cmath>
 #include <filesystem>
 
@@ -30,21 +32,21 @@ nlohmann::json historyJson(const std::vector<EpochStats>& h)
     return out;
 }
 
-std::vector<EpochStats> historyFromJson(const nlohmann::json& j)
+std::vector<EpochStats> historyFromJson(const nlohmann::json& j, const std::string& file)
 {
     std::vector<EpochStats> h;
-    for (const auto& e : j)
-        h.push_back({e.at("epoch").get<int64_t>(), e.at("train_loss").get<double>(), e.at("train_top1").get<double>(),
-                     e.at("test_top1").get<double>(), e.at("lr").get<double>(), e.at("seconds").get<double>()});
+    try {
+        for (const auto& e : j)
+            h.push_back({e.at("epoch").get<int64_t>(), e.at("train_loss").get<double>(),
+                         e.at("train_top1").get<double>(), e.at("test_top1").get<double>(), e.at("lr").get<double>(),
+                         e.at("seconds").get<double>()});
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(file, std::string("malformed training history in the metadata: ") + e.what());
+    }
     return h;
 }
 
-struct State {
-    int64_t step = 0;
-    std::vector<EpochStats> history;
-};
-
-void saveCheckpoint(ModelBundle& model, torch::optim::Optimizer& opt, const State& s, const TrainOptions& o)
+void saveCheckpoint(ModelBundle& model, torch::optim::Optimizer& opt, const TrainState& s, const TrainOptions& o)
 {
     if (o.checkpoint.empty() || (o.comm && o.comm->rank() != 0)) // one writer: rank 0
         return;
@@ -58,28 +60,36 @@ void saveCheckpoint(ModelBundle& model, torch::optim::Optimizer& opt, const Stat
     std::error_code ec;
     if (std::filesystem::exists(statePath, ec))
         std::filesystem::rename(statePath, previous, ec);
-    writeAtomically(statePath, [&](const std::string& temp) {
-        torch::serialize::OutputArchive archive;
-        opt.save(archive);
-        archive.write("mlpify_step", torch::tensor(s.step));
-        archive.save_to(temp);
-    });
+    saveTrainState(opt, s.step, statePath);
     saveModel(model, o.checkpoint);
     std::filesystem::remove(previous, ec);
     model.net->to(device);
 }
 
-// The optimizer state saved with the model file's step: CKPT.state, or CKPT.state.prev when a
-// run was killed between writing the two.
-State loadState(ModelBundle& model, torch::optim::Optimizer& opt, const TrainOptions& o)
+} // namespace
+
+void saveTrainState(torch::optim::Optimizer& opt, int64_t step, const std::string& path)
+{
+    torch::serialize::OutputArchive archive;
+    opt.save(archive);
+    archive.write("mlpify_step", torch::tensor(step));
+    // Serialised in memory: LibTorch's file writer, when a write fails (full disk), throws and
+    // then throws again from its destructor, which ends the process.
+    std::ostringstream bytes;
+    archive.save_to(bytes);
+    writeBytesAtomically(path, bytes.str());
+}
+
+TrainState loadTrainState(ModelBundle& model, torch::optim::Optimizer& opt, const TrainOptions& o)
 {
     const int64_t want = model.meta.training.value("step", int64_t(-1));
     std::string problem;
     for (const auto& path : {o.checkpoint + ".state", o.checkpoint + ".state.prev"}) {
         if (!std::filesystem::exists(path))
             continue;
-        State s;
+        TrainState s;
         try {
+            checkZipRecordSizes(path); // LibTorch's archive reader trusts the zip directory's sizes
             torch::serialize::InputArchive archive;
             archive.load_from(path);
             torch::Tensor step;
@@ -94,14 +104,19 @@ State loadState(ModelBundle& model, torch::optim::Optimizer& opt, const TrainOpt
         } catch (const c10::Error& e) {
             const std::string why = e.what_without_backtrace();
             throw Error(path, "corrupt training state: " + why.substr(0, why.find('\n')));
+        } catch (const Error&) {
+            throw;
+        } catch (const std::exception& e) {
+            // LibTorch's archive is a TorchScript module: its code/ records go through the
+            // TorchScript parser, which reports a mangled file with a plain std::runtime_error.
+            const std::string why = e.what();
+            throw Error(path, "corrupt training state: " + why.substr(0, why.find('\n')));
         }
-        s.history = historyFromJson(model.meta.training.value("history", nlohmann::json::array()));
+        s.history = historyFromJson(model.meta.training.value("history", nlohmann::json::array()), o.checkpoint);
         return s;
     }
     throw Error(o.checkpoint + ".state", problem.empty() ? "no training state to resume from" : problem);
 }
-
-} // namespace
 
 int64_t stepsPerEpoch(int64_t trainImages, const TrainOptions& o)
 {
@@ -190,10 +205,10 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
                         std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(o.lr).weight_decay(0)));
     torch::optim::AdamW opt(std::move(groups), torch::optim::AdamWOptions(o.lr));
 
-    State state;
+    TrainState state;
     const int64_t ranks = o.comm ? o.comm->size() : 1;
     if (resume) {
-        state = loadState(model, opt, o);
+        state = loadTrainState(model, opt, o);
         // A changed world size changes the global batch: continue at the same number of images seen.
         const auto old = model.meta.training.value("schedule", nlohmann::json::object());
         const int64_t oldGlobal = old.value("batch_size", o.batchSize) * old.value("ranks", int64_t{1});

@@ -80,6 +80,19 @@ struct TrainCallbacks {
 // Learning rate at a step: linear warmup from 0, then cosine from lr down to minLr.
 double scheduledLr(const TrainOptions& o, int64_t step, int64_t stepsPerEpoch);
 
+// The step a checkpoint was written at and the epochs before it (from the model's metadata).
+struct TrainState {
+    int64_t step = 0;
+    std::vector<EpochStats> history;
+};
+
+// Writes the optimizer state and step to path (CKPT.state); loadTrainState reads it back.
+void saveTrainState(torch::optim::Optimizer& opt, int64_t step, const std::string& path);
+// The optimizer state saved with the model file's step, read into opt: CKPT.state, or
+// CKPT.state.prev when a run was killed between writing the two. Error naming the file when
+// neither fits or one is corrupt.
+TrainState loadTrainState(ModelBundle& model, torch::optim::Optimizer& opt, const TrainOptions& options);
+
 // Trains model in place. With resume, continues from options.checkpoint's saved state (the
 // model must have been loaded from that checkpoint). Cancel is honoured within one batch and
 // leaves a checkpoint when options.checkpoint is set.
