@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Sets everything up on a fresh Debian 12 machine, builds, and runs the whole test suite.
-# Fails when any test fails or when no test ran.
+# Sets everything up on a fresh Debian 12 machine, builds, and runs the whole test suite, then
+# replays the fuzz corpora and fuzzes every reader of user files briefly (scripts/fuzz.sh --ci).
+# Fails when any test fails, when no test ran, or on any fuzz finding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
 ctest --preset release
+FUZZ_CI_SECONDS=${FUZZ_CI_SECONDS:-10} bash scripts/fuzz.sh --ci

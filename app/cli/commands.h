@@ -16,6 +16,16 @@ struct GlobalOptions {
 
 using Runner = std::function<int()>;
 
+// A number in [lo, hi]: unlike CLI::Range it refuses NaN (every comparison with NaN is false, so
+// Range lets it through) and says the bounds as written.
+CLI::Validator inRange(double lo, double hi);
+
+// "WxH" with both in [1, 16384], for figure sizes.
+CLI::Validator figureSize();
+
+// "0,1,3" -> {0, 1, 3}; Error naming --remove unless every item is a block index below depth.
+std::vector<int64_t> parseBlocks(const std::string& list, int64_t depth);
+
 // Each adds its sub-command to app and stores, in *runner, what to do when it is chosen.
 void addInfoCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addEvalCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);

@@ -31,10 +31,10 @@ struct DataArgs {
         cmd->add_option("--data", data, "calibration data spec")->capture_default_str();
         cmd->add_option("--images", images, "calibration images (seeded subset)")
             ->capture_default_str()
-            ->check(CLI::PositiveNumber);
+            ->check(inRange(1, 1e12));
         cmd->add_option("--seed", seed, "calibration subset seed")->capture_default_str();
         cmd->add_option("--split", split, "train (default, as the paper) or test")->capture_default_str();
-        cmd->add_option("--batch", batch, "batch size")->capture_default_str()->check(CLI::Range(1, 65536));
+        cmd->add_option("--batch", batch, "batch size")->capture_default_str()->check(inRange(1, 65536));
     }
     core::CalibrationOptions calibration() const { return {images, seed, split}; }
 };
@@ -88,7 +88,7 @@ void addAnalyzeCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     cmd->add_option("MODEL", o->model, "model file or 'default'")->required();
     o->data.add(cmd);
     cmd->add_option("--tokens", o->tokens, "cls | all | patch")->capture_default_str();
-    cmd->add_option("--folds", o->folds, "seeded folds for the spread")->capture_default_str()->check(CLI::Range(1, 1000));
+    cmd->add_option("--folds", o->folds, "seeded folds for the spread")->capture_default_str()->check(inRange(1, 1000));
     cmd->add_flag("--bits", o->bits, "log2 and ddof 1 instead of the default nats and ddof 0");
     cmd->add_flag("--layer-map", o->layerMap, "also compute the layer-to-layer transfer-entropy map");
     cmd->add_option("--out", o->out, "write the result as JSON");
@@ -149,9 +149,10 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     auto* cmd = app.add_subcommand("select", "choose attention layers to remove (NOSE or a baseline)");
     cmd->add_option("INPUT", o->input, "model file, 'default', or an analysis.json from `mlpify analyze`")->required();
     o->data.add(cmd);
-    cmd->add_option("--ratio", o->ratio, "fraction of attention layers to remove")->check(CLI::Range(0.0, 1.0));
-    cmd->add_option("--count", o->count, "number of attention layers to remove")->check(CLI::NonNegativeNumber);
+    cmd->add_option("--ratio", o->ratio, "fraction of attention layers to remove")->check(inRange(0.0, 1.0));
+    cmd->add_option("--count", o->count, "number of attention layers to remove")->check(inRange(0, 1e12));
     cmd->add_option("--method", o->method, "nose | exhaustive | single-te | first | random | entropy")
+        ->check(CLI::IsMember({"nose", "exhaustive", "single-te", "first", "random", "entropy"}))
         ->capture_default_str();
     cmd->add_option("--random-seed", o->randomSeed, "seed for --method random")->capture_default_str();
     cmd->add_flag("--abs", o->absolute, "rank by |TE| instead of the signed value");
@@ -185,6 +186,11 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             if ((o->ratio > 0) == (o->count > 0))
                 throw core::Error("select", "give exactly one of --ratio and --count");
             const int64_t k = o->count > 0 ? o->count : core::countForRatio(model, o->ratio);
+            const auto modes = model.net->blockModes();
+            const auto layers = std::count_if(modes.begin(), modes.end(), [](const auto& m) { return m.hasAttention(); });
+            if (k > layers)
+                throw core::Error("--count " + std::to_string(k),
+                                  "the model has " + std::to_string(layers) + " attention layers to choose from");
             core::TeOptions to;
             to.batchSize = o->data.batch;
             to.device = g.device;

@@ -77,8 +77,8 @@ void addEvalCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     auto* cmd = app.add_subcommand("eval", "top-1 accuracy on a dataset's test split");
     cmd->add_option("MODEL", o->model, "model file, 'default' or preset:NAME")->required();
     cmd->add_option("--data", o->data, "fashion-mnist | idx:DIR | cifar10:DIR | cifar100:DIR | folder:DIR")->required();
-    cmd->add_option("--limit", o->limit, "evaluate the first N test images only")->check(CLI::NonNegativeNumber);
-    cmd->add_option("--batch", o->batch, "batch size")->check(CLI::Range(1, 65536));
+    cmd->add_option("--limit", o->limit, "evaluate the first N test images only")->check(inRange(0, 1e12));
+    cmd->add_option("--batch", o->batch, "batch size")->check(inRange(1, 65536));
     cmd->add_option("--logits", o->logits, "write per-image logits to this CSV file");
     cmd->add_option("--heads", o->heads, "attention heads, for imported files");
     cmd->add_flag("--json", o->json, "print JSON");
@@ -160,14 +160,19 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     cmd->add_option("MODEL", o->model, "model file, 'default' or preset:NAME")->required();
     cmd->add_option("--vs", o->vs, "a second model, measured in the same run");
     cmd->add_option("--remove", o->remove, "or: compare with MODEL whose listed blocks are MLP-only, e.g. 0,1,3,4,6,9");
-    cmd->add_option("--batch", o->b.batchSize)->capture_default_str()->check(CLI::Range(1, 65536));
-    cmd->add_option("--repeats", o->b.repeats)->capture_default_str()->check(CLI::Range(1, 1000000));
-    cmd->add_option("--warmup", o->b.warmup)->capture_default_str()->check(CLI::Range(0, 1000000));
+    cmd->add_option("--batch", o->b.batchSize)->capture_default_str()->check(inRange(1, 65536));
+    cmd->add_option("--repeats", o->b.repeats)->capture_default_str()->check(inRange(1, 1000000));
+    cmd->add_option("--warmup", o->b.warmup)->capture_default_str()->check(inRange(0, 1000000));
     cmd->add_option("--heads", o->heads, "attention heads, for imported files");
     cmd->add_flag("--json", o->json, "print JSON");
     cmd->callback([o, &g, runner] {
         *runner = [o, &g] {
             o->b.device = g.device;
+            std::vector<int64_t> remove; // checked before anything is measured
+            if (!o->remove.empty())
+                remove = parseBlocks(o->remove, core::loadModel(o->model, importOptions(o->heads)).meta.config.depth);
+            if (!o->vs.empty())
+                core::loadModel(o->vs, importOptions(o->heads));
             std::vector<core::BenchResult> results;
             for (const auto& spec :
                  o->vs.empty() ? std::vector<std::string>{o->model} : std::vector<std::string>{o->model, o->vs}) {
@@ -176,16 +181,8 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             }
             if (!o->remove.empty()) { // the same weights with the listed attention layers removed (speed only)
                 auto m = core::loadModel(o->model, importOptions(o->heads));
-                std::stringstream list(o->remove);
-                for (std::string item; std::getline(list, item, ',');) {
-                    int64_t block = 0;
-                    try {
-                        block = std::stoll(item);
-                    } catch (const std::exception&) {
-                        throw core::Error("--remove " + o->remove, "expected block indices like 0,1,3");
-                    }
+                for (auto block : remove)
                     m.net->setBlockMode(block, {core::AttnMode::Removed, 0.0});
-                }
                 m.meta.source += " minus attention " + o->remove;
                 results.push_back(core::benchmarkModel(m, o->b));
             }

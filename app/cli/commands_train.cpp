@@ -31,25 +31,25 @@ struct TrainArgs {
     {
         cmd->add_option("--data", data, "training data spec, e.g. fashion-mnist")->required();
         cmd->add_option("--out", out, "where to write the result (.mlpify; .pth exports timm layout)")->required();
-        cmd->add_option("--epochs", t.epochs)->capture_default_str()->check(CLI::Range(1, 100000));
-        cmd->add_option("--batch", t.batchSize)->capture_default_str()->check(CLI::Range(1, 65536));
-        cmd->add_option("--lr", t.lr, "peak learning rate")->capture_default_str()->check(CLI::Range(1e-12, 10.0));
-        cmd->add_option("--min-lr", t.minLr)->capture_default_str()->check(CLI::Range(0.0, 10.0));
-        cmd->add_option("--weight-decay", t.weightDecay)->capture_default_str()->check(CLI::Range(0.0, 10.0));
-        cmd->add_option("--warmup-epochs", t.warmupEpochs)->capture_default_str()->check(CLI::Range(0.0, 100000.0));
-        cmd->add_option("--label-smoothing", t.labelSmoothing)->capture_default_str()->check(CLI::Range(0.0, 0.999));
+        cmd->add_option("--epochs", t.epochs)->capture_default_str()->check(inRange(1, 100000));
+        cmd->add_option("--batch", t.batchSize)->capture_default_str()->check(inRange(1, 65536));
+        cmd->add_option("--lr", t.lr, "peak learning rate")->capture_default_str()->check(inRange(1e-12, 10.0));
+        cmd->add_option("--min-lr", t.minLr)->capture_default_str()->check(inRange(0.0, 10.0));
+        cmd->add_option("--weight-decay", t.weightDecay)->capture_default_str()->check(inRange(0.0, 10.0));
+        cmd->add_option("--warmup-epochs", t.warmupEpochs)->capture_default_str()->check(inRange(0.0, 100000.0));
+        cmd->add_option("--label-smoothing", t.labelSmoothing)->capture_default_str()->check(inRange(0.0, 0.999));
         cmd->add_option("--clip-grad", t.clipNorm, "gradient norm clip (0 = off)")
             ->capture_default_str()
-            ->check(CLI::Range(0.0, 1e9));
+            ->check(inRange(0.0, 1e9));
         cmd->add_flag("--no-augment", noAugment, "no random shifts and flips");
         cmd->add_option("--seed", t.seed)->capture_default_str();
         cmd->add_option("--train-limit", t.trainLimit, "use a seeded subset of N training images")
-            ->check(CLI::NonNegativeNumber);
+            ->check(inRange(0, 1e12));
         cmd->add_option("--eval-limit", t.evalLimit, "evaluate on the first N test images")
-            ->check(CLI::NonNegativeNumber);
+            ->check(inRange(0, 1e12));
         cmd->add_option("--checkpoint", checkpoint, "checkpoint file (default OUT.ckpt)");
         cmd->add_option("--checkpoint-every", t.checkpointEvery, "steps between checkpoints (0 = per epoch)")
-            ->check(CLI::NonNegativeNumber);
+            ->check(inRange(0, 1e12));
         cmd->add_flag("--resume", resume, "continue from --checkpoint");
         cmd->add_option("--json-log", jsonLog, "append one JSON line per step and per epoch");
         cmd->add_flag("--distributed", distributed,
@@ -142,21 +142,27 @@ bool runTraining(core::ModelBundle& model, TrainArgs& a, const core::DilutionOpt
     return true;
 }
 
-std::vector<int64_t> parseBlocks(const std::string& list)
+} // namespace
+
+std::vector<int64_t> parseBlocks(const std::string& list, int64_t depth)
 {
     std::vector<int64_t> out;
     std::stringstream s(list);
     for (std::string item; std::getline(s, item, ',');) {
+        size_t used = 0;
         try {
-            out.push_back(std::stoll(item));
+            out.push_back(std::stoll(item, &used));
         } catch (const std::exception&) {
-            throw core::Error("--remove " + list, "expected block indices like 0,1,3");
+            used = 0;
         }
+        if (used == 0 || used != item.size())
+            throw core::Error("--remove " + list, "expected block indices like 0,1,3");
+        if (out.back() < 0 || out.back() >= depth)
+            throw core::Error("--remove " + list, "block " + item + " does not exist (the model has blocks 0 to " +
+                                                      std::to_string(depth - 1) + ")");
     }
     return out;
 }
-
-} // namespace
 
 void addTrainCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
 {
@@ -203,14 +209,18 @@ void addDiluteCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     a->add(cmd);
     cmd->add_option("--remove", o->remove, "blocks to remove, e.g. 0,1,3");
     cmd->add_option("--ratio", o->ratio, "or: remove this fraction of attention layers, chosen by --method")
-        ->check(CLI::Range(0.0, 1.0));
-    cmd->add_option("--method", o->method, "nose | first | random | entropy (with --ratio)")->capture_default_str();
+        ->check(inRange(0.0, 1.0));
+    cmd->add_option("--method", o->method, "nose | first | random | entropy (with --ratio)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"nose", "first", "random", "entropy"}));
     cmd->add_option("--select-images", o->images, "calibration images for the selection")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(inRange(1, 1e12));
     cmd->add_option("--dilution-epochs", o->dilutionEpochs, "epochs over which lambda falls to 0 (default 80%)")
-        ->check(CLI::Range(0.0, 100000.0));
-    cmd->add_option("--schedule", o->schedule, "linear | cosine")->capture_default_str();
+        ->check(inRange(0.0, 100000.0));
+    cmd->add_option("--schedule", o->schedule, "linear | cosine")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"linear", "cosine"}));
     cmd->add_flag("--distill", o->distill, "soft targets from the original model");
     cmd->add_flag("--no-fold", o->noFold, "keep diluted blocks as they are at the end");
     cmd->callback([o, a, &g, runner, cmd] {
@@ -222,7 +232,7 @@ void addDiluteCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             if (!o->remove.empty() == (o->ratio > 0))
                 throw core::Error("dilute", "give exactly one of --remove and --ratio");
             if (!o->remove.empty()) {
-                d.blocks = parseBlocks(o->remove);
+                d.blocks = parseBlocks(o->remove, m.meta.config.depth);
             } else if (a->resume) {
                 d.blocks = m.meta.training.at("dilution").at("blocks").get<std::vector<int64_t>>();
             } else {

@@ -23,7 +23,7 @@ int main(int argc, char** argv)
     app.require_subcommand(1);
     app.fallthrough();
     app::GlobalOptions g;
-    app.add_option("--threads", g.threads, "compute threads (default: all cores)")->check(CLI::Range(0, 1024));
+    app.add_option("--threads", g.threads, "compute threads (default: all cores)")->check(app::inRange(0, 1024));
     app.add_option("--device", g.device, "cpu, cuda or auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}));
 
     app::Runner runner;

@@ -1,5 +1,6 @@
 // `mlpify-gui [MODEL] [--screenshot FILE]`: opens the workbench on a model (the default if none).
 #include "app/gui/main_window.h"
+#include "app/gui/project.h"
 #include "app/gui/slim_panel.h"
 #include "app/gui/tour.h"
 #include "core/io/json_file.h"
@@ -106,6 +107,12 @@ int renderProjectFigures(const QString& project, const QString& dir, const QStri
 {
     if (dir.isEmpty()) {
         std::cerr << "mlpify-gui: --figures needs --out DIR\n";
+        return 2;
+    }
+    try {
+        mlpify::app::loadProject(project); // its errors as one line: openProject would show a dialog
+    } catch (const std::exception& e) {
+        std::cerr << "mlpify-gui: " << e.what() << "\n";
         return 2;
     }
     mlpify::app::MainWindow window;

@@ -29,11 +29,14 @@ TrainResult dilute(ModelBundle& model, const Dataset& train, const Dataset* test
             throw Error("dilution", "block " + std::to_string(b) + " is already MLP-only");
     }
     DilutionOptions plan = o;
-    if (o.dilutionEpochs >= 0) {
-        const int64_t n = to.trainLimit > 0 ? std::min(to.trainLimit, train.size()) : train.size();
+    const int64_t n = to.trainLimit > 0 ? std::min(to.trainLimit, train.size()) : train.size();
+    if (o.dilutionEpochs >= 0)
         plan.dilutionSteps =
             static_cast<int64_t>(std::llround(o.dilutionEpochs * static_cast<double>(stepsPerEpoch(n, to))));
-    }
+    // Lambda must reach 0 by the last step (totalSteps - 1): a run diluting over all its epochs
+    // would otherwise end just above 0, and the result could not be folded.
+    const int64_t totalSteps = to.epochs * stepsPerEpoch(n, to);
+    plan.dilutionSteps = std::min(plan.dilutionSteps, std::max<int64_t>(0, totalSteps - 1));
     TrainCallbacks cb = callbacks;
     cb.beforeStep = [&model, plan](int64_t step) {
         const double lambda = lambdaAt(plan, step);

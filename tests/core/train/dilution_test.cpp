@@ -108,6 +108,27 @@ TEST(Dilution, ReachesLambdaZeroAndTheFoldIsExact)
     EXPECT_TRUE(fs::exists(tempPath("folded.pth.json")));
 }
 
+// Diluting over every epoch (or more steps than the run has) still ends at lambda 0 on the last
+// step, so the result folds instead of failing after the whole run.
+TEST(Dilution, DilutingOverEveryEpochEndsAtLambdaZero)
+{
+    auto model = tinyModel();
+    DilutionOptions d;
+    d.blocks = {1};
+    d.dilutionEpochs = options().epochs; // 16 steps of 16
+    CancelToken cancel;
+    FunctionProgress quiet;
+    std::vector<double> lambdas;
+    TrainCallbacks cb;
+    cb.onStep = [&](const StepStats& s) { lambdas.push_back(s.lambda); };
+    dilute(model, images(Split::Train), nullptr, options(), d, quiet, cancel, cb);
+    ASSERT_EQ(lambdas.size(), 16u);
+    EXPECT_DOUBLE_EQ(lambdas[0], 1.0);
+    EXPECT_GT(lambdas[14], 0.0);
+    EXPECT_DOUBLE_EQ(lambdas.back(), 0.0);
+    EXPECT_EQ(foldDiluted(model), (std::vector<int64_t>{1}));
+}
+
 TEST(Dilution, FoldRefusesAPositiveLambda)
 {
     auto model = tinyModel();

@@ -1,0 +1,52 @@
+#include "app/cli/commands.h"
+
+#include <cmath>
+#include <regex>
+#include <sstream>
+
+namespace mlpify::app {
+
+namespace {
+std::string number(double v)
+{
+    std::ostringstream s;
+    s << v;
+    return s.str();
+}
+} // namespace
+
+CLI::Validator inRange(double lo, double hi)
+{
+    const std::string bounds = number(lo) + " to " + number(hi);
+    return CLI::Validator(
+        [lo, hi, bounds](std::string& text) -> std::string {
+            double v = 0;
+            try {
+                size_t used = 0;
+                v = std::stod(text, &used);
+                if (used != text.size())
+                    return "'" + text + "' is not a number";
+            } catch (const std::exception&) {
+                return "'" + text + "' is not a number";
+            }
+            if (!std::isfinite(v) || v < lo || v > hi)
+                return text + " is outside " + bounds;
+            return {};
+        },
+        "in " + bounds);
+}
+
+CLI::Validator figureSize()
+{
+    return CLI::Validator(
+        [](std::string& text) -> std::string {
+            static const std::regex form("([1-9][0-9]{0,4})x([1-9][0-9]{0,4})");
+            std::smatch m;
+            if (!std::regex_match(text, m, form) || std::stoi(m[1]) > 16384 || std::stoi(m[2]) > 16384)
+                return "'" + text + "' is not WxH with sides of 1 to 16384 pixels";
+            return {};
+        },
+        "WxH");
+}
+
+} // namespace mlpify::app
