@@ -65,9 +65,6 @@ public:
         }
     }
 
-    // A path another writer can open to fill the file (the unnamed file's /proc entry).
-    std::string writerPath() const { return m_named ? m_temp : "/proc/self/fd/" + std::to_string(m_fd); }
-
     void write(const std::string& bytes)
     {
         const char* p = bytes.data();
@@ -89,7 +86,8 @@ public:
         if (::fsync(m_fd) != 0)
             throw Error(m_path, "cannot write: " + describeErrno(errno));
         if (!m_named) {
-            if (::linkat(AT_FDCWD, writerPath().c_str(), AT_FDCWD, m_temp.c_str(), AT_SYMLINK_FOLLOW) != 0)
+            const auto self = "/proc/self/fd/" + std::to_string(m_fd);
+            if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, m_temp.c_str(), AT_SYMLINK_FOLLOW) != 0)
                 throw Error(m_path, "cannot write: " + describeErrno(errno));
             m_named = true;
         }
@@ -138,23 +136,6 @@ void checkOutputPaths(const std::vector<std::string>& outputs, const std::vector
             if (!outputs[j].empty() && fs::weakly_canonical(outputs[j]) == fs::weakly_canonical(outputs[i]))
                 throw Error(outputs[i], "is given for two outputs of the same command");
     }
-}
-
-void writeAtomically(const std::string& path, const std::function<void(const std::string&)>& write)
-{
-    checkOutputPath(path);
-    PendingFile file(path);
-    try {
-        write(file.writerPath());
-    } catch (const Error&) {
-        throw;
-    } catch (const std::exception& e) {
-        // LibTorch's writers report a failed stream with a multi-line message; one line is enough.
-        std::string why = e.what();
-        why = why.substr(0, why.find('\n'));
-        throw Error(path, "cannot write: " + why);
-    }
-    file.commit();
 }
 
 void writeBytesAtomically(const std::string& path, const std::string& bytes)

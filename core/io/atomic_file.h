@@ -1,7 +1,6 @@
 // Writes that never leave a half-written file where the user's file was: temp file, then rename.
 #pragma once
 
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,11 +14,9 @@ void checkOutputPath(const std::string& path, const std::vector<std::string>& in
 // checkOutputPath for every non-empty output, and no two outputs the same file.
 void checkOutputPaths(const std::vector<std::string>& outputs, const std::vector<std::string>& inputs);
 
-// Calls write(tempPath) to fill a file that has no name yet (or a temp name where the file system
-// cannot do that), makes it durable, then renames it over path; on any failure, and after a
-// SIGKILL, the original file at path is untouched and no partial file is left.
-void writeAtomically(const std::string& path, const std::function<void(const std::string& tempPath)>& write);
-
+// Writes bytes to a file that has no name yet (or a temp name where the file system cannot do
+// that), makes it durable, then renames it over path; on any failure, and after a SIGKILL, the
+// original file at path is untouched and no partial file is left.
 void writeBytesAtomically(const std::string& path, const std::string& bytes);
 
 } // namespace mlpify::core
