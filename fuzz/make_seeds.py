@@ -7,7 +7,7 @@ Plain Python (no torch): the PyTorch zip files are written the way torch.save wr
 (protocol-2 pickle with persistent storage ids, stored zip records), for a ViT far smaller
 than any fixture, so that a fuzzer executes thousands of them a second. The real torch.save
 files in tests/fixtures/ are added to the working corpus by scripts/fuzz.sh. The training-
-state seed comes from the checkpoint harness itself (LibTorch's archive format).
+state seed comes from the checkpoint harness itself (saveTrainState on a tiny AdamW).
 """
 import argparse
 import gzip

@@ -175,8 +175,8 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                     modelSpec = profile->provenance.at("model").get<std::string>();
                     const auto& c = profile->provenance.at("calibration");
                     o->data.data = c.at("data").get<std::string>();
-                    o->data.images = c.at("images").get<int64_t>();
-                    o->data.seed = c.at("seed").get<uint64_t>();
+                    o->data.images = core::jsonInteger(c.at("images"));
+                    o->data.seed = core::jsonInteger<uint64_t>(c.at("seed"));
                     o->data.split = c.at("split").get<std::string>();
                 } catch (const nlohmann::json::exception& e) {
                     throw core::Error(o->input, std::string("not an analysis JSON from `mlpify analyze`: ") + e.what());
@@ -187,7 +187,8 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                 throw core::Error("select", "give exactly one of --ratio and --count");
             const int64_t k = o->count > 0 ? o->count : core::countForRatio(model, o->ratio);
             const auto modes = model.net->blockModes();
-            const auto layers = std::count_if(modes.begin(), modes.end(), [](const auto& m) { return m.hasAttention(); });
+            const auto layers =
+                std::count_if(modes.begin(), modes.end(), [](const auto& m) { return m.hasAttention(); });
             if (k > layers)
                 throw core::Error("--count " + std::to_string(k),
                                   "the model has " + std::to_string(layers) + " attention layers to choose from");

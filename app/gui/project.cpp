@@ -176,11 +176,11 @@ Project loadProject(const QString& path)
         if (c.contains("steps"))
             for (const auto& s : c.at("steps").at("rows"))
                 p.curves.steps.push_back(
-                    {s.at(0).get<int64_t>(), s.at(1).get<double>(), s.at(2).get<double>(), s.at(3).get<double>()});
+                    {core::jsonInteger(s.at(0)), s.at(1).get<double>(), s.at(2).get<double>(), s.at(3).get<double>()});
         if (c.contains("epochs"))
             for (const auto& e : c.at("epochs").at("rows"))
                 p.curves.epochs.push_back(
-                    {e.at(0).get<int64_t>(), e.at(1).get<double>(), e.at(2).get<double>(), e.at(3).get<double>()});
+                    {core::jsonInteger(e.at(0)), e.at(1).get<double>(), e.at(2).get<double>(), e.at(3).get<double>()});
         return p;
     } catch (const core::Error&) {
         throw;

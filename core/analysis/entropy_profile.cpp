@@ -1,6 +1,7 @@
 #include "core/analysis/entropy_profile.h"
 
 #include "core/error.h"
+#include "core/io/json_file.h"
 #include "core/train/evaluate.h"
 
 #include <cmath>
@@ -167,7 +168,7 @@ void from_json(const nlohmann::json& j, EntropyProfile& p)
     p.blocks.clear();
     for (const auto& b : j.at("blocks")) {
         BlockEntropy e;
-        e.block = b.at("block").get<int64_t>();
+        e.block = jsonInteger(b.at("block"));
         e.mode = b.at("state").get<BlockMode>();
         e.attn = b.at("attn").is_null() ? std::nullopt : std::optional<double>(numberFrom(b.at("attn")));
         e.mlp = numberFrom(b.at("mlp"));

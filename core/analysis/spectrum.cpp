@@ -1,6 +1,7 @@
 #include "core/analysis/spectrum.h"
 
 #include "core/error.h"
+#include "core/io/json_file.h"
 #include "core/train/evaluate.h"
 
 #include <cmath>
@@ -173,7 +174,7 @@ void from_json(const nlohmann::json& j, SpectrumResult& r)
     r.settings = j.value("settings", nlohmann::json::object());
     r.blocks.clear();
     for (const auto& b : j.at("blocks"))
-        r.blocks.push_back({b.at("block").get<int64_t>(), b.at("radius").get<std::vector<double>>(),
+        r.blocks.push_back({jsonInteger(b.at("block")), b.at("radius").get<std::vector<double>>(),
                             b.at("dlogA").get<std::vector<double>>()});
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 namespace mlpify::core {
 
@@ -15,5 +16,18 @@ constexpr std::uintmax_t kMaxJsonBytes = 256ull << 20;
 // Error(path, ...) when the file is missing, a folder, unreadable, too large or not JSON.
 nlohmann::json readJsonFile(const std::string& path);
 
-} // namespace mlpify::core
+// An integer field. nlohmann's get<int64_t>() casts a float such as 1e300 to an integer, which is
+// undefined behaviour; this takes integers only (non-negative ones for an unsigned Int) and
+// otherwise throws nlohmann's type_error, which readers already turn into one Error.
+template <class Int = int64_t> Int jsonInteger(const nlohmann::json& v)
+{
+    const bool negative = v.is_number_integer() && !v.is_number_unsigned() && v.get<int64_t>() < 0;
+    if (!v.is_number_integer() || (std::is_unsigned_v<Int> && negative))
+        throw nlohmann::json::type_error::create(
+            302, std::string("type must be ") + (std::is_unsigned_v<Int> ? "a non-negative integer" : "an integer") +
+                     ", but is " + (negative ? "negative" : v.is_number() ? "a fraction" : v.type_name()),
+            &v);
+    return v.get<Int>();
+}
 
+} // namespace mlpify::core

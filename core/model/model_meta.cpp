@@ -1,6 +1,7 @@
 #include "core/model/model_meta.h"
 
 #include "core/error.h"
+#include "core/io/json_file.h"
 
 namespace mlpify::core {
 
@@ -32,7 +33,7 @@ ModelMeta metaFromJson(const nlohmann::json& j, const std::string& file)
     try {
         if (j.value("format", "") != "mlpify")
             throw Error(file, "metadata is not MLPify's");
-        const int version = j.at("version").get<int>();
+        const int version = jsonInteger<int>(j.at("version"));
         if (version > kMetaVersion)
             throw Error(file, "written by a newer MLPify (metadata version " + std::to_string(version) +
                                   ", this build reads up to " + std::to_string(kMetaVersion) + ")");
@@ -53,6 +54,10 @@ ModelMeta metaFromJson(const nlohmann::json& j, const std::string& file)
         return m;
     } catch (const nlohmann::json::exception& e) {
         throw Error(file, std::string("malformed metadata: ") + e.what());
+    } catch (const Error& e) { // a block state's reader does not know the file
+        if (!e.file().empty())
+            throw;
+        throw Error(file, "malformed metadata: " + e.reason());
     }
 }
 

@@ -1,6 +1,7 @@
 #include "core/model/vit_config.h"
 
 #include "core/error.h"
+#include "core/io/json_file.h"
 
 namespace mlpify::core {
 
@@ -71,14 +72,14 @@ void to_json(nlohmann::json& j, const ViTConfig& c)
 void from_json(const nlohmann::json& j, ViTConfig& c)
 {
     c.name = j.at("name").get<std::string>();
-    c.imageSize = j.at("image_size").get<int64_t>();
-    c.patchSize = j.at("patch_size").get<int64_t>();
-    c.inChans = j.at("in_chans").get<int64_t>();
-    c.numClasses = j.at("num_classes").get<int64_t>();
-    c.embedDim = j.at("embed_dim").get<int64_t>();
-    c.depth = j.at("depth").get<int64_t>();
-    c.numHeads = j.at("num_heads").get<int64_t>();
-    c.mlpHidden = j.at("mlp_hidden").get<int64_t>();
+    c.imageSize = jsonInteger(j.at("image_size"));
+    c.patchSize = jsonInteger(j.at("patch_size"));
+    c.inChans = jsonInteger(j.at("in_chans"));
+    c.numClasses = jsonInteger(j.at("num_classes"));
+    c.embedDim = jsonInteger(j.at("embed_dim"));
+    c.depth = jsonInteger(j.at("depth"));
+    c.numHeads = jsonInteger(j.at("num_heads"));
+    c.mlpHidden = jsonInteger(j.at("mlp_hidden"));
     c.distilled = j.value("distilled", false);
     c.lnEps = j.value("ln_eps", 1e-6);
 }

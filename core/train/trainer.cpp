@@ -1,15 +1,14 @@
 #include "core/train/trainer.h"
 
+#include "core/io/json_file.h"
 #include "core/train/distributed.h"
 
 #include "core/data/batch_loader.h"
 #include "core/error.h"
-#include "core/io/atomic_file.h"
-#include "core/io/zip_limits.h"
 #include "core/train/evaluate.h"
+#include "core/train/train_state.h"
 
 #include <chrono>
-#include <sstream>
 #include <cmath>
 #include <filesystem>
 
@@ -37,16 +36,15 @@ std::vector<EpochStats> historyFromJson(const nlohmann::json& j, const std::stri
     std::vector<EpochStats> h;
     try {
         for (const auto& e : j)
-            h.push_back({e.at("epoch").get<int64_t>(), e.at("train_loss").get<double>(),
-                         e.at("train_top1").get<double>(), e.at("test_top1").get<double>(), e.at("lr").get<double>(),
-                         e.at("seconds").get<double>()});
+            h.push_back({jsonInteger(e.at("epoch")), e.at("train_loss").get<double>(), e.at("train_top1").get<double>(),
+                         e.at("test_top1").get<double>(), e.at("lr").get<double>(), e.at("seconds").get<double>()});
     } catch (const nlohmann::json::exception& e) {
         throw Error(file, std::string("malformed training history in the metadata: ") + e.what());
     }
     return h;
 }
 
-void saveCheckpoint(ModelBundle& model, torch::optim::Optimizer& opt, const TrainState& s, const TrainOptions& o)
+void saveCheckpoint(ModelBundle& model, torch::optim::AdamW& opt, const TrainState& s, const TrainOptions& o)
 {
     if (o.checkpoint.empty() || (o.comm && o.comm->rank() != 0)) // one writer: rank 0
         return;
@@ -68,19 +66,7 @@ void saveCheckpoint(ModelBundle& model, torch::optim::Optimizer& opt, const Trai
 
 } // namespace
 
-void saveTrainState(torch::optim::Optimizer& opt, int64_t step, const std::string& path)
-{
-    torch::serialize::OutputArchive archive;
-    opt.save(archive);
-    archive.write("mlpify_step", torch::tensor(step));
-    // Serialised in memory: LibTorch's file writer, when a write fails (full disk), throws and
-    // then throws again from its destructor, which ends the process.
-    std::ostringstream bytes;
-    archive.save_to(bytes);
-    writeBytesAtomically(path, bytes.str());
-}
-
-TrainState loadTrainState(ModelBundle& model, torch::optim::Optimizer& opt, const TrainOptions& o)
+TrainState loadTrainState(ModelBundle& model, torch::optim::AdamW& opt, const TrainOptions& o)
 {
     const int64_t want = model.meta.training.value("step", int64_t(-1));
     std::string problem;
@@ -88,29 +74,11 @@ TrainState loadTrainState(ModelBundle& model, torch::optim::Optimizer& opt, cons
         if (!std::filesystem::exists(path))
             continue;
         TrainState s;
-        try {
-            checkZipRecordSizes(path); // LibTorch's archive reader trusts the zip directory's sizes
-            torch::serialize::InputArchive archive;
-            archive.load_from(path);
-            torch::Tensor step;
-            archive.read("mlpify_step", step);
-            s.step = step.item<int64_t>();
-            if (s.step != want) {
-                problem = "training state (step " + std::to_string(s.step) + ") does not belong to the model file " +
-                          o.checkpoint + " (step " + std::to_string(want) + ")";
-                continue;
-            }
-            opt.load(archive);
-        } catch (const c10::Error& e) {
-            const std::string why = e.what_without_backtrace();
-            throw Error(path, "corrupt training state: " + why.substr(0, why.find('\n')));
-        } catch (const Error&) {
-            throw;
-        } catch (const std::exception& e) {
-            // LibTorch's archive is a TorchScript module: its code/ records go through the
-            // TorchScript parser, which reports a mangled file with a plain std::runtime_error.
-            const std::string why = e.what();
-            throw Error(path, "corrupt training state: " + why.substr(0, why.find('\n')));
+        s.step = readTrainState(path, opt, want);
+        if (s.step != want) {
+            problem = "training state (step " + std::to_string(s.step) + ") does not belong to the model file " +
+                      o.checkpoint + " (step " + std::to_string(want) + ")";
+            continue;
         }
         s.history = historyFromJson(model.meta.training.value("history", nlohmann::json::array()), o.checkpoint);
         return s;

@@ -86,12 +86,10 @@ struct TrainState {
     std::vector<EpochStats> history;
 };
 
-// Writes the optimizer state and step to path (CKPT.state); loadTrainState reads it back.
-void saveTrainState(torch::optim::Optimizer& opt, int64_t step, const std::string& path);
 // The optimizer state saved with the model file's step, read into opt: CKPT.state, or
 // CKPT.state.prev when a run was killed between writing the two. Error naming the file when
 // neither fits or one is corrupt.
-TrainState loadTrainState(ModelBundle& model, torch::optim::Optimizer& opt, const TrainOptions& options);
+TrainState loadTrainState(ModelBundle& model, torch::optim::AdamW& opt, const TrainOptions& options);
 
 // Trains model in place. With resume, continues from options.checkpoint's saved state (the
 // model must have been loaded from that checkpoint). Cancel is honoured within one batch and

@@ -3,8 +3,11 @@
 // The byte layouts are written out here; fuzz/ finds the ones nobody thought of.
 #include "core/data/dataset.h"
 #include "core/error.h"
+#include "core/io/json_file.h"
 #include "core/io/model_io.h"
+#include "core/io/pickle.h"
 #include "core/io/safetensors.h"
+#include "core/train/train_state.h"
 #include "core/train/trainer.h"
 #include "tests/core/test_support.h"
 
@@ -281,28 +284,99 @@ TEST(HostileFiles, ImageHeaderBeyondOpenCvLimitsIsRefused)
     EXPECT_NE(why.find("cannot decode image"), std::string::npos) << why;
 }
 
-// ---- training state (found by fuzz_checkpoint: the TorchScript parser's std::runtime_error) --
+// ---- integers in JSON (metadata, analysis results, projects) ---------------------------------
 
-TEST(HostileFiles, TrainingStateWithMangledCodeIsRefused)
+TEST(HostileFiles, JsonIntegerFieldsRefuseFractionsAndHugeNumbers)
 {
-    auto model = makeModel(mlpify::testing::tinyConfig(1));
-    model.meta.training["step"] = 3;
-    torch::optim::AdamW opt(model.net->parameters(), torch::optim::AdamWOptions(1e-3));
-    model.net->forward(torch::zeros({1, 1, 28, 28})).sum().backward();
-    opt.step();
-    TrainOptions o;
-    o.checkpoint = tempPath("ckpt.mlpify");
-    const auto state = o.checkpoint + ".state";
-    saveTrainState(opt, 3, state);
-    // The archive is a TorchScript module whose code/ records LibTorch parses on load.
-    auto bytes = readBytes(state);
-    const auto at = bytes.find("class Module");
-    ASSERT_NE(at, std::string::npos);
-    bytes[at + 9] = '\xff';
-    writeBytes(state, bytes);
-    torch::optim::AdamW fresh(model.net->parameters(), torch::optim::AdamWOptions(1e-3));
-    const auto why = errorFrom([&] { loadTrainState(model, fresh, o); }, state);
-    EXPECT_NE(why.find("corrupt training state"), std::string::npos) << why;
+    EXPECT_EQ(jsonInteger(nlohmann::json(7)), 7);
+    EXPECT_EQ(jsonInteger<uint64_t>(nlohmann::json(7)), 7u);
+    for (const auto& bad : {nlohmann::json(1e300), nlohmann::json(2.5), nlohmann::json("7"), nlohmann::json()})
+        EXPECT_THROW(jsonInteger(bad), nlohmann::json::type_error) << bad;
+    EXPECT_THROW(jsonInteger<uint64_t>(nlohmann::json(-1)), nlohmann::json::type_error);
+    // Through a reader: a model's metadata claiming a depth of 1e300 (a float cast to int64
+    // would be undefined behaviour, not an error).
+    nlohmann::json config = presetConfig("micro");
+    config["depth"] = 1e300;
+    EXPECT_THROW((void)config.get<ViTConfig>(), nlohmann::json::type_error);
+}
+
+// ---- training state (CKPT.state) ------------------------------------------------------------
+
+struct TrainedOptimizer {
+    ModelBundle model = makeModel(mlpify::testing::tinyConfig(1));
+    torch::optim::AdamW opt{model.net->parameters(), torch::optim::AdamWOptions(1e-3)};
+    TrainOptions options;
+    TrainedOptimizer()
+    {
+        model.meta.training["step"] = 3;
+        model.net->forward(torch::zeros({1, 1, 28, 28})).sum().backward();
+        opt.step();
+        options.checkpoint = tempPath("ckpt.mlpify");
+    }
+    std::string state() const { return options.checkpoint + ".state"; }
+    std::string refusal()
+    {
+        torch::optim::AdamW fresh(model.net->parameters(), torch::optim::AdamWOptions(1e-3));
+        return errorFrom([&] { loadTrainState(model, fresh, options); }, state());
+    }
+};
+
+TEST(HostileFiles, TrainingStateRoundTripsEveryMoment)
+{
+    TrainedOptimizer t;
+    saveTrainState(t.opt, 3, t.state());
+    torch::optim::AdamW fresh(t.model.net->parameters(), torch::optim::AdamWOptions(1e-3));
+    EXPECT_EQ(loadTrainState(t.model, fresh, t.options).step, 3);
+    ASSERT_EQ(fresh.state().size(), t.opt.state().size());
+    for (const auto& [key, s] : t.opt.state()) {
+        const auto& a = static_cast<const torch::optim::AdamWParamState&>(*s);
+        const auto& b = static_cast<const torch::optim::AdamWParamState&>(*fresh.state().at(key));
+        EXPECT_EQ(a.step(), b.step());
+        EXPECT_TRUE(torch::equal(a.exp_avg(), b.exp_avg()));
+        EXPECT_TRUE(torch::equal(a.exp_avg_sq(), b.exp_avg_sq()));
+    }
+}
+
+// LibTorch's own archive (a TorchScript module, the format of earlier MLPify builds) is never
+// parsed: its code/ records reach TorchScript's parser, which a mangled file crashes
+// (fuzz/regressions/checkpoint/libtorch-segv-in-parseClassConstant).
+TEST(HostileFiles, TrainingStateInLibTorchsArchiveFormatIsRefused)
+{
+    TrainedOptimizer t;
+    torch::serialize::OutputArchive archive;
+    t.opt.save(archive);
+    archive.write("mlpify_step", torch::tensor(int64_t{3}));
+    archive.save_to(t.state());
+    EXPECT_NE(t.refusal().find("not an MLPify training state"), std::string::npos);
+}
+
+TEST(HostileFiles, TrainingStateThatDoesNotFitTheModelIsRefused)
+{
+    TrainedOptimizer t;
+    const auto p0 = t.model.net->parameters()[0];
+    const auto n = std::to_string(t.model.net->parameters().size());
+    const auto write = [&](const std::string& name, const torch::Tensor& value) { // one entry changed or added
+        std::vector<std::pair<std::string, torch::Tensor>> entries{{"step", torch::tensor(int64_t{3})},
+                                                                   {"param.0.step", torch::tensor(int64_t{1})},
+                                                                   {"param.0.exp_avg", torch::zeros_like(p0)},
+                                                                   {"param.0.exp_avg_sq", torch::zeros_like(p0)}};
+        const auto same = std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.first == name; });
+        if (same == entries.end())
+            entries.emplace_back(name, value);
+        else
+            same->second = value;
+        saveTorchFile(t.state(), entries, {{"mlpify_train_state", "1"}}, "optimizer");
+    };
+    write("param." + n + ".exp_avg", torch::zeros({2}));
+    EXPECT_NE(t.refusal().find("the model has " + n + " parameters"), std::string::npos);
+    write("param.0.exp_avg", torch::zeros({p0.numel() + 1}));
+    EXPECT_NE(t.refusal().find("does not fit parameter 0"), std::string::npos);
+    write("param.0.exp_avg_sq", torch::full_like(p0, -1.0));
+    EXPECT_NE(t.refusal().find("negative or NaN"), std::string::npos);
+    write("param.0.step", torch::tensor(0.5));
+    EXPECT_NE(t.refusal().find("not one integer"), std::string::npos);
+    write("param.x.step", torch::tensor(int64_t{1}));
+    EXPECT_NE(t.refusal().find("unknown entry 'param.x.step'"), std::string::npos);
 }
 
 } // namespace
