@@ -5,6 +5,7 @@
 #include "core/analysis/selection.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
+#include "core/io/json_file.h"
 #include "core/io/model_io.h"
 #include "core/train/dilution.h"
 #include "core/train/distributed.h"
@@ -45,8 +46,7 @@ struct TrainArgs {
         cmd->add_option("--seed", t.seed)->capture_default_str();
         cmd->add_option("--train-limit", t.trainLimit, "use a seeded subset of N training images")
             ->check(inRange(0, 1e12));
-        cmd->add_option("--eval-limit", t.evalLimit, "evaluate on the first N test images")
-            ->check(inRange(0, 1e12));
+        cmd->add_option("--eval-limit", t.evalLimit, "evaluate on the first N test images")->check(inRange(0, 1e12));
         cmd->add_option("--checkpoint", checkpoint, "checkpoint file (default OUT.ckpt)");
         cmd->add_option("--checkpoint-every", t.checkpointEvery, "steps between checkpoints (0 = per epoch)")
             ->check(inRange(0, 1e12));
@@ -234,7 +234,7 @@ void addDiluteCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             if (!o->remove.empty()) {
                 d.blocks = parseBlocks(o->remove, m.meta.config.depth);
             } else if (a->resume) {
-                d.blocks = m.meta.training.at("dilution").at("blocks").get<std::vector<int64_t>>();
+                d.blocks = core::jsonIntegers(m.meta.training.at("dilution").at("blocks"));
             } else {
                 const auto k = core::countForRatio(m, o->ratio);
                 core::FunctionProgress quiet;

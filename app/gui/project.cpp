@@ -40,19 +40,19 @@ json trainingJson(const TrainingRequest& t)
 TrainingRequest trainingFrom(const json& j)
 {
     TrainingRequest t;
-    for (int b : j.value("remove", std::vector<int>{}))
+    for (int b : core::jsonIntegers<int>(j.value("remove", json::array())))
         t.remove.push_back(b);
-    t.epochs = j.value("epochs", t.epochs);
-    t.dilutionEpochs = j.value("dilution_epochs", t.dilutionEpochs);
+    t.epochs = core::jsonInteger(j, "epochs", t.epochs);
+    t.dilutionEpochs = core::jsonInteger(j, "dilution_epochs", t.dilutionEpochs);
     t.lr = j.value("lr", t.lr);
-    t.batch = j.value("batch", t.batch);
-    t.trainLimit = j.value("train_limit", t.trainLimit);
+    t.batch = core::jsonInteger(j, "batch", t.batch);
+    t.trainLimit = core::jsonInteger(j, "train_limit", t.trainLimit);
     t.schedule = qstr(j, "schedule", t.schedule);
     t.distill = j.value("distill", t.distill);
     t.augment = j.value("augment", t.augment);
     t.device = qstr(j, "device", t.device);
     t.out = qstr(j, "out", t.out);
-    t.processes = j.value("processes", t.processes);
+    t.processes = core::jsonInteger(j, "processes", t.processes);
     return t;
 }
 
@@ -155,7 +155,7 @@ Project loadProject(const QString& path)
         p.model = qstr(j, "model", p.model);
         p.data = qstr(j, "data", p.data);
         const auto a = j.value("analysis", json::object());
-        p.images = a.value("images", p.images);
+        p.images = core::jsonInteger(a, "images", p.images);
         p.tokens = qstr(a, "tokens", p.tokens);
         p.ratio = a.value("ratio", p.ratio);
         p.method = qstr(j, "method", p.method);
@@ -172,7 +172,7 @@ Project loadProject(const QString& path)
                                  m.value("parameters", 0.0), m.value("gflops_per_image", 0.0),
                                  m.value("images_per_s", 0.0), m.value("run_memory_mib", -1.0)});
         const auto c = r.value("training_curves", json::object());
-        p.curves.totalSteps = c.value("total_steps", int64_t{0});
+        p.curves.totalSteps = core::jsonInteger(c, "total_steps", int64_t{0});
         if (c.contains("steps"))
             for (const auto& s : c.at("steps").at("rows"))
                 p.curves.steps.push_back(

@@ -1,6 +1,7 @@
 #include "core/analysis/selection.h"
 
 #include "core/error.h"
+#include "core/io/json_file.h"
 
 #include <algorithm>
 #include <cmath>
@@ -324,7 +325,7 @@ void to_json(nlohmann::json& j, const SelectionResult& r)
 void from_json(const nlohmann::json& j, SelectionResult& r)
 {
     r.method = j.at("method").get<std::string>();
-    r.selected = j.at("selected").get<std::vector<int64_t>>();
+    r.selected = jsonIntegers(j.at("selected"));
     r.stepValues.clear();
     for (const auto& v : j.at("step_values"))
         r.stepValues.push_back(fromNullable(v));
@@ -335,9 +336,9 @@ void from_json(const nlohmann::json& j, SelectionResult& r)
             r.candidates.back().push_back(fromNullable(v));
     }
     r.headEntropyFull = fromNullable(j.at("head_entropy_full"));
-    r.passes = j.value("passes", int64_t(0));
-    r.blockPasses = j.value("block_passes", int64_t(0));
-    r.guessPasses = j.value("guess_passes", int64_t(0));
+    r.passes = jsonInteger(j, "passes", int64_t{0});
+    r.blockPasses = jsonInteger(j, "block_passes", int64_t{0});
+    r.guessPasses = jsonInteger(j, "guess_passes", int64_t{0});
     r.settings = j.value("settings", nlohmann::json::object());
 }
 

@@ -170,7 +170,7 @@ void to_json(nlohmann::json& j, const SpectrumResult& r)
 void from_json(const nlohmann::json& j, SpectrumResult& r)
 {
     r.model = j.value("model", "");
-    r.grid = j.value("grid", int64_t{0});
+    r.grid = jsonInteger(j, "grid", int64_t{0});
     r.settings = j.value("settings", nlohmann::json::object());
     r.blocks.clear();
     for (const auto& b : j.at("blocks"))

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 namespace mlpify::core {
 
@@ -24,10 +25,32 @@ template <class Int = int64_t> Int jsonInteger(const nlohmann::json& v)
     const bool negative = v.is_number_integer() && !v.is_number_unsigned() && v.get<int64_t>() < 0;
     if (!v.is_number_integer() || (std::is_unsigned_v<Int> && negative))
         throw nlohmann::json::type_error::create(
-            302, std::string("type must be ") + (std::is_unsigned_v<Int> ? "a non-negative integer" : "an integer") +
-                     ", but is " + (negative ? "negative" : v.is_number() ? "a fraction" : v.type_name()),
+            302,
+            std::string("type must be ") + (std::is_unsigned_v<Int> ? "a non-negative integer" : "an integer") +
+                ", but is " +
+                (negative        ? "negative"
+                 : v.is_number() ? "a fraction"
+                                 : v.type_name()),
             &v);
     return v.get<Int>();
+}
+
+// key's integer, or fallback when j has no such key.
+template <class Int> Int jsonInteger(const nlohmann::json& j, const char* key, Int fallback)
+{
+    return j.contains(key) ? jsonInteger<Int>(j.at(key)) : fallback;
+}
+
+// An array of integers.
+template <class Int = int64_t> std::vector<Int> jsonIntegers(const nlohmann::json& v)
+{
+    if (!v.is_array())
+        throw nlohmann::json::type_error::create(302, std::string("type must be an array, but is ") + v.type_name(),
+                                                 &v);
+    std::vector<Int> out;
+    for (const auto& e : v)
+        out.push_back(jsonInteger<Int>(e));
+    return out;
 }
 
 } // namespace mlpify::core

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/io/atomic_file.h"
+#include "core/io/json_file.h"
 #include "core/io/pickle.h"
 #include "core/io/safetensors.h"
 
@@ -120,7 +121,7 @@ ModelBundle loadOwn(const PyValue& top, const std::string& file)
     } catch (const nlohmann::json::exception& e) {
         throw Error(file, std::string("metadata is not valid JSON: ") + e.what());
     }
-    if (!j.is_object() || (j.value("version", 0) >= 2 && (!crc || (*crc)->kind != PyValue::Kind::Str)))
+    if (!j.is_object() || (jsonInteger(j, "version", 0) >= 2 && (!crc || (*crc)->kind != PyValue::Kind::Str)))
         throw Error(file, "MLPify file lacks its checksum");
     if (crc) {
         std::vector<torch::Tensor> stored;
@@ -150,16 +151,19 @@ bool looksLikeSafetensors(const std::string& path)
 
 ViTConfig inferTimmConfig(const StateDict& sd, const std::string& file, const ImportOptions& options)
 {
-    auto need = [&](const std::string& key) -> const torch::Tensor& {
+    auto need = [&](const std::string& key, int64_t dims) -> const torch::Tensor& {
         auto it = sd.find(key);
         if (it == sd.end())
             throw Error(file, "not a ViT state dict in timm layout: missing '" + key + "'");
+        if (it->second.dim() != dims)
+            throw Error(file, "'" + key + "' has shape " + c10::str(it->second.sizes()) + ", not " +
+                                  std::to_string(dims) + " dimensions");
         return it->second;
     };
     ViTConfig c;
-    const auto& patch = need("patch_embed.proj.weight");
-    const auto& cls = need("cls_token");
-    const auto& pos = need("pos_embed");
+    const auto& patch = need("patch_embed.proj.weight", 4);
+    const auto& cls = need("cls_token", 3);
+    const auto& pos = need("pos_embed", 3);
     c.embedDim = cls.size(2);
     c.inChans = patch.size(1);
     c.patchSize = patch.size(2);
@@ -175,8 +179,8 @@ ViTConfig inferTimmConfig(const StateDict& sd, const std::string& file, const Im
         ++c.depth;
     if (c.depth == 0)
         throw Error(file, "no transformer blocks ('blocks.0.norm2.weight' missing)");
-    c.mlpHidden = need("blocks.0.mlp.fc1.weight").size(0);
-    c.numClasses = need("head.weight").size(0);
+    c.mlpHidden = need("blocks.0.mlp.fc1.weight", 2).size(0);
+    c.numClasses = need("head.weight", 2).size(0);
     c.numHeads = options.numHeads.value_or(c.embedDim % 64 == 0 ? c.embedDim / 64 : 0);
     if (c.numHeads <= 0)
         throw Error(file, "cannot tell the number of attention heads for width " + std::to_string(c.embedDim) +
@@ -266,22 +270,29 @@ ModelBundle loadModel(const std::string& spec, const ImportOptions& options)
                                             : "no such file");
     if (fs::is_directory(path))
         throw Error(path, "is a folder, not a model file");
-    if (looksLikeSafetensors(path)) {
-        StateDict sd;
-        for (auto& [k, t] : readSafetensors(path))
-            sd[k] = t;
-        sd = stripPrefix(std::move(sd), "module.");
-        if (sd.count("conv_proj.weight"))
+    // The readers check what they can name; a shape LibTorch refuses further on (a tensor with
+    // other dimensions than its key implies) still becomes one Error naming the file.
+    try {
+        if (looksLikeSafetensors(path)) {
+            StateDict sd;
+            for (auto& [k, t] : readSafetensors(path))
+                sd[k] = t;
+            sd = stripPrefix(std::move(sd), "module.");
+            if (sd.count("conv_proj.weight"))
+                return fromTimmStateDict(torchvisionToTimm(sd, path), path, options, "torchvision");
+            return fromTimmStateDict(sd, path, options, "timm");
+        }
+        auto top = loadTorchFile(path);
+        if (top->find(kMetaKey))
+            return loadOwn(*top, path);
+        auto sd = stripPrefix(findStateDict(top, path), "module."); // DistributedDataParallel checkpoints
+        if (sd.count("conv_proj.weight") || sd.count("class_token"))
             return fromTimmStateDict(torchvisionToTimm(sd, path), path, options, "torchvision");
         return fromTimmStateDict(sd, path, options, "timm");
+    } catch (const c10::Error& e) {
+        const std::string why = e.what_without_backtrace();
+        throw Error(path, "not a ViT checkpoint this build can read: " + why.substr(0, why.find('\n')));
     }
-    auto top = loadTorchFile(path);
-    if (top->find(kMetaKey))
-        return loadOwn(*top, path);
-    auto sd = stripPrefix(findStateDict(top, path), "module."); // DistributedDataParallel checkpoints
-    if (sd.count("conv_proj.weight") || sd.count("class_token"))
-        return fromTimmStateDict(torchvisionToTimm(sd, path), path, options, "torchvision");
-    return fromTimmStateDict(sd, path, options, "timm");
 }
 
 void saveModel(const ModelBundle& model, const std::string& path)

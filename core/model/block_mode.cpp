@@ -36,7 +36,11 @@ void to_json(nlohmann::json& j, const BlockMode& m)
 
 void from_json(const nlohmann::json& j, BlockMode& m)
 {
-    m.mode = attnModeFromString(j.at("attention").get<std::string>());
+    try {
+        m.mode = attnModeFromString(j.at("attention").get<std::string>());
+    } catch (const Error& e) { // a JSON problem, which every reader reports with its file's name
+        throw nlohmann::json::other_error::create(501, e.reason(), &j);
+    }
     m.lambda = j.value("lambda", m.mode == AttnMode::Diluting ? 1.0 : (m.mode == AttnMode::Removed ? 0.0 : 1.0));
 }
 

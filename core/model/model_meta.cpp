@@ -54,10 +54,6 @@ ModelMeta metaFromJson(const nlohmann::json& j, const std::string& file)
         return m;
     } catch (const nlohmann::json::exception& e) {
         throw Error(file, std::string("malformed metadata: ") + e.what());
-    } catch (const Error& e) { // a block state's reader does not know the file
-        if (!e.file().empty())
-            throw;
-        throw Error(file, "malformed metadata: " + e.reason());
     }
 }
 

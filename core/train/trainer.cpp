@@ -68,7 +68,7 @@ void saveCheckpoint(ModelBundle& model, torch::optim::AdamW& opt, const TrainSta
 
 TrainState loadTrainState(ModelBundle& model, torch::optim::AdamW& opt, const TrainOptions& o)
 {
-    const int64_t want = model.meta.training.value("step", int64_t(-1));
+    const int64_t want = jsonInteger(model.meta.training, "step", int64_t{-1});
     std::string problem;
     for (const auto& path : {o.checkpoint + ".state", o.checkpoint + ".state.prev"}) {
         if (!std::filesystem::exists(path))
@@ -179,7 +179,7 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
         state = loadTrainState(model, opt, o);
         // A changed world size changes the global batch: continue at the same number of images seen.
         const auto old = model.meta.training.value("schedule", nlohmann::json::object());
-        const int64_t oldGlobal = old.value("batch_size", o.batchSize) * old.value("ranks", int64_t{1});
+        const int64_t oldGlobal = jsonInteger(old, "batch_size", o.batchSize) * jsonInteger(old, "ranks", int64_t{1});
         if (oldGlobal != o.batchSize * ranks)
             state.step = state.step * oldGlobal / (o.batchSize * ranks);
     }

@@ -20,6 +20,8 @@
 #include <QTimer>
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 using namespace mlpify;
 
 namespace {
@@ -65,27 +67,54 @@ TEST(MainWindow, ABadFileShowsAMessageNamingIt)
     EXPECT_TRUE(shown.contains("no such file")) << shown.toStdString();
 }
 
+namespace {
+// Nanoseconds the calling thread has spent runnable but waiting for a CPU (Linux schedstat), or
+// -1 where the kernel does not say.
+qint64 runQueueWaitNs()
+{
+    std::ifstream in("/proc/thread-self/schedstat");
+    long long cpu = 0, waited = -1;
+    return in >> cpu >> waited ? waited : -1;
+}
+
+// The longest gap between ticks of a 10 ms timer while it runs: how long the event loop was
+// blocked. Time the GUI thread spent waiting for a CPU (another process, a loaded machine) is
+// not the window's doing and is taken out, so the measure does not depend on the machine's load.
+class BlockedMeter {
+public:
+    BlockedMeter()
+    {
+        QObject::connect(&m_tick, &QTimer::timeout, [this] {
+            const qint64 now = m_clock.elapsed(), waited = runQueueWaitNs();
+            const qint64 queued = waited >= 0 && m_waited >= 0 ? (waited - m_waited) / 1000000 : 0;
+            m_worst = std::max(m_worst, now - m_last - queued);
+            m_last = now;
+            m_waited = waited;
+        });
+        m_waited = runQueueWaitNs();
+        m_clock.start();
+        m_tick.start(10);
+    }
+    qint64 worst() const { return m_worst; }
+
+private:
+    QElapsedTimer m_clock;
+    QTimer m_tick;
+    qint64 m_last = 0, m_worst = 0, m_waited = -1;
+};
+
+} // namespace
+
 TEST(MainWindow, AnalysisRunsOnAWorkerAndTheEventLoopStaysResponsive)
 {
     app::MainWindow window;
     ASSERT_TRUE(showDefault(window));
-    // Measure the longest gap between timer ticks while the analysis runs.
-    QElapsedTimer clock;
-    qint64 last = 0, worst = 0;
-    QTimer tick;
-    QObject::connect(&tick, &QTimer::timeout, [&] {
-        const qint64 now = clock.elapsed();
-        worst = std::max(worst, now - last);
-        last = now;
-    });
     QSignalSpy done(&window, &app::MainWindow::analysisFinished);
-    clock.start();
-    tick.start(10);
+    BlockedMeter meter;
     window.startAnalysis(); // uses the saved calibration size; small in the test settings
     ASSERT_TRUE(done.wait(240000));
-    tick.stop();
     EXPECT_TRUE(done.first().first().toBool());
-    EXPECT_LT(worst, 100) << "the event loop was blocked for " << worst << " ms";
+    EXPECT_LT(meter.worst(), 100) << "the event loop was blocked for " << meter.worst() << " ms";
     auto* heat = window.findChild<widgets::HeatmapView*>();
     ASSERT_NE(heat, nullptr);
     EXPECT_FALSE(heat->data().values.empty());
@@ -106,27 +135,6 @@ TEST(MainWindow, CancelStopsTheAnalysisWorker)
 }
 
 namespace {
-// The longest gap between ticks of a 10 ms timer while it runs: how long the event loop was blocked.
-class BlockedMeter {
-public:
-    BlockedMeter()
-    {
-        QObject::connect(&m_tick, &QTimer::timeout, [this] {
-            const qint64 now = m_clock.elapsed();
-            m_worst = std::max(m_worst, now - m_last);
-            m_last = now;
-        });
-        m_clock.start();
-        m_tick.start(10);
-    }
-    qint64 worst() const { return m_worst; }
-
-private:
-    QElapsedTimer m_clock;
-    QTimer m_tick;
-    qint64 m_last = 0, m_worst = 0;
-};
-
 // A short dilution run of blocks 0 and 5 on 1,024 training images.
 app::TrainingRequest shortRun(const QString& out)
 {

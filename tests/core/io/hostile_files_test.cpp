@@ -1,6 +1,7 @@
 // Files built to hurt the readers (forged sizes, deep nesting, wrong lengths): each must end in
 // one Error naming the file and the problem, without a huge allocation or a stack overflow.
 // The byte layouts are written out here; fuzz/ finds the ones nobody thought of.
+#include "core/analysis/spectrum_result.h"
 #include "core/data/dataset.h"
 #include "core/error.h"
 #include "core/io/json_file.h"
@@ -284,6 +285,32 @@ TEST(HostileFiles, ImageHeaderBeyondOpenCvLimitsIsRefused)
     EXPECT_NE(why.find("cannot decode image"), std::string::npos) << why;
 }
 
+// Found by fuzz_image: OpenCV picks a decoder by content, and its DICOM reader (GDCM) asserts on
+// a hostile file; formats other than the listed extensions' never reach OpenCV.
+TEST(HostileFiles, ImageInAFormatOtherThanItsExtensionsIsRefused)
+{
+    const auto dir = fs::path(tempPath("pfm"));
+    const auto image = (dir / "cls" / "a.png").string();
+    float pixels[4] = {0.1f, 0.2f, 0.3f, 0.4f};
+    writeBytes(image, "Pf\n2 2\n-1.0\n" + std::string(reinterpret_cast<const char*>(pixels), sizeof pixels)); // a PFM
+    const auto why =
+        errorFrom([&] { loadDataset("folder:" + dir.string(), Split::Test, DataOptions().size(32)); }, image);
+    EXPECT_NE(why.find("not a JPEG, PNG, BMP, WebP, TIFF or PPM/PGM image"), std::string::npos) << why;
+}
+
+// ---- state dicts whose tensors do not have their key's dimensions (found by fuzz_pth and
+// fuzz_safetensors: LibTorch's IndexError escaped) ----------------------------------------------
+
+TEST(HostileFiles, StateDictTensorWithOtherDimensionsThanItsKeyIsRefused)
+{
+    const auto path = tempPath("flat-cls.pth");
+    saveTorchFile(path, {{"patch_embed.proj.weight", torch::zeros({8, 1, 4, 4})},
+                         {"cls_token", torch::zeros({8})},
+                         {"pos_embed", torch::zeros({1, 5, 8})}});
+    const auto why = errorFrom([&] { loadModel(path); }, path);
+    EXPECT_NE(why.find("'cls_token' has shape [8], not 3 dimensions"), std::string::npos) << why;
+}
+
 // ---- integers in JSON (metadata, analysis results, projects) ---------------------------------
 
 TEST(HostileFiles, JsonIntegerFieldsRefuseFractionsAndHugeNumbers)
@@ -298,6 +325,11 @@ TEST(HostileFiles, JsonIntegerFieldsRefuseFractionsAndHugeNumbers)
     nlohmann::json config = presetConfig("micro");
     config["depth"] = 1e300;
     EXPECT_THROW((void)config.get<ViTConfig>(), nlohmann::json::type_error);
+    // Found by fuzz_analysis_json: an integer literal beyond int64 is parsed as a float.
+    const auto spectrum = nlohmann::json::parse(
+        R"({"kind": "spectrum", "grid": 744444444444444444444444444444444444444444444444444444444444444444444444444444444,
+            "blocks": []})");
+    EXPECT_THROW((void)spectrum.get<SpectrumResult>(), nlohmann::json::type_error);
 }
 
 // ---- training state (CKPT.state) ------------------------------------------------------------
