@@ -34,7 +34,9 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:allocator_ma
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/fuzz/lsan.supp}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export OMP_NUM_THREADS=1
-FLAGS=(-rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 -print_final_stats=1)
+# Every input here runs in well under a second; -timeout is wall time, so on a loaded machine
+# (another build, other fuzzers) it must leave room for being descheduled, or a stall reads as a hang.
+FLAGS=(-rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=60 -print_final_stats=1)
 
 # Inputs replayed for a target besides its seeds and regressions: the real torch.save files.
 fixtures() {

@@ -36,11 +36,17 @@ BackgroundJob::BackgroundJob(QObject* parent) : QObject(parent)
 
 BackgroundJob::~BackgroundJob()
 {
-    if (m_thread) {
-        cancel();
-        m_thread->wait();
-        delete m_thread;
-    }
+    stop();
+}
+
+void BackgroundJob::stop()
+{
+    if (!m_thread)
+        return;
+    cancel();
+    m_thread->wait();
+    delete m_thread;
+    m_thread = nullptr;
 }
 
 bool BackgroundJob::start(const QString& title, Work work)
@@ -73,10 +79,9 @@ bool BackgroundJob::start(const QString& title, Work work)
 
 void BackgroundJob::done(bool ok, const QString& message)
 {
-    // The work has returned; the thread is finishing its last instructions.
-    m_thread->wait();
-    delete m_thread;
-    m_thread = nullptr;
+    // The work has returned; the thread is finishing its last instructions (or stop() has
+    // already joined it).
+    stop();
     Q_EMIT finished(ok, message);
 }
 

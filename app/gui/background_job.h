@@ -30,6 +30,9 @@ public:
     bool running() const { return m_thread != nullptr; }
     const QString& title() const { return m_title; }
     void cancel();
+    // Cancels a running job and waits for its thread: an owner calls it before its own members go
+    // away, since the work's callbacks may still use them until the thread ends.
+    void stop();
     void setPaused(bool paused);
     bool paused() const { return m_token && m_token->paused(); }
 

@@ -127,7 +127,22 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     setDarkPalette(settings.value("view/dark", false).toBool());
 }
 
-MainWindow::~MainWindow() = default; // m_job (a child) cancels and waits for its thread
+MainWindow::~MainWindow()
+{
+    // The work's callbacks and the ranks' signals use this window's members: both end first.
+    m_job->stop();
+    if (m_ranks)
+        m_ranks->disconnect(this);
+    stopRanks();
+}
+
+void MainWindow::stopRanks()
+{
+    if (m_ranks) { // the ranks stop together and rank 0 writes the checkpoint
+        ::kill(static_cast<pid_t>(m_ranks->processId()), SIGINT);
+        m_ranks->waitForFinished(30000);
+    }
+}
 
 void MainWindow::warnAsync(const QString& title, const QString& text)
 {
@@ -1100,10 +1115,7 @@ void MainWindow::closeEvent(QCloseEvent* event)
 {
     QSettings().setValue("window/geometry", saveGeometry());
     m_job->cancel(); // a training run leaves its checkpoint
-    if (m_ranks) {   // the ranks stop together and rank 0 writes the checkpoint
-        ::kill(static_cast<pid_t>(m_ranks->processId()), SIGINT);
-        m_ranks->waitForFinished(30000);
-    }
+    stopRanks();
     event->accept();
 }
 

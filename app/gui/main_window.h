@@ -93,6 +93,7 @@ protected:
     void closeEvent(QCloseEvent* event) override;
 
 private:
+    void stopRanks(); // SIGINT to a multi-process run, then wait for it
     void createMenus();
     void createAnalysisBar();
     bool startJob(const QString& title, const std::function<void(bool, const QString&)>& onDone,

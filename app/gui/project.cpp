@@ -43,7 +43,7 @@ TrainingRequest trainingFrom(const json& j)
     for (int b : core::jsonIntegers<int>(j.value("remove", json::array())))
         t.remove.push_back(b);
     t.epochs = core::jsonInteger(j, "epochs", t.epochs);
-    t.dilutionEpochs = core::jsonInteger(j, "dilution_epochs", t.dilutionEpochs);
+    t.dilutionEpochs = j.value("dilution_epochs", t.dilutionEpochs);
     t.lr = j.value("lr", t.lr);
     t.batch = core::jsonInteger(j, "batch", t.batch);
     t.trainLimit = core::jsonInteger(j, "train_limit", t.trainLimit);

@@ -22,6 +22,7 @@ nlohmann::json readJsonFile(const std::string& path);
 // otherwise throws nlohmann's type_error, which readers already turn into one Error.
 template <class Int = int64_t> Int jsonInteger(const nlohmann::json& v)
 {
+    static_assert(std::is_integral_v<Int>, "jsonInteger reads integers; use get<double>() for numbers");
     const bool negative = v.is_number_integer() && !v.is_number_unsigned() && v.get<int64_t>() < 0;
     if (!v.is_number_integer() || (std::is_unsigned_v<Int> && negative))
         throw nlohmann::json::type_error::create(
