@@ -109,13 +109,16 @@ void EntropyChartView::rebuild()
     for (const auto& b : shadeFrom.blocks) {
         if (b.mode.mode != core::AttnMode::Removed)
             continue;
-        auto* upper = new QLineSeries;
-        auto* lower = new QLineSeries;
+        // An area series does not own its edges: they are its children, so they go with it.
+        auto* area = new QAreaSeries;
+        auto* upper = new QLineSeries(area);
+        auto* lower = new QLineSeries(area);
         upper->append(b.block - 0.45, hi + pad);
         upper->append(b.block + 0.45, hi + pad);
         lower->append(b.block - 0.45, lo - pad);
         lower->append(b.block + 0.45, lo - pad);
-        auto* area = new QAreaSeries(upper, lower);
+        area->setUpperSeries(upper);
+        area->setLowerSeries(lower);
         area->setColor(QColor(0, 0, 0, 22));
         area->setBorderColor(Qt::transparent);
         c->addSeries(area);

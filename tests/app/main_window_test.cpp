@@ -25,6 +25,13 @@
 // How long a test waits for a job before it fails: an upper bound that an unoptimised ASan build
 // on a loaded machine stays under, never a speed target.
 constexpr int kPatienceMs = 900000;
+// The longest the window's own work may hold its event loop. An unoptimised sanitizer build runs
+// the window's code about ten times slower, so there the bound is ten times larger.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr qint64 kBlockedLimitMs = 1000;
+#else
+constexpr qint64 kBlockedLimitMs = 100;
+#endif
 
 using namespace mlpify;
 
@@ -118,7 +125,7 @@ TEST(MainWindow, AnalysisRunsOnAWorkerAndTheEventLoopStaysResponsive)
     window.startAnalysis(); // uses the saved calibration size; small in the test settings
     ASSERT_TRUE(done.wait(kPatienceMs));
     EXPECT_TRUE(done.first().first().toBool());
-    EXPECT_LT(meter.worst(), 100) << "the event loop was blocked for " << meter.worst() << " ms";
+    EXPECT_LT(meter.worst(), kBlockedLimitMs) << "the event loop was blocked for " << meter.worst() << " ms";
     auto* heat = window.findChild<widgets::HeatmapView*>();
     ASSERT_NE(heat, nullptr);
     EXPECT_FALSE(heat->data().values.empty());
@@ -192,7 +199,7 @@ TEST(MainWindow, TrainingPausesResumesAndCancelsWithoutBlockingTheWindow)
     EXPECT_FALSE(window.analysisRunning());
     EXPECT_FALSE(QFile::exists(out)); // cancelled: no folded model, the checkpoint stays
     EXPECT_TRUE(QFile::exists(out + ".ckpt"));
-    EXPECT_LT(meter.worst(), 100) << "the event loop was blocked for " << meter.worst() << " ms";
+    EXPECT_LT(meter.worst(), kBlockedLimitMs) << "the event loop was blocked for " << meter.worst() << " ms";
 }
 
 TEST(MainWindow, AFinishedRunFoldsAndOpensTheResultBesideTheOriginal)
@@ -244,6 +251,6 @@ TEST(MainWindow, ALocalTwoProcessRunShowsItsProgressAndFinishes)
     EXPECT_TRUE(QFile::exists(out));
     EXPECT_EQ(slim->view()->lossChart()->pointCount(0), 1024 / 64); // every step of the global batch
     EXPECT_EQ(window.project().curves.epochs.size(), 1);
-    EXPECT_LT(meter.worst(), 100) << "the event loop was blocked for " << meter.worst() << " ms";
+    EXPECT_LT(meter.worst(), kBlockedLimitMs) << "the event loop was blocked for " << meter.worst() << " ms";
     window.cancelAnalysis(); // the comparison that follows is not needed here
 }
