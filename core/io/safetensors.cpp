@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/io/atomic_file.h"
+#include "core/io/json_file.h"
 
 #include <nlohmann/json.hpp>
 
@@ -33,12 +34,14 @@ struct Entry {
     uint64_t begin = 0, end = 0;
 };
 
-// nlohmann's get<int64_t>() casts 1e300 to an integer, which is undefined: integers only.
+// A shape dimension or offset: core::jsonInteger's rule, with the tensor named in the error.
 template <class Int> Int integer(const std::string& path, const std::string& name, const nlohmann::json& v)
 {
-    if (!v.is_number_integer() || (std::is_unsigned_v<Int> && !v.is_number_unsigned()))
+    try {
+        return jsonInteger<Int>(v);
+    } catch (const nlohmann::json::type_error&) {
         throw Error(path, "tensor '" + name + "' has a shape or offset that is not a non-negative integer");
-    return v.get<Int>();
+    }
 }
 
 // One header entry, checked against the data section before anything is allocated for it.
