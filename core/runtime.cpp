@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <dlfcn.h>
 #include <numeric>
+#include <string>
 #include <thread>
 
 namespace mlpify::core {
@@ -21,12 +22,36 @@ int defaultThreads()
     return hw == 0 ? 1 : static_cast<int>(hw);
 }
 
+std::string blasThreading()
+{
+    using GetParallel = int (*)();
+    auto* fn = reinterpret_cast<GetParallel>(dlsym(RTLD_DEFAULT, "openblas_get_parallel"));
+    if (!fn)
+        return "other";
+    switch (fn()) {
+    case 0:
+        return "openblas-sequential";
+    case 1:
+        return "openblas-pthread";
+    case 2:
+        return "openblas-openmp";
+    default:
+        return "other";
+    }
+}
+
 void configureThreads(int n)
 {
+    n = n > 0 ? n : defaultThreads();
+    // LibTorch's threads are OpenMP's; setting them also sets this thread's OpenMP team size,
+    // which OpenBLAS's OpenMP build follows at every call.
+    torch::set_num_threads(n);
     using SetThreads = void (*)(int);
-    if (auto* fn = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
-        fn(1);
-    torch::set_num_threads(n > 0 ? n : defaultThreads());
+    auto* setBlas = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+    if (!setBlas)
+        return;
+    // OpenBLAS's pthread build would start a second pool beside OpenMP's: one thread for it.
+    setBlas(blasThreading() == "openblas-openmp" ? n : 1);
 }
 
 void runBalanced(const std::vector<double>& costs, const std::function<void(size_t)>& task)

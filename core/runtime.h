@@ -3,14 +3,18 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace mlpify::core {
 
-// n <= 0 picks the measured default for this machine class (see README, "Threads").
-// Also pins OpenBLAS's own pool to one thread: LibTorch already parallelises around it, and
-// two pools on two cores oversubscribe (measured: 2x slower training).
+// LibTorch's compute threads: n, or every core for n <= 0. With OpenBLAS's OpenMP build (the
+// one MLPify links where installed) matrix products use the same n threads, and run on one
+// thread inside a parallel region; OpenBLAS's pthread build is held to one thread, as its own
+// pool beside OpenMP's oversubscribes the cores (measured: 2x slower training on 2 cores).
 void configureThreads(int n);
+// The BLAS in this process: "openblas-openmp", "openblas-pthread", "openblas-sequential" or "other".
+std::string blasThreading();
 int defaultThreads();
 
 // Runs task(k) for every k, spread over LibTorch's compute threads: each thread takes a

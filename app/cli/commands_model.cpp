@@ -150,9 +150,9 @@ namespace mlpify::app {
 void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
 {
     struct Opts {
-        std::string model, vs, remove;
+        std::string model, vs, remove, parallel = "auto";
         core::BenchOptions b;
-        bool json = false;
+        bool json = false, train = false;
         int64_t heads = 0;
     };
     auto o = std::make_shared<Opts>();
@@ -164,10 +164,18 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     cmd->add_option("--repeats", o->b.repeats)->capture_default_str()->check(inRange(1, 1000000));
     cmd->add_option("--warmup", o->b.warmup)->capture_default_str()->check(inRange(0, 1000000));
     cmd->add_option("--heads", o->heads, "attention heads, for imported files");
+    cmd->add_option("--parallel", o->parallel,
+                    "how a batch uses the threads: ops (each op on all), images (the batch split), auto")
+        ->capture_default_str();
+    cmd->add_flag("--train", o->train, "measure training steps (forward, backward, AdamW) instead of inference");
     cmd->add_flag("--json", o->json, "print JSON");
     cmd->callback([o, &g, runner] {
         *runner = [o, &g] {
             o->b.device = g.device;
+            auto measure = [&](core::ModelBundle& m) {
+                return o->train ? core::benchmarkTraining(m, o->b) : core::benchmarkModel(m, o->b);
+            };
+            o->b.parallelism = core::parseParallelism(o->parallel);
             std::vector<int64_t> remove; // checked before anything is measured
             if (!o->remove.empty())
                 remove = parseBlocks(o->remove, core::loadModel(o->model, importOptions(o->heads)).meta.config.depth);
@@ -177,14 +185,14 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             for (const auto& spec :
                  o->vs.empty() ? std::vector<std::string>{o->model} : std::vector<std::string>{o->model, o->vs}) {
                 auto m = core::loadModel(spec, importOptions(o->heads));
-                results.push_back(core::benchmarkModel(m, o->b));
+                results.push_back(measure(m));
             }
             if (!o->remove.empty()) { // the same weights with the listed attention layers removed (speed only)
                 auto m = core::loadModel(o->model, importOptions(o->heads));
                 for (auto block : remove)
                     m.net->setBlockMode(block, {core::AttnMode::Removed, 0.0});
                 m.meta.source += " minus attention " + o->remove;
-                results.push_back(core::benchmarkModel(m, o->b));
+                results.push_back(measure(m));
             }
             if (o->json) {
                 nlohmann::json j = {{"results", results}};
@@ -227,7 +235,8 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             const bool perRun =
                 std::all_of(results.begin(), results.end(), [](const core::BenchResult& r) { return r.peakIsPerRun; });
             std::cout << "batch " << o->b.batchSize << ", " << o->b.repeats << " repeats after " << o->b.warmup
-                      << " warm-up, device " << results[0].device << "; "
+                      << " warm-up, device " << results[0].device << ", " << results[0].threads << " threads ("
+                      << results[0].parallelism << "), BLAS " << results[0].blas << "; "
                       << (perRun ? "run memory = peak RSS during that model's run minus RSS before it (inputs, "
                                    "activations, workspace)\n"
                                  : "peak RSS is the process's, cumulative (the kernel refused to reset it)\n");

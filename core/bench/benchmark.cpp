@@ -1,10 +1,16 @@
 #include "core/bench/benchmark.h"
 
+#include "core/model/inference.h"
+#include "core/runtime.h"
 #include "core/train/evaluate.h"
+#include "core/train/parallel_step.h"
+
+#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <malloc.h>
 #include <string>
 #include <sys/resource.h>
@@ -32,6 +38,40 @@ bool resetPeakRss()
     out.flush();
     return static_cast<bool>(out);
 }
+// Milliseconds of each of `repeats` timed calls of step, sorted.
+std::vector<double> timedRuns(const std::function<void()>& step, int repeats)
+{
+    std::vector<double> ms;
+    for (int i = 0; i < std::max(1, repeats); ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        step();
+        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    return ms;
+}
+
+// The fields every measurement shares: the model, its size, the timing quantiles, the settings.
+BenchResult describe(ModelBundle& model, const BenchOptions& o, const std::vector<double>& ms, double flopsFactor,
+                     const torch::Device& device)
+{
+    auto quantile = [&](double q) { return ms[static_cast<size_t>(q * static_cast<double>(ms.size() - 1) + 0.5)]; };
+    const auto& c = model.meta.config;
+    BenchResult r;
+    r.model = model.meta.source;
+    r.parameters = model.net->parameterCount();
+    r.gflopsPerImage = flopsFactor * analyticFlops(c, model.net->blockModes()) / 1e9;
+    r.latencyMs = quantile(0.5);
+    r.latencyIqrMs = quantile(0.75) - quantile(0.25);
+    r.imagesPerSecond = 1000.0 * static_cast<double>(o.batchSize) / r.latencyMs;
+    r.weightsMiB = static_cast<double>(r.parameters) * 4.0 / (1024.0 * 1024.0);
+    r.batchSize = o.batchSize;
+    r.device = device.str();
+    r.threads = at::get_num_threads();
+    r.parallelism = toString(resolveParallelism(o.parallelism, c, o.batchSize, r.threads));
+    r.blas = blasThreading();
+    return r;
+}
 } // namespace
 
 double analyticFlops(const ViTConfig& c, const std::vector<BlockMode>& modes)
@@ -57,7 +97,7 @@ BenchResult benchmarkModel(ModelBundle& model, const BenchOptions& o)
     const auto& c = model.meta.config;
     model.net->to(device);
     model.net->eval();
-    torch::NoGradGuard noGrad;
+    c10::InferenceMode inference;
     torch::manual_seed(0);
     auto x = torch::randn({o.batchSize, c.inChans, c.imageSize, c.imageSize}).to(device);
     auto sync = [&] {
@@ -65,38 +105,56 @@ BenchResult benchmarkModel(ModelBundle& model, const BenchOptions& o)
             torch::cuda::synchronize();
     };
     for (int i = 0; i < o.warmup; ++i)
-        model.net->forward(x);
+        inferLogits(model.net, x, o.parallelism);
     sync();
     // Memory is measured over the timed runs only: one-time costs (thread pools, lazy
     // initialisation) land in the warm-up, so the figure does not depend on the run order.
     malloc_trim(0); // hand freed heap back, so "before" holds no memory the runs could reuse
     const bool ownPeak = resetPeakRss();
     const double rssBefore = statusMiB("VmRSS");
-    std::vector<double> ms;
-    for (int i = 0; i < std::max(1, o.repeats); ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
-        model.net->forward(x);
-        sync();
-        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    }
-    std::sort(ms.begin(), ms.end());
-    auto quantile = [&](double q) { return ms[static_cast<size_t>(q * static_cast<double>(ms.size() - 1) + 0.5)]; };
+    const auto ms = timedRuns(
+        [&] {
+            inferLogits(model.net, x, o.parallelism);
+            sync();
+        },
+        o.repeats);
     const double peak = statusMiB("VmHWM");
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
-    BenchResult r;
-    r.model = model.meta.source;
-    r.parameters = model.net->parameterCount();
-    r.gflopsPerImage = analyticFlops(c, model.net->blockModes()) / 1e9;
-    r.latencyMs = quantile(0.5);
-    r.latencyIqrMs = quantile(0.75) - quantile(0.25);
-    r.imagesPerSecond = 1000.0 * static_cast<double>(o.batchSize) / r.latencyMs;
+    auto r = describe(model, o, ms, 1.0, device);
     r.peakRssMiB = peak > 0 ? peak : static_cast<double>(usage.ru_maxrss) / 1024.0;
     r.peakIsPerRun = ownPeak && peak > 0;
     r.runMemoryMiB = r.peakIsPerRun ? std::max(0.0, peak - rssBefore) : -1.0;
-    r.weightsMiB = static_cast<double>(r.parameters) * 4.0 / (1024.0 * 1024.0);
-    r.batchSize = o.batchSize;
-    r.device = device.str();
+    return r;
+}
+
+BenchResult benchmarkTraining(ModelBundle& model, const BenchOptions& o)
+{
+    const auto device = resolveDevice(o.device);
+    const auto& c = model.meta.config;
+    model.net->to(device);
+    model.net->train();
+    torch::manual_seed(0);
+    auto x = torch::randn({o.batchSize, c.inChans, c.imageSize, c.imageSize}).to(device, model.net->dtype());
+    auto y = torch::randint(c.numClasses, {o.batchSize}, torch::kLong).to(device);
+    // The trainer's step: AdamW on every parameter, label-smoothed cross-entropy, threads as in training.
+    torch::optim::AdamW opt(model.net->parameters(), torch::optim::AdamWOptions(1e-4).weight_decay(0.05));
+    ParallelStep stepper(o.parallelism);
+    const StepLoss loss{0.1, nullptr, 0.5, 1.0};
+    auto step = [&] {
+        opt.zero_grad();
+        stepper.run(model.net, x, y, loss);
+        opt.step();
+        if (device.is_cuda())
+            torch::cuda::synchronize();
+    };
+    for (int i = 0; i < o.warmup; ++i)
+        step();
+    auto r = describe(model, o, timedRuns(step, o.repeats), 3.0, device); // backward = 2x forward
+    r.model += " (training step)";
+    r.peakRssMiB = statusMiB("VmHWM");
+    r.runMemoryMiB = -1.0;
+    model.net->eval();
     return r;
 }
 
@@ -113,7 +171,10 @@ void to_json(nlohmann::json& j, const BenchResult& r)
          {"run_memory_mib", r.runMemoryMiB},
          {"weights_mib", r.weightsMiB},
          {"batch", r.batchSize},
-         {"device", r.device}};
+         {"device", r.device},
+         {"threads", r.threads},
+         {"parallel", r.parallelism},
+         {"blas", r.blas}};
 }
 
 } // namespace mlpify::core

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/io/model_io.h"
+#include "core/model/inference.h"
 
 #include <nlohmann/json.hpp>
 
@@ -12,6 +13,7 @@ struct BenchOptions {
     int warmup = 3;
     int repeats = 10;
     std::string device = "auto";
+    Parallelism parallelism = Parallelism::Auto;
 };
 
 struct BenchResult {
@@ -27,6 +29,9 @@ struct BenchResult {
     double weightsMiB = 0;      // parameters at 4 bytes
     int64_t batchSize = 0;
     std::string device;
+    int threads = 1;         // LibTorch's compute threads
+    std::string parallelism; // how the batch used them: "ops" or "images" (model/inference.h)
+    std::string blas;        // runtime.h blasThreading()
 };
 
 // Forward FLOPs of one image: patch embedding, every block in its current state (MLP-only
@@ -34,6 +39,9 @@ struct BenchResult {
 double analyticFlops(const ViTConfig& config, const std::vector<BlockMode>& modes);
 
 BenchResult benchmarkModel(ModelBundle& model, const BenchOptions& options);
+// Training throughput: forward, backward and an AdamW step on one random batch, repeated, with the
+// trainer's threading (train/parallel_step.h). FLOPs per image count forward + backward as 3x forward.
+BenchResult benchmarkTraining(ModelBundle& model, const BenchOptions& options);
 void to_json(nlohmann::json& j, const BenchResult& r);
 
 } // namespace mlpify::core

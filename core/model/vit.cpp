@@ -135,7 +135,14 @@ PatchEmbedImpl::PatchEmbedImpl(const ViTConfig& cfg)
 
 torch::Tensor PatchEmbedImpl::forward(const torch::Tensor& x)
 {
-    return proj->forward(x).flatten(2).transpose(1, 2);
+    // The patches do not overlap (stride = kernel), so the convolution is one matrix product of the
+    // flattened patches with the flattened kernel: the same numbers, on the BLAS like every other
+    // layer. (oneDNN's convolution backward, LibTorch's choice for Conv2d, never returns when run
+    // inside a parallel region, which the batch-split training step does.)
+    const auto b = x.size(0), c = x.size(1), p = proj->options.kernel_size()->at(0);
+    const auto rows = x.size(2) / p, cols = x.size(3) / p;
+    auto patches = x.reshape({b, c, rows, p, cols, p}).permute({0, 2, 4, 1, 3, 5}).reshape({b, rows * cols, c * p * p});
+    return torch::nn::functional::linear(patches, proj->weight.flatten(1), proj->bias);
 }
 
 VisionTransformerImpl::VisionTransformerImpl(const ViTConfig& cfg) : m_cfg(cfg)

@@ -2,6 +2,7 @@
 
 #include "core/data/batch_loader.h"
 #include "core/error.h"
+#include "core/model/inference.h"
 
 namespace mlpify::core {
 
@@ -47,7 +48,7 @@ EvalResult evaluate(ModelBundle& model, const Dataset& fullData, const EvalOptio
             r.cancelled = true;
             break;
         }
-        auto out = model.net->forward(batch->images.to(device, model.net->dtype())).to(torch::kCPU);
+        auto out = inferLogits(model.net, batch->images.to(device, model.net->dtype()), options.parallelism).to(torch::kCPU);
         lossSum += torch::nn::functional::cross_entropy(
                        out, batch->labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
                        .item<double>();

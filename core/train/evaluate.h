@@ -3,6 +3,7 @@
 
 #include "core/data/dataset.h"
 #include "core/io/model_io.h"
+#include "core/model/inference.h"
 #include "core/progress.h"
 
 namespace mlpify::core {
@@ -12,6 +13,7 @@ struct EvalOptions {
     int64_t limit = 0; // first N images only (0 = all)
     bool keepLogits = false;
     std::string device = "auto";
+    Parallelism parallelism = Parallelism::Auto; // model/inference.h
 };
 
 struct EvalResult {

@@ -6,6 +6,7 @@
 #include "core/data/batch_loader.h"
 #include "core/error.h"
 #include "core/train/evaluate.h"
+#include "core/train/parallel_step.h"
 #include "core/train/train_state.h"
 
 #include <chrono>
@@ -208,7 +209,9 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
                                         std::to_string(o.batchSize * ranks));
     const int64_t totalSteps = stepsPerEpoch * o.epochs;
     TrainResult result;
-    auto ce = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(o.labelSmoothing);
+    // Forward and backward over the compute threads (parallel_step.h); a non-finite loss takes no step.
+    ParallelStep stepper(o.parallelism);
+    const StepLoss stepLoss{o.labelSmoothing, o.teacher, o.distillAlpha, o.distillTemperature};
 
     double lambda = callbacks.beforeStep ? callbacks.beforeStep(state.step) : 1.0;
     bool groupPause = false, groupCancel = false; // distributed: decided together at each step
@@ -256,23 +259,11 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
                 static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
             auto images = batch->images.to(device, model.net->dtype()), labels = batch->labels.to(device);
             opt.zero_grad();
-            auto logits = model.net->forward(images);
-            auto loss = torch::nn::functional::cross_entropy(logits, labels, ce);
-            if (o.teacher) {
-                torch::Tensor soft;
-                {
-                    torch::NoGradGuard noGrad;
-                    soft = torch::softmax(o.teacher->net->forward(images) / o.distillTemperature, 1);
-                }
-                const double t = o.distillTemperature;
-                auto kl = torch::kl_div(torch::log_softmax(logits / t, 1), soft, at::Reduction::None).sum(1).mean();
-                loss = (1.0 - o.distillAlpha) * loss + o.distillAlpha * t * t * kl;
-            }
-            double lossValue = loss.item<double>();
-            auto n = labels.size(0);
-            auto hits = logits.argmax(1).eq(labels).sum().item<int64_t>();
+            const auto outcome = stepper.run(model.net, images, labels, stepLoss);
+            double lossValue = outcome.loss;
+            auto n = outcome.count;
+            auto hits = outcome.hits;
             double commSeconds = 0;
-            loss.backward(); // harmless when the loss is not finite: no step is taken then
             if (ranks > 1) {
                 // Gradients averaged across ranks in one bucketed all-reduce that also sums the
                 // step's loss and counts, so every rank logs (and stops on) the same numbers.

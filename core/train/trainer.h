@@ -4,6 +4,7 @@
 
 #include "core/data/dataset.h"
 #include "core/io/model_io.h"
+#include "core/model/inference.h"
 #include "core/progress.h"
 
 #include <functional>
@@ -28,6 +29,8 @@ struct TrainOptions {
     std::string checkpoint;      // PATH: model at PATH, optimizer and step at PATH.state
     int64_t checkpointEvery = 0; // steps; 0 = at epoch ends only
     std::string device = "auto";
+    // How a step uses the compute threads (model/inference.h): narrow models split the batch.
+    Parallelism parallelism = Parallelism::Auto;
     // Optional soft-target distillation from a teacher (e.g. the original model during dilution):
     // loss = (1 - alpha) CE + alpha T^2 KL(teacher_T || student_T).
     ModelBundle* teacher = nullptr;

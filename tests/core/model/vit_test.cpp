@@ -147,3 +147,29 @@ TEST(VisionTransformer, PresetsHaveDeitSizes)
     EXPECT_EQ(makeModel(presetConfig("deit_tiny_patch16_224")).net->parameterCount(), 5717416);
     EXPECT_EQ(makeModel(presetConfig("deit_small_patch16_224")).net->parameterCount(), 22050664);
 }
+
+// The patch embedding runs as one matrix product; it is the strided convolution, value and gradient.
+TEST(VisionTransformer, PatchEmbeddingIsTheStridedConvolution)
+{
+    auto cfg = presetConfig("deit_tiny_patch16_224");
+    cfg.embedDim = 12;
+    cfg.numHeads = 2;
+    cfg.mlpHidden = 24;
+    cfg.depth = 1;
+    cfg.inChans = 3;
+    torch::manual_seed(3);
+    VisionTransformer m(cfg);
+    m->to(torch::kDouble);
+    perturb(m);
+    auto images = torch::randn({2, 3, 224, 224}, torch::kDouble).requires_grad_();
+    auto& proj = m->patch_embed->proj;
+    const auto want = torch::conv2d(images, proj->weight, proj->bias, 16).flatten(2).transpose(1, 2);
+    const auto got = m->patch_embed->forward(images);
+    ASSERT_EQ(got.sizes(), want.sizes());
+    EXPECT_TRUE(torch::allclose(got, want, 1e-12, 1e-12)) << (got - want).abs().max().item<double>();
+    const auto w = torch::randn_like(want);
+    const auto gWant = torch::autograd::grad({(want * w).sum()}, {proj->weight, images});
+    const auto gGot = torch::autograd::grad({(got * w).sum()}, {proj->weight, images});
+    for (size_t i = 0; i < 2; ++i)
+        EXPECT_TRUE(torch::allclose(gGot[i], gWant[i], 1e-12, 1e-12)) << i;
+}
