@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <dlfcn.h>
+#include <limits>
+#include <malloc.h>
 #include <numeric>
 #include <string>
 #include <thread>
@@ -52,6 +54,16 @@ void configureThreads(int n)
         return;
     // OpenBLAS's pthread build would start a second pool beside OpenMP's: one thread for it.
     setBlas(blasThreading() == "openblas-openmp" ? n : 1);
+}
+
+void configureAllocator()
+{
+    // Every batch frees its activations and asks for the same sizes again. glibc gives blocks above
+    // its mmap threshold back to the kernel and trims the top of the heap, so each batch would fault
+    // in fresh zeroed pages; the largest threshold glibc accepts (32 MiB on 64-bit) and no trimming
+    // keep those pages in the process for the next batch.
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
 }
 
 void runBalanced(const std::vector<double>& costs, const std::function<void(size_t)>& task)

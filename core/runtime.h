@@ -16,6 +16,9 @@ void configureThreads(int n);
 // The BLAS in this process: "openblas-openmp", "openblas-pthread", "openblas-sequential" or "other".
 std::string blasThreading();
 int defaultThreads();
+// Keeps freed activation memory in the process for the next batch (no page faults per batch);
+// the process keeps its peak memory. Called once at start by the programs, not by the library.
+void configureAllocator();
 
 // Runs task(k) for every k, spread over LibTorch's compute threads: each thread takes a
 // share balanced by cost (longest first, to the least-loaded thread) and runs its tasks one

@@ -19,7 +19,7 @@ OMPBLAS=/usr/lib/$(gcc -print-multiarch)/openblas-openmp
 mkdir -p "$OUT"
 RAW="$OUT/raw.jsonl"
 : > "$RAW"
-if [[ ${QUICK:-0} == 1 ]]; then BIG=(--warmup 1 --repeats 3); SMALL=(--warmup 2 --repeats 5); else
+if [[ ${QUICK:-0} == 1 ]]; then BIG=(--warmup 1 --repeats 5); SMALL=(--warmup 2 --repeats 10); else
   BIG=(--warmup 3 --repeats 12); SMALL=(--warmup 5 --repeats 30); fi
 
 record() { # WORKLOAD SIDE SETTING JSON
@@ -44,6 +44,11 @@ pytorch() { # WORKLOAD ARGS...: every thread setting
     j=$(LD_LIBRARY_PATH=$OMPBLAS OMP_NUM_THREADS=$t $PY scripts/peer_bench.py "$@" --threads "$t")
     record "$w" pytorch "torch $t, openblas-openmp" "$j"
   done
+  # Not a thread setting: glibc's allocator told what MLPify's configureAllocator() sets, to show
+  # how much of the difference that alone makes.
+  j=$(GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=2147483647 \
+      LD_LIBRARY_PATH=$OMPBLAS OMP_NUM_THREADS=$CORES $PY scripts/peer_bench.py "$@" --threads "$CORES")
+  record "$w" pytorch-malloc "torch $CORES, openblas-openmp, MLPify's malloc settings" "$j"
 }
 
 echo "peer-bench: DeiT-B inference, batch 8"
@@ -77,23 +82,23 @@ def mlpify(workload, threads, index=0):
         if r["side"] == "mlpify" and r["workload"] == workload and r["setting"] == f"threads {threads}":
             return r["result"][index]["images_per_s"]
 
-def pytorch(workload, threads=None):
-    cands = [(r["result"]["images_per_s"], r["setting"]) for r in rows if r["side"] == "pytorch" and r["workload"] == workload
-             and (threads is None or r["result"]["threads"] == threads)]
+def pytorch(workload, one_thread=False, side="pytorch"):
+    cands = [(r["result"]["images_per_s"], r["setting"]) for r in rows if r["side"] == side and r["workload"] == workload
+             and (not one_thread or r["setting"] in ("torch 1, openblas-pthread 1", "torch 1, openblas-openmp"))]
     return max(cands)
 
 gemm = max(r["result"]["gflop_per_s"] for r in rows if r["workload"] == "gemm")
 print(f"# MLPify vs PyTorch {rows[-1]['result']['torch']}, {cores} cores, one run (images/s; PyTorch: its best setting)\n")
-print("| workload | MLPify | PyTorch best (setting) | ratio | MLPify 1 thread | PyTorch 1 thread | ratio |")
-print("|---|---|---|---|---|---|---|")
+print("| workload | MLPify | PyTorch best (setting) | ratio | PyTorch, MLPify's malloc settings | ratio | MLPify 1 thread | PyTorch 1 thread | ratio |")
+print("|---|---|---|---|---|---|---|---|---|")
 table = [("DeiT-B inference, batch 8", "deit_base", 0, "deit_base_full"),
          ("DeiT-B, blocks 0,1,3,4,6,9 MLP-only", "deit_base", 1, "deit_base_removed"),
          ("default model inference, batch 128", "micro_infer", 0, "micro_infer"),
          ("default model training, batch 128, AdamW", "micro_train", 0, "micro_train")]
 for name, w, i, pw in table:
     m, m1 = mlpify(w, cores, i), mlpify(w, 1, i)
-    (p, setting), (p1, _) = pytorch(pw), pytorch(pw, 1)
-    print(f"| {name} | {m:.2f} | {p:.2f} ({setting}) | **{m / p:.2f}** | {m1:.2f} | {p1:.2f} | {m1 / p1:.2f} |")
+    (p, setting), (p1, _), (pm, _) = pytorch(pw), pytorch(pw, True), pytorch(pw, side="pytorch-malloc")
+    print(f"| {name} | {m:.2f} | {p:.2f} ({setting}) | **{m / p:.2f}** | {pm:.2f} | {m / pm:.2f} | {m1:.2f} | {p1:.2f} | {m1 / p1:.2f} |")
 gain_m = mlpify("deit_base", cores, 1) / mlpify("deit_base", cores, 0)
 gain_p = pytorch("deit_base_removed")[0] / pytorch("deit_base_full")[0]
 flops = next(r["result"][0]["gflops_per_image"] for r in rows if r["workload"] == "deit_base")

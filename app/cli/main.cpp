@@ -53,6 +53,7 @@ int main(int argc, char** argv)
     }
     try {
         core::configureThreads(g.threads);
+        core::configureAllocator();
         app::installInterruptHandler();
         return runner ? runner() : 2;
     } catch (const core::Error& e) {

@@ -253,6 +253,7 @@ int main(int argc, char** argv)
         return renderEntropyFigure(parser.value(entropyFigure), parser.value(versus), parser.value(out),
                                    parser.value(figSize), parser.value(dpi).toInt());
     mlpify::core::configureThreads(parser.value(threads).toInt());
+    mlpify::core::configureAllocator();
 
     mlpify::app::MainWindow window;
     if (parser.isSet(dark))
