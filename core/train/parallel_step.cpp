@@ -12,10 +12,10 @@ namespace mlpify::core {
 
 namespace {
 
-// The loss of images[part] divided by the whole batch's size, so the parts' losses (and
-// gradients) add up to the batch mean; also the part's top-1 hits.
+// Forward and backward of images[part], its loss divided by the whole batch's size, so the parts'
+// losses (and gradients) add up to the batch mean; also the part's top-1 hits.
 StepOutcome partLoss(VisionTransformer& net, const torch::Tensor& images, const torch::Tensor& labels, int64_t batch,
-                     const StepLoss& o, bool backward)
+                     const StepLoss& o)
 {
     namespace F = torch::nn::functional;
     auto logits = net->forward(images);
@@ -41,8 +41,7 @@ StepOutcome partLoss(VisionTransformer& net, const torch::Tensor& images, const 
     out.loss = loss.item<double>();
     out.hits = logits.argmax(1).eq(labels).sum().item<int64_t>();
     out.count = labels.size(0);
-    if (backward)
-        loss.backward(); // harmless when the loss is not finite: the caller takes no step then
+    loss.backward(); // harmless when the loss is not finite: the caller takes no step then
     return out;
 }
 
@@ -101,7 +100,7 @@ StepOutcome ParallelStep::run(VisionTransformer& net, const torch::Tensor& image
     const int threads = at::get_num_threads();
     if (images.is_cuda() || at::in_parallel_region() ||
         resolveParallelism(m_parallelism, net->config(), batch, threads) != Parallelism::AcrossImages)
-        return partLoss(net, images, labels, batch, loss, true);
+        return partLoss(net, images, labels, batch, loss);
 
     const auto parts = splitBatch(batch, threads);
     prepareReplicas(net, parts.size() - 1);
@@ -114,7 +113,7 @@ StepOutcome ParallelStep::run(VisionTransformer& net, const torch::Tensor& image
     runBalanced(costs, [&](size_t k) {
         auto& model = k == 0 ? net : m_replicas[k - 1];
         outcomes[k] = partLoss(model, images.narrow(0, parts[k].first, parts[k].second),
-                               labels.narrow(0, parts[k].first, parts[k].second), batch, loss, true);
+                               labels.narrow(0, parts[k].first, parts[k].second), batch, loss);
     });
 
     StepOutcome total;
