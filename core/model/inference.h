@@ -17,7 +17,8 @@ enum class Parallelism {
 };
 
 // Below this width a model's matrix products are too small to split across threads profitably;
-// splitting the batch instead keeps every thread busy (README, "Threads", has the measurements).
+// splitting the batch instead keeps every thread busy. Measured for inference (DeiT-Ti splits
+// faster, DeiT-S not); for training the few measurements so far disagree (README, "Threads").
 constexpr int64_t kAcrossImagesBelowWidth = 256;
 
 // Auto resolved for this model and batch; AcrossImages only where each thread gets an image.
