@@ -1,5 +1,6 @@
 // ImageNet-style class folders: DIR/{train,val}/CLASS/*.jpg, or DIR/CLASS/*.jpg for both splits.
 #include "core/data/dataset.h"
+#include "core/data/image_header.h"
 #include "core/error.h"
 
 #include <opencv2/imgcodecs.hpp>
@@ -45,30 +46,26 @@ cv::Mat resizeAndCrop(const cv::Mat& full, int size)
     const int x = (resized.cols - size) / 2, y = (resized.rows - size) / 2;
     return resized(cv::Rect(x, y, size, size)).clone();
 }
-// OpenCV picks its decoder by the file's content, among many more formats than a dataset
-// folder lists (DICOM, OpenEXR, JPEG 2000, ...), some of which abort the process on a hostile file
-// (an assertion in GDCM's reader): only the listed formats' signatures reach OpenCV.
-bool hasListedSignature(const std::vector<uchar>& b)
-{
-    auto starts = [&](std::initializer_list<int> sig) {
-        return b.size() >= sig.size() && std::equal(sig.begin(), sig.end(), b.begin());
-    };
-    return starts({0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}) || starts({0xff, 0xd8, 0xff}) || starts({'B', 'M'}) ||
-           (starts({'R', 'I', 'F', 'F'}) && b.size() >= 12 && std::equal(b.begin() + 8, b.begin() + 12, "WEBP")) ||
-           starts({'I', 'I', '*', 0}) || starts({'M', 'M', 0, '*'}) ||
-           (b.size() >= 2 && b[0] == 'P' && b[1] >= '1' && b[1] <= '6'); // PBM, PGM, PPM
-}
-
-// OpenCV refuses some files (a header claiming more than its size limits) with an exception,
-// others with an empty image: both become an Error naming the file.
+// A file OpenCV refuses (with an exception or an empty image) becomes an Error naming it.
 cv::Mat decodeImage(const std::string& path, int size)
 {
     std::ifstream in(path, std::ios::binary);
     std::vector<uchar> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (!in.good() && !in.eof())
         throw Error(path, "cannot read image");
-    if (!hasListedSignature(bytes))
+    // OpenCV picks its decoder by the file's content, among many more formats than a dataset
+    // folder lists (DICOM, OpenEXR, JPEG 2000, ...), some of which abort the process on a hostile
+    // file (an assertion in GDCM's reader): only the listed formats reach OpenCV.
+    if (!imageFormat(bytes))
         throw Error(path, "not a JPEG, PNG, BMP, WebP, TIFF or PPM/PGM image (by its content)");
+    // OpenCV allocates what the header declares, up to 2^30 pixels, before reading any pixel.
+    const auto declared = declaredImageSize(bytes);
+    if (!declared)
+        throw Error(path, "image header cut short or without the image's size");
+    if (declared->width > 0 && declared->height > kMaxImagePixels / declared->width)
+        throw Error(path, "image header declares " + std::to_string(declared->width) + " x " +
+                              std::to_string(declared->height) + " pixels, more than the " +
+                              std::to_string(kMaxImagePixels) + " an image may have (a corrupt file or a decompression bomb)");
     try {
         cv::Mat img = cv::imdecode(bytes, cv::IMREAD_COLOR);
         if (img.empty())

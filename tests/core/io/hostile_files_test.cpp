@@ -276,13 +276,29 @@ TEST(HostileFiles, ImageHeaderBeyondOpenCvLimitsIsRefused)
 {
     const auto dir = fs::path(tempPath("images"));
     const auto image = (dir / "cls" / "a.bmp").string();
-    // A BMP header with 67,174,400 rows of 3 pixels and twelve bytes of pixel data.
-    const auto bmp = "BM" + le32(0) + le32(0) + le32(54) + le32(40) + le32(3) + le32(67174400) + "\x01\0\x18\0"s +
+    // A BMP header with 2,000,000 rows of 1 pixel (over OpenCV's 2^20 rows) and twelve bytes of pixel data.
+    const auto bmp = "BM" + le32(0) + le32(0) + le32(54) + le32(40) + le32(1) + le32(2000000) + "\x01\0\x18\0"s +
                      std::string(24, '\0') + std::string(12, '\x7f');
     writeBytes(image, bmp);
     const auto why =
         errorFrom([&] { loadDataset("folder:" + dir.string(), Split::Test, DataOptions().size(32)); }, image);
     EXPECT_NE(why.find("cannot decode image"), std::string::npos) << why;
+}
+
+// Found by fuzz_image: a 20-byte PPM header declaring 30000 x 30000 pixels had OpenCV allocate
+// 2.7 GB before reading a pixel. Sizes are read from the header first (core/data/image_header.h).
+TEST(HostileFiles, ImageHeaderDeclaringADecompressionBombIsRefusedBeforeDecoding)
+{
+    const auto dir = fs::path(tempPath("bomb"));
+    const auto image = (dir / "cls" / "a.ppm").string();
+    writeBytes(image, "P6\n30000 30000\n255\nabc");
+    const auto why =
+        errorFrom([&] { loadDataset("folder:" + dir.string(), Split::Test, DataOptions().size(32)); }, image);
+    EXPECT_NE(why.find("declares 30000 x 30000 pixels, more than the 89478485"), std::string::npos) << why;
+    const auto cut = (dir / "cls" / "a.ppm").string();
+    writeBytes(cut, "P6\n30000");
+    EXPECT_NE(errorFrom([&] { loadDataset("folder:" + dir.string(), Split::Test); }, cut).find("cut short"),
+              std::string::npos);
 }
 
 // Found by fuzz_image: OpenCV picks a decoder by content, and its DICOM reader (GDCM) asserts on
