@@ -2,8 +2,9 @@
 # The two ways one batch uses the threads (core/model/inference.h), side by side at the widths
 # around the split threshold: each op on all threads (--parallel ops) against the batch split
 # across threads (--parallel images), for inference and for training steps (forward, backward,
-# AdamW), on the default model (width 48), DeiT-Ti (192) and DeiT-S (384). The modes alternate,
-# and every pair is measured ROUNDS times, so a change of the machine's speed hits both alike.
+# AdamW), on the default model (width 48), DeiT-Ti (192) and DeiT-S (384), and training DeiT-B
+# (768). The modes alternate, and every pair is measured ROUNDS times, so a change of the
+# machine's speed hits both alike.
 #
 #   bash scripts/measure-split.sh [OUT_DIR]      (default resources/docs/measurements/split)
 set -euo pipefail
@@ -38,6 +39,7 @@ for round in $(seq "$ROUNDS"); do
   run preset:deit_tiny_patch16_224 32 train 2 8
   run preset:deit_small_patch16_224 32 infer 1 5
   run preset:deit_small_patch16_224 32 train 1 5
+  run preset:deit_base_patch16_224 16 train 1 2
 done
 
 $PY - "$RAW" <<'PYEOF' | tee "$OUT/summary.md"
@@ -51,7 +53,8 @@ for r in rows:
 print(f"threads {rows[0]['threads']}; images/s, median of {len(rows) // (2 * len(keys))} rounds (each round: ops, then images)\n")
 print("| model | width | workload | batch | ops | images | images / ops |")
 print("|---|---|---|---|---|---|---|")
-width = {"default": 48, "preset:deit_tiny_patch16_224": 192, "preset:deit_small_patch16_224": 384}
+width = {"default": 48, "preset:deit_tiny_patch16_224": 192, "preset:deit_small_patch16_224": 384,
+         "preset:deit_base_patch16_224": 768}
 for k in keys:
     med = {m: statistics.median(r["images_per_s"] for r in rows if (r["model"], r["kind"], r["batch"]) == k and r["mode"] == m)
            for m in ("ops", "images")}

@@ -52,7 +52,7 @@ std::vector<double> timedRuns(const std::function<void()>& step, int repeats)
 }
 
 // The fields every measurement shares: the model, its size, the timing quantiles, the settings.
-BenchResult describe(ModelBundle& model, const BenchOptions& o, const std::vector<double>& ms, double flopsFactor,
+BenchResult describe(ModelBundle& model, const BenchOptions& o, const std::vector<double>& ms, Workload workload,
                      const torch::Device& device)
 {
     auto quantile = [&](double q) { return ms[static_cast<size_t>(q * static_cast<double>(ms.size() - 1) + 0.5)]; };
@@ -60,6 +60,7 @@ BenchResult describe(ModelBundle& model, const BenchOptions& o, const std::vecto
     BenchResult r;
     r.model = model.meta.source;
     r.parameters = model.net->parameterCount();
+    const double flopsFactor = workload == Workload::Training ? 3.0 : 1.0; // backward = 2x forward
     r.gflopsPerImage = flopsFactor * analyticFlops(c, model.net->blockModes()) / 1e9;
     r.latencyMs = quantile(0.5);
     r.latencyIqrMs = quantile(0.75) - quantile(0.25);
@@ -68,7 +69,7 @@ BenchResult describe(ModelBundle& model, const BenchOptions& o, const std::vecto
     r.batchSize = o.batchSize;
     r.device = device.str();
     r.threads = at::get_num_threads();
-    r.parallelism = toString(resolveParallelism(o.parallelism, c, o.batchSize, r.threads));
+    r.parallelism = toString(resolveParallelism(o.parallelism, c, o.batchSize, r.threads, workload));
     r.blas = blasThreading();
     return r;
 }
@@ -121,7 +122,7 @@ BenchResult benchmarkModel(ModelBundle& model, const BenchOptions& o)
     const double peak = statusMiB("VmHWM");
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
-    auto r = describe(model, o, ms, 1.0, device);
+    auto r = describe(model, o, ms, Workload::Inference, device);
     r.peakRssMiB = peak > 0 ? peak : static_cast<double>(usage.ru_maxrss) / 1024.0;
     r.peakIsPerRun = ownPeak && peak > 0;
     r.runMemoryMiB = r.peakIsPerRun ? std::max(0.0, peak - rssBefore) : -1.0;
@@ -150,7 +151,7 @@ BenchResult benchmarkTraining(ModelBundle& model, const BenchOptions& o)
     };
     for (int i = 0; i < o.warmup; ++i)
         step();
-    auto r = describe(model, o, timedRuns(step, o.repeats), 3.0, device); // backward = 2x forward
+    auto r = describe(model, o, timedRuns(step, o.repeats), Workload::Training, device);
     r.model += " (training step)";
     r.peakRssMiB = statusMiB("VmHWM");
     r.runMemoryMiB = -1.0;

@@ -7,13 +7,14 @@
 
 namespace mlpify::core {
 
-Parallelism resolveParallelism(Parallelism p, const ViTConfig& config, int64_t batch, int threads)
+Parallelism resolveParallelism(Parallelism p, const ViTConfig& config, int64_t batch, int threads, Workload workload)
 {
     if (threads <= 1 || batch < threads)
         return Parallelism::WithinOps;
-    if (p == Parallelism::Auto)
-        return config.embedDim < kAcrossImagesBelowWidth ? Parallelism::AcrossImages : Parallelism::WithinOps;
-    return p;
+    if (p != Parallelism::Auto)
+        return p;
+    const int64_t below = workload == Workload::Training ? kTrainingSplitBelowWidth : kInferenceSplitBelowWidth;
+    return config.embedDim < below ? Parallelism::AcrossImages : Parallelism::WithinOps;
 }
 
 Parallelism parseParallelism(const std::string& name)

@@ -11,18 +11,25 @@ namespace mlpify::core {
 
 // How one batch uses LibTorch's compute threads.
 enum class Parallelism {
-    Auto,         // AcrossImages for narrow models (width below kAcrossImagesBelowWidth), else WithinOps
+    Auto,         // AcrossImages below the workload's width threshold (below), else WithinOps
     WithinOps,    // every op on all threads: right for large matrix products
     AcrossImages, // each thread takes a contiguous part of the batch and runs it with single-threaded ops
 };
 
-// Below this width a model's matrix products are too small to split across threads profitably;
-// splitting the batch instead keeps every thread busy. Measured for inference (DeiT-Ti splits
-// faster, DeiT-S not); for training the few measurements so far disagree (README, "Threads").
-constexpr int64_t kAcrossImagesBelowWidth = 256;
+// What the batch is for: a forward alone, or a training step (forward, backward, optimizer).
+enum class Workload { Inference, Training };
 
-// Auto resolved for this model and batch; AcrossImages only where each thread gets an image.
-Parallelism resolveParallelism(Parallelism p, const ViTConfig& config, int64_t batch, int threads);
+// Below these widths a model's ops are too small to split across threads profitably, and
+// splitting the batch keeps every thread busy (scripts/measure-split.sh, README "Threads").
+// Inference: the split wins at width 192 (DeiT-Ti), each op on all threads at 384 (DeiT-S).
+// Training: the backward's many small element-wise and reduction ops scale worse than the
+// products, so the split won at every width measured, up to 768 (DeiT-B); wider is unmeasured.
+constexpr int64_t kInferenceSplitBelowWidth = 256;
+constexpr int64_t kTrainingSplitBelowWidth = 1024;
+
+// Auto resolved for this model, batch and workload; AcrossImages only where each thread gets an image.
+Parallelism resolveParallelism(Parallelism p, const ViTConfig& config, int64_t batch, int threads,
+                               Workload workload = Workload::Inference);
 Parallelism parseParallelism(const std::string& name); // auto, ops, images; Error otherwise
 std::string toString(Parallelism p);
 

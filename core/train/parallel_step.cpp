@@ -2,9 +2,9 @@
 
 #include "core/runtime.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <ATen/core/Generator.h>
-#include <ATen/CPUGeneratorImpl.h>
 
 #include <mutex>
 
@@ -99,7 +99,8 @@ StepOutcome ParallelStep::run(VisionTransformer& net, const torch::Tensor& image
     const int64_t batch = images.size(0);
     const int threads = at::get_num_threads();
     if (images.is_cuda() || at::in_parallel_region() ||
-        resolveParallelism(m_parallelism, net->config(), batch, threads) != Parallelism::AcrossImages)
+        resolveParallelism(m_parallelism, net->config(), batch, threads, Workload::Training) !=
+            Parallelism::AcrossImages)
         return partLoss(net, images, labels, batch, loss);
 
     const auto parts = splitBatch(batch, threads);

@@ -43,8 +43,8 @@ void expectClose(const std::map<std::string, torch::Tensor>& a, const std::map<s
     ASSERT_EQ(a.size(), b.size());
     for (const auto& [k, t] : a) {
         ASSERT_TRUE(t.defined()) << k;
-        EXPECT_TRUE(torch::allclose(t, b.at(k), 1e-10, 1e-12)) << k << " differs by "
-                                                               << (t - b.at(k)).abs().max().item<double>();
+        EXPECT_TRUE(torch::allclose(t, b.at(k), 1e-10, 1e-12))
+            << k << " differs by " << (t - b.at(k)).abs().max().item<double>();
     }
 }
 } // namespace
@@ -62,8 +62,17 @@ TEST(ParallelStep, AutoSplitsNarrowModelsAndRunsWideOnesWithinEachOp)
 {
     auto narrow = mlpify::testing::tinyConfig(2);
     auto wide = presetConfig("deit_small_patch16_224");
+    auto base = presetConfig("deit_base_patch16_224");
+    auto large = base;
+    large.embedDim = 1024;
     EXPECT_EQ(resolveParallelism(Parallelism::Auto, narrow, 128, 2), Parallelism::AcrossImages);
     EXPECT_EQ(resolveParallelism(Parallelism::Auto, wide, 128, 2), Parallelism::WithinOps);
+    // Training splits the batch up to a wider model than inference does (the thresholds' comment).
+    EXPECT_EQ(resolveParallelism(Parallelism::Auto, wide, 128, 2, Workload::Training), Parallelism::AcrossImages);
+    EXPECT_EQ(resolveParallelism(Parallelism::Auto, base, 128, 2, Workload::Training), Parallelism::AcrossImages);
+    EXPECT_EQ(resolveParallelism(Parallelism::Auto, large, 128, 2, Workload::Training), Parallelism::WithinOps);
+    EXPECT_EQ(resolveParallelism(Parallelism::WithinOps, narrow, 128, 2, Workload::Training), Parallelism::WithinOps);
+    EXPECT_EQ(resolveParallelism(Parallelism::Auto, base, 1, 2, Workload::Training), Parallelism::WithinOps);
     EXPECT_EQ(resolveParallelism(Parallelism::AcrossImages, wide, 128, 2), Parallelism::AcrossImages);
     EXPECT_EQ(resolveParallelism(Parallelism::AcrossImages, narrow, 1, 2), Parallelism::WithinOps);
     EXPECT_EQ(resolveParallelism(Parallelism::Auto, narrow, 128, 1), Parallelism::WithinOps);
@@ -144,7 +153,7 @@ TEST(ParallelStep, TrainingWithOneThreadOrTwoEndsAtTheSameWeights)
     auto run = [&](int threads) {
         Threads t(threads);
         auto model = float64Model(2);
-        EXPECT_EQ(resolveParallelism(o.parallelism, model.meta.config, o.batchSize, threads),
+        EXPECT_EQ(resolveParallelism(o.parallelism, model.meta.config, o.batchSize, threads, Workload::Training),
                   threads == 1 ? Parallelism::WithinOps : Parallelism::AcrossImages);
         trainSupervised(model, data, nullptr, o, quiet, none);
         return model.net->stateDict();
