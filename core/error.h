@@ -19,4 +19,11 @@ private:
     std::string m_reason;
 };
 
+// Thrown by analysis loops when their cancel token is set (training instead returns
+// TrainResult::cancelled, with its checkpoint written).
+class Cancelled : public Error {
+public:
+    explicit Cancelled(std::string what) : Error(std::move(what), "cancelled") {}
+};
+
 } // namespace mlpify::core

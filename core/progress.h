@@ -22,11 +22,21 @@ private:
     std::atomic<bool> m_paused{false};
 };
 
+// How a long run stands, as a value (never read out of message text).
+enum class RunState { Running, Paused };
+
 class Progress {
 public:
     virtual ~Progress() = default;
     // fraction in [0, 1]; message is a short human-readable status line.
     virtual void report(double fraction, const std::string& message) = 0;
+    // A training run paused (its checkpoint written) or running again; message says at which
+    // step. Reported besides report(), so a view that shows only the status line loses nothing.
+    virtual void stateChanged(RunState state, const std::string& message)
+    {
+        (void)state;
+        (void)message;
+    }
 };
 
 // Adapts a lambda; also the "do nothing" progress when given an empty function.

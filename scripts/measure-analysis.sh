@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces the analysis numbers in the README on the embedded default model (issue 3):
+# Reproduces the analysis numbers in resources/docs/analysis.md on the embedded default model (issue 3):
 # entropy curves, the NOSE set for 50%, TE of NOSE vs baselines, and fast vs naive selection
 # (wall time and peak memory, same binary, same run of this script).
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces the dilution table in the README (issue 4): remove 50% of the default model's
+# Reproduces the dilution table in resources/docs/training.md (issue 4): remove 50% of the default model's
 # attention layers chosen by NOSE, first-N and random (3 seeds), dilute, fold, evaluate, and
 # benchmark the folded NOSE model against the original in one run; then DeiT-B speed.
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# How far apart the float32 code paths land on the default model (README, "What exact means"):
+# How far apart the float32 code paths land on the default model (resources/docs/robustness.md, "What exact means"):
 # NOSE's candidate values from the prefix-reuse path (guessed, and --stepwise), the naive path,
 # and 1 vs 2 threads, all on the same 1,000 calibration images; prints the largest difference of
 # any candidate's transfer entropy and whether the selected sets agree.

@@ -1,6 +1,8 @@
 // Sub-command registration for the `mlpify` CLI; each returns the process exit code.
 #pragma once
 
+#include "core/train/dilution_run.h"
+
 #include <CLI/CLI.hpp>
 
 #include <functional>
@@ -40,6 +42,9 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addSpectrumCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addFiguresCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addLaunchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
+// The dilution run that `mlpify dilute ARGS` (args from "dilute" on, as core::toArgs gives them)
+// describes, parsed as the command parses it; CLI::ParseError on bad arguments.
+core::DilutionRun diluteRunFromArgs(const std::vector<std::string>& args);
 // `mlpify launch ...` (argv after "launch"): starts the ranks; returns the exit code.
 int runLaunch(const std::vector<std::string>& args);
 

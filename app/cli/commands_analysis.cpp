@@ -24,7 +24,7 @@ struct DataArgs {
     int64_t images = 1000;
     uint64_t seed = 0;
     std::string split = "train";
-    int64_t batch = 64; // images per forward; on a CPU one batch per thread (measured: 64 fastest, README)
+    int64_t batch = 64; // images per forward; on a CPU one batch per thread (measured: 64 fastest, analysis.md)
 
     void add(CLI::App* cmd)
     {
@@ -152,7 +152,7 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     cmd->add_option("--ratio", o->ratio, "fraction of attention layers to remove")->check(inRange(0.0, 1.0));
     cmd->add_option("--count", o->count, "number of attention layers to remove")->check(inRange(0, 1e12));
     cmd->add_option("--method", o->method, "nose | exhaustive | single-te | first | random | entropy")
-        ->check(CLI::IsMember({"nose", "exhaustive", "single-te", "first", "random", "entropy"}))
+        ->check(CLI::IsMember(core::selectionMethods()))
         ->capture_default_str();
     cmd->add_option("--random-seed", o->randomSeed, "seed for --method random")->capture_default_str();
     cmd->add_flag("--abs", o->absolute, "rank by |TE| instead of the signed value");
@@ -205,28 +205,14 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             }
             auto calib = core::loadCalibrationSet(o->data.data, model.meta.config, o->data.calibration());
             TerminalProgress progress;
-            core::SelectionResult r;
-            if (o->method == "nose")
-                r = core::selectNose(model, calib, k, to, progress, &interruptToken());
-            else if (o->method == "exhaustive")
-                r = core::selectExhaustive(model, calib, k, to, progress, &interruptToken());
-            else if (o->method == "single-te")
-                r = core::selectSingleTe(model, calib, k, to, progress, &interruptToken());
-            else if (o->method == "first")
-                r = core::selectFirst(model, k);
-            else if (o->method == "random")
-                r = core::selectRandom(model, k, o->randomSeed);
-            else if (o->method == "entropy") {
-                if (!profile) {
-                    core::ProfileOptions po;
-                    po.batchSize = o->data.batch;
-                    po.device = g.device;
-                    profile = core::profileEntropy(model, calib, po, progress, &interruptToken());
-                }
-                r = core::selectLowestEntropy(*profile, k);
-            } else
-                throw core::Error("--method " + o->method,
-                                  "unknown (nose, exhaustive, single-te, first, random, entropy)");
+            core::LayerSelection s;
+            s.method = o->method;
+            s.count = k;
+            s.randomSeed = o->randomSeed;
+            s.te = to;
+            s.profile.batchSize = o->data.batch;
+            s.profile.device = g.device;
+            auto r = core::selectLayers(model, &calib, s, progress, &interruptToken(), profile ? &*profile : nullptr);
             // Every method's set gets the same yardstick: its transfer entropy on these images.
             const double te = core::transferEntropy(model, calib, r.selected, to, progress, &interruptToken());
             progress.finish();

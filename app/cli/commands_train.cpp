@@ -11,11 +11,14 @@
 #include "core/train/distributed.h"
 #include "core/train/evaluate.h"
 #include "core/train/trainer.h"
+#include "core/train/training_log.h"
 
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <limits>
+#include <optional>
 #include <sstream>
 
 namespace mlpify::app {
@@ -99,18 +102,8 @@ bool runTraining(core::ModelBundle& model, TrainArgs& a, const core::DilutionOpt
     TerminalProgress progress(a.writer);
     core::TrainCallbacks cb;
     cb.onStep = [&](const core::StepStats& s) {
-        if (log) {
-            nlohmann::json line{{"step", s.step},
-                                {"total_steps", s.totalSteps},
-                                {"epoch", s.epoch},
-                                {"loss", s.loss},
-                                {"lr", s.lr},
-                                {"lambda", s.lambda},
-                                {"images_per_s", s.imagesPerSecond}};
-            if (comm)
-                line["comm_s"] = s.commSeconds;
-            log << line.dump() << std::endl; // flushed: the GUI and plots follow the file live
-        }
+        if (log)
+            log << core::logLine(s, comm != nullptr).dump() << std::endl; // flushed: the GUI follows the file live
     };
     cb.onEpoch = [&](const core::EpochStats& e) {
         progress.finish();
@@ -121,13 +114,7 @@ bool runTraining(core::ModelBundle& model, TrainArgs& a, const core::DilutionOpt
                   << 100 * e.testTop1 << "% (at lambda " << std::setprecision(3) << e.lambda << ")  lr "
                   << std::setprecision(6) << e.lr << "  " << std::setprecision(0) << e.seconds << " s" << std::endl;
         if (log)
-            log << nlohmann::json{{"epoch_end", e.epoch},
-                                  {"train_loss", e.trainLoss},
-                                  {"train_top1", e.trainTop1},
-                                  {"test_top1", e.testTop1},
-                                  {"lambda", e.lambda}}
-                       .dump()
-                << std::endl;
+            log << core::logLine(e).dump() << std::endl;
     };
     auto result = d ? core::dilute(model, train, &test, a.t, *d, progress, interruptToken(), cb, a.resume)
                     : core::trainSupervised(model, train, &test, a.t, progress, interruptToken(), cb, a.resume);
@@ -191,85 +178,131 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     });
 }
 
+namespace {
+struct DiluteArgs {
+    core::DilutionRun run; // the run's own fields; TrainArgs holds the trainer's
+    std::string remove;
+    double dilutionEpochs = -1;
+    bool noFold = false;
+
+    void add(CLI::App* cmd, TrainArgs& a)
+    {
+        // The CLI's defaults are the run's (core/train/dilution_run.h).
+        a.t.epochs = run.epochs;
+        a.t.batchSize = run.batch;
+        a.t.lr = run.lr;
+        a.t.warmupEpochs = run.warmupEpochs;
+        a.t.seed = run.seed;
+        cmd->add_option("MODEL", run.model, "model file or 'default'")->required();
+        a.add(cmd);
+        cmd->add_option("--remove", remove, "blocks to remove, e.g. 0,1,3");
+        cmd->add_option("--ratio", run.ratio, "or: remove this fraction of attention layers, chosen by --method")
+            ->check(inRange(0.0, 1.0));
+        cmd->add_option("--method", run.method,
+                        "nose | exhaustive | single-te | first | random | entropy (with --ratio)")
+            ->capture_default_str()
+            ->check(CLI::IsMember(core::selectionMethods()));
+        cmd->add_option("--select-images", run.selectImages,
+                        "calibration images for the selection (training split, seed 0)")
+            ->capture_default_str()
+            ->check(inRange(1, 1e12));
+        cmd->add_option("--random-seed", run.randomSeed, "seed for --method random")->capture_default_str();
+        cmd->add_option("--dilution-epochs", dilutionEpochs, "epochs over which lambda falls to 0 (default 80%)")
+            ->check(inRange(0.0, 100000.0));
+        cmd->add_option("--schedule", run.schedule, "linear | cosine")
+            ->capture_default_str()
+            ->check(CLI::IsMember({"linear", "cosine"}));
+        cmd->add_flag("--distill", run.distill, "soft targets from the original model");
+        cmd->add_flag("--no-fold", noFold, "keep diluted blocks as they are at the end");
+    }
+
+    // The run the arguments describe (after TrainArgs::finalise).
+    core::DilutionRun finalRun(const TrainArgs& a, const core::ModelBundle* model) const
+    {
+        auto r = run;
+        r.data = a.data;
+        r.out = a.out;
+        r.epochs = a.t.epochs;
+        r.batch = a.t.batchSize;
+        r.lr = a.t.lr;
+        r.warmupEpochs = a.t.warmupEpochs;
+        r.trainLimit = a.t.trainLimit;
+        r.augment = a.t.augment;
+        r.device = a.t.device;
+        r.seed = a.t.seed;
+        r.dilutionEpochs = dilutionEpochs;
+        r.remove.clear();
+        if (!remove.empty()) {
+            r.remove = parseBlocks(remove, model ? model->meta.config.depth : std::numeric_limits<int64_t>::max());
+            r.ratio = 0;
+        }
+        return r;
+    }
+};
+
+void addDilute(CLI::App& app, TrainArgs& a, DiluteArgs& o)
+{
+    auto* cmd = app.add_subcommand("dilute", "dilution learning: fade the chosen attention layers, then fold them");
+    o.add(cmd, a);
+}
+} // namespace
+
+core::DilutionRun diluteRunFromArgs(const std::vector<std::string>& args)
+{
+    CLI::App app;
+    app.fallthrough();
+    GlobalOptions g;
+    app.add_option("--threads", g.threads);
+    app.add_option("--device", g.device);
+    auto a = std::make_shared<TrainArgs>();
+    auto o = std::make_shared<DiluteArgs>();
+    addDilute(app, *a, *o);
+    std::vector<std::string> reversed(args.rbegin(), args.rend()); // CLI11 takes them last first
+    app.parse(reversed);
+    a->finalise(g);
+    return o->finalRun(*a, nullptr);
+}
+
 void addDiluteCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
 {
-    struct Opts {
-        std::string model, remove, method = "nose", schedule = "linear";
-        double ratio = 0, dilutionEpochs = -1;
-        int64_t images = 1000;
-        bool distill = false, noFold = false;
-    };
-    auto o = std::make_shared<Opts>();
+    auto o = std::make_shared<DiluteArgs>();
     auto a = std::make_shared<TrainArgs>();
-    a->t.epochs = 5;
-    a->t.lr = 5e-4;
-    a->t.warmupEpochs = 0.5;
-    auto* cmd = app.add_subcommand("dilute", "dilution learning: fade the chosen attention layers, then fold them");
-    cmd->add_option("MODEL", o->model, "model file or 'default'")->required();
-    a->add(cmd);
-    cmd->add_option("--remove", o->remove, "blocks to remove, e.g. 0,1,3");
-    cmd->add_option("--ratio", o->ratio, "or: remove this fraction of attention layers, chosen by --method")
-        ->check(inRange(0.0, 1.0));
-    cmd->add_option("--method", o->method, "nose | first | random | entropy (with --ratio)")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"nose", "first", "random", "entropy"}));
-    cmd->add_option("--select-images", o->images, "calibration images for the selection")
-        ->capture_default_str()
-        ->check(inRange(1, 1e12));
-    cmd->add_option("--dilution-epochs", o->dilutionEpochs, "epochs over which lambda falls to 0 (default 80%)")
-        ->check(inRange(0.0, 100000.0));
-    cmd->add_option("--schedule", o->schedule, "linear | cosine")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"linear", "cosine"}));
-    cmd->add_flag("--distill", o->distill, "soft targets from the original model");
-    cmd->add_flag("--no-fold", o->noFold, "keep diluted blocks as they are at the end");
+    addDilute(app, *a, *o);
+    auto* cmd = app.get_subcommand("dilute");
     cmd->callback([o, a, &g, runner, cmd] {
         *runner = [o, a, &g, cmd] {
             a->finalise(g);
-            a->checkFiles(a->resume ? "" : o->model);
-            auto m = core::loadModel(a->resume ? a->t.checkpoint : o->model);
-            core::DilutionOptions d;
-            if (!o->remove.empty() == (o->ratio > 0))
+            a->checkFiles(a->resume ? "" : o->run.model);
+            auto m = core::loadModel(a->resume ? a->t.checkpoint : o->run.model);
+            if (!o->remove.empty() == (o->run.ratio > 0))
                 throw core::Error("dilute", "give exactly one of --remove and --ratio");
-            if (!o->remove.empty()) {
-                d.blocks = parseBlocks(o->remove, m.meta.config.depth);
-            } else if (a->resume) {
-                d.blocks = core::jsonIntegers(m.meta.training.at("dilution").at("blocks"));
-            } else {
-                const auto k = core::countForRatio(m, o->ratio);
-                core::FunctionProgress quiet;
-                if (o->method == "first")
-                    d.blocks = core::selectFirst(m, k).selected;
-                else if (o->method == "random")
-                    d.blocks = core::selectRandom(m, k, a->t.seed).selected;
-                else {
-                    auto calib = core::loadCalibrationSet(a->data, m.meta.config, {o->images, a->t.seed, "train"});
-                    core::TeOptions to;
-                    to.device = g.device;
-                    TerminalProgress progress;
-                    if (o->method == "nose")
-                        d.blocks = core::selectNose(m, calib, k, to, progress, &interruptToken()).selected;
-                    else if (o->method == "entropy") {
-                        core::ProfileOptions po;
-                        po.device = g.device;
-                        d.blocks = core::selectLowestEntropy(core::profileEntropy(m, calib, po, progress), k).selected;
-                    } else
-                        throw core::Error("--method " + o->method, "unknown (nose, first, random, entropy)");
-                }
-                std::cout << o->method << " selected blocks";
-                for (auto b : d.blocks)
+            const auto run = o->finalRun(*a, &m);
+            std::vector<int64_t> blocks = run.remove;
+            if (blocks.empty() && a->resume) {
+                blocks = core::jsonIntegers(m.meta.training.at("dilution").at("blocks"));
+            } else if (blocks.empty()) {
+                const auto s = core::selectionFor(run, m);
+                std::optional<core::Dataset> calib;
+                if (core::selectionNeedsCalibration(s.method))
+                    calib = core::loadCalibrationSet(run.data, m.meta.config, core::calibrationFor(run));
+                TerminalProgress progress;
+                blocks = core::selectLayers(m, calib ? &*calib : nullptr, s, progress, &interruptToken()).selected;
+                progress.finish();
+                std::cout << run.method << " selected blocks";
+                for (auto b : blocks)
                     std::cout << " " << b;
                 std::cout << "\n";
             }
-            d.dilutionEpochs = o->dilutionEpochs >= 0 ? o->dilutionEpochs : 0.8 * static_cast<double>(a->t.epochs);
-            d.schedule = o->schedule == "cosine" ? core::LambdaSchedule::Cosine : core::LambdaSchedule::Linear;
+            const auto d = core::dilutionOptionsFor(run, blocks);
             std::unique_ptr<core::ModelBundle> teacher;
-            if (o->distill) {
-                teacher = std::make_unique<core::ModelBundle>(core::loadModel(o->model));
+            if (run.distill) {
+                teacher = std::make_unique<core::ModelBundle>(core::loadModel(run.model));
                 a->t.teacher = teacher.get();
             }
-            if (!a->resume)
+            if (!a->resume) {
                 m.meta.training["command"] = "mlpify dilute " + cmd->config_to_str(true, false);
+                m.meta.training["run"] = run;
+            }
             if (!runTraining(m, *a, &d))
                 return 130;
             if (!a->writer)

@@ -18,11 +18,8 @@ TerminalProgress::~TerminalProgress()
 
 void TerminalProgress::report(double fraction, const std::string& message)
 {
-    if (!m_enabled) {
-        if (m_news && (message.rfind("paused", 0) == 0 || message.rfind("resumed", 0) == 0)) // news even in a log
-            std::fprintf(stderr, "%s\n", message.c_str());
+    if (!m_enabled)
         return;
-    }
     const auto now = std::chrono::steady_clock::now();
     if (m_drawn && fraction < 1.0 && now - m_lastDraw < std::chrono::milliseconds(100))
         return;
@@ -40,6 +37,12 @@ void TerminalProgress::report(double fraction, const std::string& message)
     }
     std::fprintf(stderr, "\r[%s] %5.1f%%  ETA %s  %-40.40s", bar.c_str(), 100.0 * fraction, eta, message.c_str());
     std::fflush(stderr);
+}
+
+void TerminalProgress::stateChanged(core::RunState, const std::string& message)
+{
+    if (m_news && !m_enabled) // news even in a log; a drawn bar shows it on its line
+        std::fprintf(stderr, "%s\n", message.c_str());
 }
 
 void TerminalProgress::finish()

@@ -12,6 +12,7 @@ public:
     explicit TerminalProgress(bool enabled = true);
     ~TerminalProgress() override;
     void report(double fraction, const std::string& message) override;
+    void stateChanged(core::RunState state, const std::string& message) override;
     void finish(); // ends the line
 
 private:

@@ -17,11 +17,14 @@ public:
     void report(double fraction, const std::string& message) override
     {
         const auto now = std::chrono::steady_clock::now();
-        const bool news = message.rfind("paused", 0) == 0 || message.rfind("resumed", 0) == 0;
-        if (!news && fraction < 1.0 && now - m_last < std::chrono::milliseconds(40))
+        if (fraction < 1.0 && now - m_last < std::chrono::milliseconds(40))
             return;
         m_last = now;
         Q_EMIT m_job->progress(fraction, QString::fromStdString(message));
+    }
+    void stateChanged(core::RunState state, const std::string& message) override
+    {
+        Q_EMIT m_job->pauseChanged(state == core::RunState::Paused, QString::fromStdString(message)); // never throttled
     }
 
 private:
@@ -58,31 +61,33 @@ bool BackgroundJob::start(const QString& title, Work work)
     auto token = m_token;
     m_thread = QThread::create([this, token, work = std::move(work)] {
         ThrottledProgress progress(this);
-        bool ok = true;
+        JobEnd end = JobEnd::Done;
         QString message;
         try {
             work(progress, *token);
-            if (token->cancelled()) {
-                ok = false;
-                message = QStringLiteral("cancelled");
-            }
+            if (token->cancelled())
+                end = JobEnd::Cancelled;
+        } catch (const core::Cancelled&) {
+            end = JobEnd::Cancelled;
         } catch (const std::exception& e) {
-            ok = false;
-            message = token->cancelled() ? QStringLiteral("cancelled") : QString::fromStdString(e.what());
+            end = token->cancelled() ? JobEnd::Cancelled : JobEnd::Failed;
+            message = QString::fromStdString(e.what());
         }
+        if (end == JobEnd::Cancelled)
+            message = tr("cancelled");
         QMetaObject::invokeMethod(
-            this, [this, ok, message] { done(ok, message); }, Qt::QueuedConnection);
+            this, [this, end, message] { done(end, message); }, Qt::QueuedConnection);
     });
     m_thread->start();
     return true;
 }
 
-void BackgroundJob::done(bool ok, const QString& message)
+void BackgroundJob::done(JobEnd end, const QString& message)
 {
     // The work has returned; the thread is finishing its last instructions (or stop() has
     // already joined it).
     stop();
-    Q_EMIT finished(ok, message);
+    Q_EMIT finished(end, message);
 }
 
 void BackgroundJob::cancel()

@@ -16,6 +16,10 @@ class QThread;
 
 namespace mlpify::app {
 
+// How a job ended: its work returned, it was cancelled (core::Cancelled, or the token was set),
+// or it failed with an error.
+enum class JobEnd { Done, Cancelled, Failed };
+
 class BackgroundJob : public QObject {
     Q_OBJECT
 public:
@@ -41,10 +45,12 @@ public:
 
 Q_SIGNALS:
     void progress(double fraction, const QString& message);
-    void finished(bool ok, const QString& message); // message: the error, "cancelled", or empty
+    void finished(JobEnd end, const QString& message); // message: the error, "cancelled", or empty
+    // A training run paused (true) or running again (false), with the trainer's words for it.
+    void pauseChanged(bool paused, const QString& message);
 
 private:
-    void done(bool ok, const QString& message);
+    void done(JobEnd end, const QString& message);
 
     QThread* m_thread = nullptr;
     std::shared_ptr<core::CancelToken> m_token;

@@ -172,7 +172,7 @@ private:
             auto* slim = m_window.findChild<mlpify::app::SlimPanel*>();
             auto r = slim->request();
             r.trainLimit = m_trainImages;
-            r.out = QDir(m_dir).filePath("slimmed.mlpify");
+            r.out = QDir(m_dir).filePath("slimmed.mlpify").toStdString();
             slim->setRequest(r);
             m_window.startTraining(); // what "Start" does
             afterIdle([this] { shoot(); });

@@ -65,10 +65,6 @@ core::FunctionProgress part(core::Progress& p, double from, double to)
         [&p, from, to](double f, const std::string& m) { p.report(from + f * (to - from), m); });
 }
 
-std::vector<int64_t> toBlocks(const QVector<int>& v)
-{
-    return {v.begin(), v.end()};
-}
 } // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
@@ -100,7 +96,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
                 for (const auto& b : summary.blocks)
                     attention.push_back(b.mode.hasAttention());
                 m_slim->setBlocks(attention);
-                m_slim->setSelected(m_project.training.remove);
+                m_slim->setSelected(QVector<int>(m_project.training.remove.begin(), m_project.training.remove.end()));
                 setWindowTitle(tr("MLPify — %1").arg(QString::fromStdString(summary.name)));
                 statusBar()->showMessage(tr("Loaded %1").arg(QString::fromStdString(summary.source)), 5000);
                 updateSavings();
@@ -122,7 +118,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     if (!restoreGeometry(settings.value("window/geometry").toByteArray()))
         resize(1200, 720);
     auto request = m_slim->request();
-    request.out = defaultOutputPath();
+    request.out = defaultOutputPath().toStdString();
     m_slim->setRequest(request);
     setDarkPalette(settings.value("view/dark", false).toBool());
 }
@@ -207,9 +203,9 @@ void MainWindow::createAnalysisBar()
     connect(m_job, &BackgroundJob::progress, this, [this](double f, const QString& message) {
         m_progress->setValue(static_cast<int>(f * 1000));
         statusBar()->showMessage(m_job->title() + ": " + message);
-        if (message.startsWith("paused") || message.startsWith("resumed"))
-            m_slim->view()->setStatus(message);
     });
+    connect(m_job, &BackgroundJob::pauseChanged, this,
+            [this](bool, const QString& message) { m_slim->view()->setStatus(message); });
 }
 
 void MainWindow::syncProjectFromControls()
@@ -236,13 +232,14 @@ bool MainWindow::startJob(const QString& title, const std::function<void(bool, c
     }
     auto connection = std::make_shared<QMetaObject::Connection>();
     *connection = connect(
-        m_job, &BackgroundJob::finished, this, [this, onDone, connection, title](bool ok, const QString& message) {
+        m_job, &BackgroundJob::finished, this, [this, onDone, connection, title](JobEnd end, const QString& message) {
+            const bool ok = end == JobEnd::Done;
             disconnect(*connection);
             m_analyze->setEnabled(true);
             m_progress->hide();
             m_cancel->hide();
             statusBar()->showMessage(ok ? tr("%1 finished").arg(title) : tr("%1 stopped").arg(title), 5000);
-            if (!ok && message != "cancelled")
+            if (end == JobEnd::Failed)
                 warnAsync(tr("%1 failed").arg(title), message);
             onDone(ok, message);
         });
@@ -347,27 +344,29 @@ void MainWindow::applyMethod(const QString& method, double ratio)
 {
     if (!m_model)
         return;
-    const auto k = core::countForRatio(*m_model, ratio);
+    syncProjectFromControls();
+    auto run = dilutionRun(m_project);
+    run.method = method.toStdString();
+    run.ratio = ratio;
+    const auto s = core::selectionFor(run, *m_model); // the selection `dilute` makes for this run
     std::vector<int64_t> chosen;
     if (method == "nose") {
-        if (!m_project.selection || static_cast<int64_t>(m_project.selection->selected.size()) != k) {
+        if (!m_project.selection || static_cast<int64_t>(m_project.selection->selected.size()) != s.count) {
             m_slim->setRatio(ratio);
             statusBar()->showMessage(tr("Running the analysis for NOSE at ratio %1…").arg(ratio), 5000);
             startAnalysis(); // selects the NOSE set when it finishes
             return;
         }
         chosen = m_project.selection->selected;
-    } else if (method == "first") {
-        chosen = core::selectFirst(*m_model, k).selected;
-    } else if (method == "random") {
-        chosen = core::selectRandom(*m_model, k, 0).selected;
-    } else if (method == "entropy") {
-        if (!m_project.profile) {
-            QMessageBox::information(this, tr("Lowest attention entropy"),
-                                     tr("Run the analysis first (Ctrl+R): this baseline reads the entropy curves."));
-            return;
-        }
-        chosen = core::selectLowestEntropy(*m_project.profile, k).selected;
+    } else if (method == "entropy" && !m_project.profile) {
+        QMessageBox::information(this, tr("Lowest attention entropy"),
+                                 tr("Run the analysis first (Ctrl+R): this baseline reads the entropy curves."));
+        return;
+    } else {
+        core::FunctionProgress quiet; // first, random and entropy (from the analysis's curves) take no time
+        chosen =
+            core::selectLayers(*m_model, nullptr, s, quiet, nullptr, m_project.profile ? &*m_project.profile : nullptr)
+                .selected;
     }
     m_slim->setSelected(QVector<int>(chosen.begin(), chosen.end()));
 }
@@ -404,68 +403,57 @@ void MainWindow::startTraining()
     if (!m_model)
         return;
     syncProjectFromControls();
-    auto r = m_project.training;
-    if (r.remove.isEmpty()) {
+    if (m_project.training.out.empty())
+        m_project.training.out = defaultOutputPath().toStdString();
+    const auto r = dilutionRun(m_project);
+    if (r.remove.empty()) {
         QMessageBox::information(this, tr("Dilution training"),
                                  tr("Choose at least one attention layer to remove (toggle blocks, or Accept a "
                                     "method for a ratio)."));
         return;
     }
-    if (r.out.isEmpty())
-        r.out = defaultOutputPath();
-    QDir().mkpath(QFileInfo(r.out).absolutePath());
+    const QString out = QString::fromStdString(r.out);
+    QDir().mkpath(QFileInfo(out).absolutePath());
     if (r.processes > 1) {
         startLocalDistributed(r);
         return;
     }
-    const auto spec = m_project.model.toStdString(), data = m_project.data.toStdString();
     auto teacher = r.distill ? m_model : nullptr;
     m_slim->view()->clear();
     m_project.curves = {};
     m_slim->setRunning(true);
     m_tabs->setCurrentWidget(m_slim);
     const bool started = startJob(
-        tr("Dilution training"), [this, r](bool ok, const QString& message) { finishTraining(ok, message, r.out); },
-        [this, r, spec, data, teacher](core::Progress& progress, const core::CancelToken& cancel) {
-            auto model = core::loadModel(spec);
+        tr("Dilution training"), [this, out](bool ok, const QString& message) { finishTraining(ok, message, out); },
+        [this, r, teacher](core::Progress& progress, const core::CancelToken& cancel) {
+            auto model = core::loadModel(r.model);
             const auto size = core::DataOptions().size(model.meta.config.imageSize);
-            auto train = core::loadDataset(data, core::Split::Train, size);
-            auto test = core::loadDataset(data, core::Split::Test, size);
+            auto train = core::loadDataset(r.data, core::Split::Train, size);
+            auto test = core::loadDataset(r.data, core::Split::Test, size);
             model.meta.classNames = train.classNames;
-            core::TrainOptions t;
-            t.epochs = r.epochs;
-            t.batchSize = r.batch;
-            t.lr = r.lr;
-            t.warmupEpochs = std::min(0.5, 0.2 * r.epochs);
-            t.augment = r.augment;
-            t.trainLimit = r.trainLimit;
-            t.device = r.device.toStdString();
-            t.checkpoint = r.out.toStdString() + ".ckpt";
+            auto t = core::trainOptionsFor(r);
             t.teacher = teacher.get();
-            core::DilutionOptions d;
-            d.blocks = toBlocks(r.remove);
-            d.dilutionEpochs = r.dilutionEpochs;
-            d.schedule = r.schedule == "cosine" ? core::LambdaSchedule::Cosine : core::LambdaSchedule::Linear;
+            const auto d = core::dilutionOptionsFor(r, r.remove);
             core::TrainCallbacks cb;
             cb.onStep = [this](const core::StepStats& s) {
                 m_job->post([this, s] {
-                    m_project.curves.totalSteps = s.totalSteps;
-                    m_project.curves.steps.push_back({s.step, s.loss, s.lambda, s.imagesPerSecond});
+                    m_project.curves.add(s);
                     m_slim->view()->addStep(s.step, s.totalSteps, s.loss, s.lambda, s.imagesPerSecond);
                 });
             };
             cb.onEpoch = [this](const core::EpochStats& e) {
                 m_job->post([this, e] {
-                    m_project.curves.epochs.push_back({e.epoch, e.trainTop1, e.testTop1, e.lambda});
+                    m_project.curves.add(e);
                     m_slim->view()->addEpoch(e.epoch, e.trainTop1, e.testTop1, e.lambda);
                 });
             };
-            model.meta.training["command"] = "mlpify-gui dilution of " + spec + " on " + data;
+            model.meta.training["command"] = core::commandLine(r);
+            model.meta.training["run"] = r;
             const auto result = core::dilute(model, train, &test, t, d, progress, cancel, cb);
             if (result.cancelled)
                 return;
             core::foldDiluted(model);
-            core::saveByExtension(model, r.out.toStdString());
+            core::saveByExtension(model, r.out);
         });
     if (!started)
         m_slim->setRunning(false);
@@ -483,70 +471,39 @@ void MainWindow::finishTraining(bool ok, const QString& message, const QString& 
     }
 }
 
-void MainWindow::startLocalDistributed(const TrainingRequest& r)
+void MainWindow::startLocalDistributed(const core::DilutionRun& r)
 {
+    const QString out = QString::fromStdString(r.out);
     const QString cli = qEnvironmentVariableIsSet("MLPIFY_CLI")
                             ? qEnvironmentVariable("MLPIFY_CLI") // tests, custom installs
                             : QDir(QCoreApplication::applicationDirPath()).filePath("mlpify");
     if (!QFileInfo::exists(cli)) {
         const QString why = tr("%1: not found; multi-process runs use the mlpify command beside mlpify-gui").arg(cli);
         warnAsync(tr("Dilution training"), why);
-        finishTraining(false, why, r.out);
+        finishTraining(false, why, out);
         return;
     }
     if (m_job->running() || m_ranks) {
         statusBar()->showMessage(tr("Busy: a job is running (cancel it first)"), 5000);
         return;
     }
-    QStringList blocks;
-    for (int b : r.remove)
-        blocks << QString::number(b);
-    m_rankLog = r.out + ".jsonl";
+    m_rankLog = out + ".jsonl";
     QFile::remove(m_rankLog);
     m_rankLogOffset = 0;
     m_ranksPaused = false;
     const int threads = std::max(1, QThread::idealThreadCount() / r.processes);
     const int port = 20000 + static_cast<int>(QCoreApplication::applicationPid() % 20000);
-    QStringList args{"launch",
-                     "--nproc",
-                     QString::number(r.processes),
-                     "--port",
-                     QString::number(port),
-                     "--",
-                     "--threads",
-                     QString::number(threads),
-                     "dilute",
-                     m_project.model,
-                     "--data",
-                     m_project.data,
-                     "--remove",
-                     blocks.join(','),
-                     "--epochs",
-                     QString::number(r.epochs),
-                     "--dilution-epochs",
-                     QString::number(r.dilutionEpochs),
-                     "--lr",
-                     QString::number(r.lr),
-                     "--batch",
-                     QString::number(r.batch),
-                     "--schedule",
-                     r.schedule,
-                     "--distributed",
-                     "--json-log",
-                     m_rankLog,
-                     "--out",
-                     r.out};
-    if (r.trainLimit > 0)
-        args << "--train-limit" << QString::number(r.trainLimit);
-    if (!r.augment)
-        args << "--no-augment";
-    if (r.distill)
-        args << "--distill";
+    QStringList args{"launch", "--nproc",   QString::number(r.processes), "--port", QString::number(port),
+                     "--",     "--threads", QString::number(threads)};
+    for (const auto& word : core::toArgs(r)) // the run's one argv form (core/train/dilution_run.h)
+        args << QString::fromStdString(word);
+    args << "--distributed"
+         << "--json-log" << m_rankLog;
     m_ranks = new QProcess(this);
     m_ranks->setProcessChannelMode(QProcess::MergedChannels);
     m_rankPoll = new QTimer(this);
     connect(m_rankPoll, &QTimer::timeout, this, &MainWindow::pollRankLog);
-    connect(m_ranks, &QProcess::finished, this, [this, out = r.out](int code, QProcess::ExitStatus status) {
+    connect(m_ranks, &QProcess::finished, this, [this, out](int code, QProcess::ExitStatus status) {
         pollRankLog();
         const QString tail = QString::fromLocal8Bit(m_ranks->readAll()).trimmed().section('\n', -3);
         endRankRun();
@@ -563,7 +520,7 @@ void MainWindow::startLocalDistributed(const TrainingRequest& r)
     m_progress->setValue(0);
     m_progress->show();
     m_cancel->show();
-    connect(m_ranks, &QProcess::errorOccurred, this, [this, out = r.out](QProcess::ProcessError e) {
+    connect(m_ranks, &QProcess::errorOccurred, this, [this, out](QProcess::ProcessError e) {
         if (e != QProcess::FailedToStart)
             return; // other errors end in finished()
         const QString why = tr("%1 could not be started: %2").arg(m_ranks->program(), m_ranks->errorString());
@@ -597,23 +554,19 @@ void MainWindow::pollRankLog()
         if (!line.endsWith('\n'))
             break; // a line still being written: read it next time
         m_rankLogOffset += line.size();
-        const auto j = nlohmann::json::parse(line.toStdString(), nullptr, false);
-        if (j.is_discarded())
-            continue;
-        if (j.contains("step")) {
-            const auto step = j.value("step", int64_t{0});
-            m_project.curves.totalSteps = j.value("total_steps", m_project.curves.totalSteps);
-            if (m_project.curves.totalSteps > 0)
-                m_progress->setValue(static_cast<int>(1000 * step / m_project.curves.totalSteps));
-            m_project.curves.steps.push_back(
-                {step, j.value("loss", 0.0), j.value("lambda", 1.0), j.value("images_per_s", 0.0)});
-            m_slim->view()->addStep(step, m_project.curves.totalSteps, j.value("loss", 0.0), j.value("lambda", 1.0),
-                                    j.value("images_per_s", 0.0));
-        } else if (j.contains("epoch_end")) {
-            m_project.curves.epochs.push_back({j.value("epoch_end", int64_t{0}), j.value("train_top1", 0.0),
-                                               j.value("test_top1", -1.0), j.value("lambda", 1.0)});
-            m_slim->view()->addEpoch(j.value("epoch_end", int64_t{0}), j.value("train_top1", 0.0),
-                                     j.value("test_top1", -1.0), j.value("lambda", 1.0));
+        core::StepStats step;
+        core::EpochStats epoch;
+        switch (core::readLogLine(line.toStdString(), m_project.curves, &step, &epoch)) {
+        case core::LogLineKind::Step:
+            if (step.totalSteps > 0)
+                m_progress->setValue(static_cast<int>(1000 * step.step / step.totalSteps));
+            m_slim->view()->addStep(step.step, step.totalSteps, step.loss, step.lambda, step.imagesPerSecond);
+            break;
+        case core::LogLineKind::Epoch:
+            m_slim->view()->addEpoch(epoch.epoch, epoch.trainTop1, epoch.testTop1, epoch.lambda);
+            break;
+        case core::LogLineKind::None:
+            break;
         }
     }
 }
@@ -804,9 +757,9 @@ QStringList MainWindow::exportAllFigures(const QString& dir, QString* error, QSi
     const QVector<Figure> figures = {
         {"entropy", m_entropy, m_project.profile.has_value()},
         {"nose-path", m_nose, m_project.selection.has_value() && !m_project.selection->candidates.empty()},
-        {"training-loss", m_slim->view()->lossChart(), !m_project.curves.steps.isEmpty()},
-        {"training-lambda", m_slim->view()->lambdaChart(), !m_project.curves.steps.isEmpty()},
-        {"training-accuracy", m_slim->view()->accuracyChart(), !m_project.curves.epochs.isEmpty()},
+        {"training-loss", m_slim->view()->lossChart(), !m_project.curves.steps.empty()},
+        {"training-lambda", m_slim->view()->lambdaChart(), !m_project.curves.steps.empty()},
+        {"training-accuracy", m_slim->view()->accuracyChart(), !m_project.curves.epochs.empty()},
         {"spectrum", m_spectrum->chart(), m_project.spectrum.has_value()},
         {"compare", m_compare->chartView(), !m_project.compare.isEmpty()},
     };

@@ -115,7 +115,7 @@ private:
     void syncProjectFromControls();
     QString defaultOutputPath() const;
     // processes > 1: `mlpify launch` runs the ranks; progress comes from rank 0's JSON log.
-    void startLocalDistributed(const TrainingRequest& r);
+    void startLocalDistributed(const core::DilutionRun& r);
     void pollRankLog();
     void endRankRun(); // the launcher has ended: drop it and its log poll, restore the controls
     void finishTraining(bool ok, const QString& message, const QString& out);

@@ -21,41 +21,6 @@ QString qstr(const json& j, const char* key, const QString& fallback)
     return j.contains(key) ? QString::fromStdString(j.at(key).get<std::string>()) : fallback;
 }
 
-json trainingJson(const TrainingRequest& t)
-{
-    std::vector<int> remove(t.remove.begin(), t.remove.end());
-    return {{"remove", remove},
-            {"epochs", t.epochs},
-            {"dilution_epochs", t.dilutionEpochs},
-            {"lr", t.lr},
-            {"batch", t.batch},
-            {"train_limit", t.trainLimit},
-            {"schedule", str(t.schedule)},
-            {"distill", t.distill},
-            {"augment", t.augment},
-            {"device", str(t.device)},
-            {"out", str(t.out)}};
-}
-
-TrainingRequest trainingFrom(const json& j)
-{
-    TrainingRequest t;
-    for (int b : core::jsonIntegers<int>(j.value("remove", json::array())))
-        t.remove.push_back(b);
-    t.epochs = core::jsonInteger(j, "epochs", t.epochs);
-    t.dilutionEpochs = j.value("dilution_epochs", t.dilutionEpochs);
-    t.lr = j.value("lr", t.lr);
-    t.batch = core::jsonInteger(j, "batch", t.batch);
-    t.trainLimit = core::jsonInteger(j, "train_limit", t.trainLimit);
-    t.schedule = qstr(j, "schedule", t.schedule);
-    t.distill = j.value("distill", t.distill);
-    t.augment = j.value("augment", t.augment);
-    t.device = qstr(j, "device", t.device);
-    t.out = qstr(j, "out", t.out);
-    t.processes = core::jsonInteger(j, "processes", t.processes);
-    return t;
-}
-
 template <class T> void putOptional(json& j, const char* key, const std::optional<T>& v)
 {
     if (v)
@@ -69,37 +34,31 @@ template <class T> void getOptional(const json& j, const char* key, std::optiona
 }
 } // namespace
 
+core::DilutionRun dilutionRun(const Project& p)
+{
+    auto run = p.training;
+    run.model = str(p.model);
+    run.data = str(p.data);
+    run.ratio = p.ratio;
+    run.method = str(p.method);
+    if (run.out.empty())
+        run.out = "slimmed.mlpify";
+    return run;
+}
+
 namespace {
 // The same session as mlpify commands, so it can be reproduced (or scripted) without the window.
 json cliCommands(const Project& p)
 {
     const auto model = str(p.model), data = str(p.data);
-    const auto& t = p.training;
-    std::string remove;
-    for (int b : t.remove)
-        remove += (remove.empty() ? "" : ",") + std::to_string(b);
-    const auto slim = str(t.out.isEmpty() ? QString("slimmed.mlpify") : t.out);
-    std::string dilute = "mlpify dilute " + model + " --data " + data +
-                         (remove.empty() ? " --ratio " + std::to_string(p.ratio) + " --method " + str(p.method)
-                                         : " --remove " + remove) +
-                         " --epochs " + std::to_string(t.epochs) + " --dilution-epochs " +
-                         std::to_string(t.dilutionEpochs) + " --lr " + std::to_string(t.lr) + " --batch " +
-                         std::to_string(t.batch) + " --schedule " + str(t.schedule) + " --device " + str(t.device);
-    if (t.trainLimit > 0)
-        dilute += " --train-limit " + std::to_string(t.trainLimit);
-    if (!t.augment)
-        dilute += " --no-augment";
-    if (t.distill)
-        dilute += " --distill";
-    if (t.processes > 1)
-        dilute = "mlpify launch --nproc " + std::to_string(t.processes) + " -- " + dilute.substr(7) + " --distributed";
-    dilute += " --out " + slim;
+    const auto run = dilutionRun(p);
+    const auto& slim = run.out;
     const auto images = std::to_string(p.images);
     return {{"analyze", "mlpify analyze " + model + " --data " + data + " --images " + images + " --tokens " +
                             str(p.tokens) + " --out analysis.json"},
             {"select", "mlpify select " + model + " --data " + data + " --images " + images + " --ratio " +
                            std::to_string(p.ratio) + " --method " + str(p.method) + " --out selection.json"},
-            {"dilute", dilute},
+            {"dilute", core::commandLine(run)},
             {"spectrum", "mlpify spectrum " + model + " --data " + data + " --vs " + slim},
             {"compare", "mlpify eval " + slim + " --data " + data + " && mlpify bench " + model + " --vs " + slim},
             {"figures", "mlpify figures PROJECT --out figures/"}};
@@ -138,7 +97,7 @@ void saveProject(const Project& p, const QString& path)
                     {"data", str(p.data)},
                     {"analysis", {{"images", p.images}, {"tokens", str(p.tokens)}, {"ratio", p.ratio}}},
                     {"method", str(p.method)},
-                    {"training", trainingJson(p.training)},
+                    {"training", dilutionRun(p)},
                     {"slimmed_model", str(p.slimmedModel)},
                     {"cli", cliCommands(p)},
                     {"results", results}};
@@ -159,7 +118,7 @@ Project loadProject(const QString& path)
         p.tokens = qstr(a, "tokens", p.tokens);
         p.ratio = a.value("ratio", p.ratio);
         p.method = qstr(j, "method", p.method);
-        p.training = trainingFrom(j.value("training", json::object()));
+        p.training = j.value("training", json::object()).get<core::DilutionRun>();
         p.slimmedModel = qstr(j, "slimmed_model", "");
         const auto r = j.value("results", json::object());
         getOptional(r, "entropy_profile", p.profile);
@@ -174,13 +133,24 @@ Project loadProject(const QString& path)
         const auto c = r.value("training_curves", json::object());
         p.curves.totalSteps = core::jsonInteger(c, "total_steps", int64_t{0});
         if (c.contains("steps"))
-            for (const auto& s : c.at("steps").at("rows"))
-                p.curves.steps.push_back(
-                    {core::jsonInteger(s.at(0)), s.at(1).get<double>(), s.at(2).get<double>(), s.at(3).get<double>()});
+            for (const auto& s : c.at("steps").at("rows")) {
+                core::StepStats st;
+                st.step = core::jsonInteger(s.at(0));
+                st.totalSteps = p.curves.totalSteps;
+                st.loss = s.at(1).get<double>();
+                st.lambda = s.at(2).get<double>();
+                st.imagesPerSecond = s.at(3).get<double>();
+                p.curves.steps.push_back(st);
+            }
         if (c.contains("epochs"))
-            for (const auto& e : c.at("epochs").at("rows"))
-                p.curves.epochs.push_back(
-                    {core::jsonInteger(e.at(0)), e.at(1).get<double>(), e.at(2).get<double>(), e.at(3).get<double>()});
+            for (const auto& e : c.at("epochs").at("rows")) {
+                core::EpochStats ep;
+                ep.epoch = core::jsonInteger(e.at(0));
+                ep.trainTop1 = e.at(1).get<double>();
+                ep.testTop1 = e.at(2).get<double>();
+                ep.lambda = e.at(3).get<double>();
+                p.curves.epochs.push_back(ep);
+            }
         return p;
     } catch (const core::Error&) {
         throw;

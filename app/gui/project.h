@@ -3,10 +3,11 @@
 // from the command line (mlpify figures PROJECT --out DIR).
 #pragma once
 
-#include "app/gui/slim_panel.h"
 #include "core/analysis/entropy_profile_result.h"
 #include "core/analysis/selection_result.h"
 #include "core/analysis/spectrum_result.h"
+#include "core/train/dilution_run.h"
+#include "core/train/training_log.h"
 #include "widgets/compare_view.h"
 
 #include <QString>
@@ -16,20 +17,6 @@
 
 namespace mlpify::app {
 
-struct TrainingCurves {
-    struct Step {
-        int64_t step;
-        double loss, lambda, imagesPerSecond;
-    };
-    struct Epoch {
-        int64_t epoch;
-        double trainTop1, testTop1, lambda;
-    };
-    QVector<Step> steps;
-    QVector<Epoch> epochs;
-    int64_t totalSteps = 0;
-};
-
 struct Project {
     QString model = "default";
     QString data = "fashion-mnist";
@@ -37,7 +24,7 @@ struct Project {
     QString tokens = "cls";
     double ratio = 0.5;
     QString method = "nose";
-    TrainingRequest training; // includes the chosen layers
+    core::DilutionRun training; // the chosen layers and the training settings (see dilutionRun())
     QString slimmedModel;     // the folded model, once trained
     std::optional<core::EntropyProfile> profile;
     std::optional<core::EntropyProfile> slimmedProfile;
@@ -45,8 +32,13 @@ struct Project {
     std::optional<core::SpectrumResult> spectrum;
     std::optional<core::SpectrumResult> slimmedSpectrum;
     QVector<widgets::ModelNumbers> compare;
-    TrainingCurves curves;
+    core::TrainingCurves curves;
 };
+
+// The project's dilution run: its training settings with the project's model, data, ratio and
+// method (the ones the analysis uses), and an output path. The window's runs and the project's
+// equivalent command are this run.
+core::DilutionRun dilutionRun(const Project& project);
 
 // Throws core::Error naming the file on a missing file, bad JSON or a wrong kind.
 Project loadProject(const QString& path);

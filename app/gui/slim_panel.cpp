@@ -64,11 +64,12 @@ SlimPanel::SlimPanel(QWidget* parent) : QWidget(parent)
     m_epochs = new QSpinBox(settings);
     m_epochs->setRange(1, 1000);
     m_dilutionEpochs = new QDoubleSpinBox(settings);
-    m_dilutionEpochs->setRange(0.0, 1000.0);
+    m_dilutionEpochs->setRange(-1.0, 1000.0);
     m_dilutionEpochs->setSingleStep(0.5);
+    m_dilutionEpochs->setSpecialValueText(tr("80% of the epochs"));
     m_dilutionEpochs->setToolTip(tr("Epochs over which lambda falls from 1 to 0; the rest run at lambda 0"));
     m_lr = new QDoubleSpinBox(settings);
-    m_lr->setDecimals(5);
+    m_lr->setDecimals(6);
     m_lr->setRange(1e-6, 1.0);
     m_lr->setSingleStep(1e-4);
     m_batch = new QSpinBox(settings);
@@ -128,7 +129,7 @@ SlimPanel::SlimPanel(QWidget* parent) : QWidget(parent)
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(choice);
     layout->addLayout(body, 1);
-    setRequest(TrainingRequest{});
+    setRequest(core::DilutionRun{});
     setRunning(false);
 }
 
@@ -182,39 +183,49 @@ void SlimPanel::setRunning(bool running, bool paused)
     m_pause->setText(paused ? tr("&Resume") : tr("&Pause"));
 }
 
-TrainingRequest SlimPanel::request() const
+core::DilutionRun SlimPanel::request() const
 {
-    TrainingRequest r;
-    r.remove = selected();
+    auto r = m_run;
+    r.remove.clear();
+    for (int b : selected())
+        r.remove.push_back(b);
+    r.ratio = m_ratio->value();
+    r.method = method().toStdString();
     r.epochs = m_epochs->value();
-    r.dilutionEpochs = m_dilutionEpochs->value();
+    r.dilutionEpochs = m_dilutionEpochs->value() < 0 ? -1.0 : m_dilutionEpochs->value();
     r.lr = m_lr->value();
     r.batch = m_batch->value();
     r.trainLimit = m_trainLimit->value();
-    r.schedule = m_schedule->currentText();
-    r.device = m_device->currentText();
+    r.schedule = m_schedule->currentText().toStdString();
+    r.device = m_device->currentText().toStdString();
     r.processes = m_processes->value();
     r.distill = m_distill->isChecked();
     r.augment = m_augment->isChecked();
-    r.out = m_out->text();
+    r.out = m_out->text().toStdString();
     return r;
 }
 
-void SlimPanel::setRequest(const TrainingRequest& r)
+void SlimPanel::setRequest(const core::DilutionRun& r)
 {
-    m_epochs->setValue(r.epochs);
+    m_run = r;
+    if (r.ratio > 0)
+        m_ratio->setValue(r.ratio);
+    const int method = m_method->findData(QString::fromStdString(r.method));
+    if (method >= 0)
+        m_method->setCurrentIndex(method);
+    m_epochs->setValue(static_cast<int>(r.epochs));
     m_dilutionEpochs->setValue(r.dilutionEpochs);
     m_lr->setValue(r.lr);
-    m_batch->setValue(r.batch);
-    m_trainLimit->setValue(r.trainLimit);
-    m_schedule->setCurrentText(r.schedule);
-    m_device->setCurrentText(r.device);
+    m_batch->setValue(static_cast<int>(r.batch));
+    m_trainLimit->setValue(static_cast<int>(r.trainLimit));
+    m_schedule->setCurrentText(QString::fromStdString(r.schedule));
+    m_device->setCurrentText(QString::fromStdString(r.device));
     m_processes->setValue(r.processes);
     m_distill->setChecked(r.distill);
     m_augment->setChecked(r.augment);
-    m_out->setText(r.out);
-    if (!r.remove.isEmpty())
-        setSelected(r.remove);
+    m_out->setText(QString::fromStdString(r.out));
+    if (!r.remove.empty())
+        setSelected(QVector<int>(r.remove.begin(), r.remove.end()));
 }
 
 QString SlimPanel::method() const

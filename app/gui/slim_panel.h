@@ -3,6 +3,8 @@
 // It holds no computation: the window runs the jobs and feeds the curves back.
 #pragma once
 
+#include "core/train/dilution_run.h"
+
 #include <QString>
 #include <QVector>
 #include <QWidget>
@@ -23,21 +25,6 @@ class TrainingView;
 
 namespace mlpify::app {
 
-struct TrainingRequest {
-    QVector<int> remove;
-    int epochs = 3;
-    double dilutionEpochs = 2;
-    double lr = 5e-4;
-    int batch = 128;
-    int trainLimit = 30000; // 0 = all
-    QString schedule = "linear";
-    bool distill = false;
-    bool augment = false;
-    QString device = "auto";
-    int processes = 1; // > 1: a local data-parallel run (mlpify launch, c10d/Gloo); batch is per process
-    QString out;       // the folded model (.mlpify)
-};
-
 class SlimPanel : public QWidget {
     Q_OBJECT
 public:
@@ -50,8 +37,9 @@ public:
     void setSavings(const QString& text);
     void setRunning(bool running, bool paused = false);
 
-    TrainingRequest request() const;
-    void setRequest(const TrainingRequest& r);
+    // The run the controls describe: the last run set, with the panel's layers and settings.
+    core::DilutionRun request() const;
+    void setRequest(const core::DilutionRun& r);
     QString method() const; // nose, first, random, entropy
     double ratio() const;
     void setRatio(double ratio);
@@ -86,6 +74,7 @@ private:
     QPushButton* m_pause;
     QPushButton* m_cancel;
     widgets::TrainingView* m_view;
+    core::DilutionRun m_run; // what the controls do not show (warm-up, seed, ...)
 };
 
 } // namespace mlpify::app

@@ -69,7 +69,7 @@ void forEachBatch(ModelBundle& model, const Dataset& data, int64_t batchSize, co
     int64_t offset = 0;
     while (auto batch = loader.next()) {
         if (cancel && cancel->cancelled())
-            throw Error(what, "cancelled");
+            throw Cancelled(what);
         fn(batch->images.to(device, model.net->dtype()), offset);
         offset += batch->images.size(0);
         progress.report(static_cast<double>(batch->index + 1) / loader.numBatches(), what);

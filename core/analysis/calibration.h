@@ -38,7 +38,7 @@ torch::Tensor selectTokens(const torch::Tensor& tokens, TokenSet set, int64_t pr
 struct ModelBundle;
 
 // Runs fn on every normalised batch of data in order (eval mode, no grad, on device), reporting
-// progress; throws Error("cancelled") when cancel is set between batches.
+// progress; throws Cancelled when cancel is set between batches.
 void forEachBatch(ModelBundle& model, const Dataset& data, int64_t batchSize, const torch::Device& device,
                   Progress& progress, const std::string& what, const CancelToken* cancel,
                   const std::function<void(const torch::Tensor& images, int64_t offset)>& fn);

@@ -290,6 +290,56 @@ SelectionResult selectLowestEntropy(const EntropyProfile& profile, int64_t count
     return r;
 }
 
+const std::vector<std::string>& selectionMethods()
+{
+    static const std::vector<std::string> methods{"nose", "exhaustive", "single-te", "first", "random", "entropy"};
+    return methods;
+}
+
+bool selectionNeedsCalibration(const std::string& method)
+{
+    return method != "first" && method != "random";
+}
+
+SelectionResult selectLayers(ModelBundle& model, const Dataset* calibration, const LayerSelection& s,
+                             Progress& progress, const CancelToken* cancel, const EntropyProfile* profile)
+{
+    const auto& m = s.method;
+    if (std::find(selectionMethods().begin(), selectionMethods().end(), m) == selectionMethods().end())
+        throw Error("selection method " + m, "unknown (nose, exhaustive, single-te, first, random, entropy)");
+    if (m == "first")
+        return selectFirst(model, s.count);
+    if (m == "random")
+        return selectRandom(model, s.count, s.randomSeed);
+    if (m == "entropy" && profile)
+        return selectLowestEntropy(*profile, s.count);
+    if (!calibration)
+        throw Error("selection method " + m, "needs calibration images");
+    if (m == "nose")
+        return selectNose(model, *calibration, s.count, s.te, progress, cancel);
+    if (m == "exhaustive")
+        return selectExhaustive(model, *calibration, s.count, s.te, progress, cancel);
+    if (m == "single-te")
+        return selectSingleTe(model, *calibration, s.count, s.te, progress, cancel);
+    return selectLowestEntropy(profileEntropy(model, *calibration, s.profile, progress, cancel), s.count);
+}
+
+LayerSelection selectionFor(const DilutionRun& run, const ModelBundle& model)
+{
+    LayerSelection s;
+    s.method = run.method;
+    s.count = countForRatio(model, run.ratio);
+    s.randomSeed = run.randomSeed;
+    s.te.device = run.device;
+    s.profile.device = run.device;
+    return s;
+}
+
+CalibrationOptions calibrationFor(const DilutionRun& run)
+{
+    return {run.selectImages, 0, "train"};
+}
+
 namespace {
 nlohmann::json finiteOrNull(double v)
 {

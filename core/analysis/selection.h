@@ -5,6 +5,7 @@
 #include "core/analysis/entropy_profile.h"
 #include "core/analysis/selection_result.h"
 #include "core/analysis/transfer_entropy.h"
+#include "core/train/dilution_run.h"
 
 #include <nlohmann/json.hpp>
 
@@ -25,5 +26,33 @@ SelectionResult selectSingleTe(ModelBundle& model, const Dataset& calibration, i
 SelectionResult selectFirst(const ModelBundle& model, int64_t count);
 SelectionResult selectRandom(const ModelBundle& model, int64_t count, uint64_t seed);
 SelectionResult selectLowestEntropy(const EntropyProfile& profile, int64_t count);
+
+// The one method dispatcher behind `select`, `dilute` and the Slim tab, so a method and its
+// settings give one set wherever it is asked for.
+struct LayerSelection {
+    std::string method = "nose"; // one of selectionMethods()
+    int64_t count = 0;
+    uint64_t randomSeed = 0; // random
+    TeOptions te;            // nose, exhaustive, single-te
+    ProfileOptions profile;  // entropy, when no profile is given
+};
+
+const std::vector<std::string>& selectionMethods(); // nose, exhaustive, single-te, first, random, entropy
+// Whether the method reads calibration images (first and random do not; entropy does unless a
+// profile of the model is given).
+bool selectionNeedsCalibration(const std::string& method);
+
+// Runs the method. calibration may be null where selectionNeedsCalibration says so; profile, when
+// given, is the model's entropy profile that "entropy" ranks (otherwise it is computed with
+// s.profile). Error naming the method when it is unknown.
+SelectionResult selectLayers(ModelBundle& model, const Dataset* calibration, const LayerSelection& s,
+                             Progress& progress, const CancelToken* cancel = nullptr,
+                             const EntropyProfile* profile = nullptr);
+
+// What a dilution run's method asks for: run.method for run.ratio of the model's attention
+// layers, the run's random seed and device; the calibration images are run.selectImages of the
+// training split with seed 0, as `select` takes by default.
+LayerSelection selectionFor(const DilutionRun& run, const ModelBundle& model);
+CalibrationOptions calibrationFor(const DilutionRun& run);
 
 } // namespace mlpify::core

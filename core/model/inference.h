@@ -20,7 +20,7 @@ enum class Parallelism {
 enum class Workload { Inference, Training };
 
 // Below these widths a model's ops are too small to split across threads profitably, and
-// splitting the batch keeps every thread busy (scripts/measure-split.sh, README "Threads").
+// splitting the batch keeps every thread busy (scripts/measure-split.sh, resources/docs/performance.md).
 // Inference: the split wins at width 192 (DeiT-Ti), each op on all threads at 384 (DeiT-S).
 // Training: the backward's many small element-wise and reduction ops scale worse than the
 // products, so the split won at every width measured, up to 768 (DeiT-B); wider is unmeasured.

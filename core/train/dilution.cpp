@@ -7,6 +7,32 @@
 
 namespace mlpify::core {
 
+TrainOptions trainOptionsFor(const DilutionRun& run)
+{
+    TrainOptions t;
+    t.epochs = run.epochs;
+    t.batchSize = run.batch;
+    t.lr = run.lr;
+    t.warmupEpochs = run.warmupEpochs;
+    t.trainLimit = run.trainLimit;
+    t.augment = run.augment;
+    t.device = run.device;
+    t.seed = run.seed;
+    t.checkpoint = run.out + ".ckpt";
+    return t;
+}
+
+DilutionOptions dilutionOptionsFor(const DilutionRun& run, std::vector<int64_t> blocks)
+{
+    if (run.schedule != "linear" && run.schedule != "cosine")
+        throw Error("schedule " + run.schedule, "unknown (linear, cosine)");
+    DilutionOptions d;
+    d.blocks = std::move(blocks);
+    d.dilutionEpochs = run.resolvedDilutionEpochs();
+    d.schedule = run.schedule == "cosine" ? LambdaSchedule::Cosine : LambdaSchedule::Linear;
+    return d;
+}
+
 double lambdaAt(const DilutionOptions& o, int64_t step)
 {
     if (o.dilutionSteps <= 0)

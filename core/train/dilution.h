@@ -2,6 +2,7 @@
 // x = (2 - lambda) x + lambda Attn(LN1 x), lambda from 1 to 0, then fold them into MLP-only blocks.
 #pragma once
 
+#include "core/train/dilution_run.h"
 #include "core/train/trainer.h"
 
 #include <vector>
@@ -16,6 +17,12 @@ struct DilutionOptions {
     double dilutionEpochs = -1;  // when >= 0, sets dilutionSteps from the training set's epoch length
     LambdaSchedule schedule = LambdaSchedule::Linear;
 };
+
+// The trainer's and the dilution's options for a run (checkpoint OUT.ckpt). The blocks are the
+// run's list, or those its method chose (analysis/selection.h, selectionFor); the teacher and a
+// communicator are the caller's to add.
+TrainOptions trainOptionsFor(const DilutionRun& run);
+DilutionOptions dilutionOptionsFor(const DilutionRun& run, std::vector<int64_t> blocks);
 
 // lambda at a global step: linear max(0, 1 - step / D) (the official per-epoch rule, per step
 // here), or a cosine from 1 to 0 over D steps.

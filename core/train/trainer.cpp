@@ -235,16 +235,18 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
             if (ranks > 1 ? groupPause : cancel.paused() && !cancel.cancelled()) {
                 // A paused run is safe to stop: its state is on disk until it goes on.
                 saveCheckpoint(model, opt, state, o);
-                progress.report(static_cast<double>(state.step) / totalSteps,
-                                "paused at step " + std::to_string(state.step) + " (checkpoint written)");
+                const auto paused = "paused at step " + std::to_string(state.step) + " (checkpoint written)";
+                progress.report(static_cast<double>(state.step) / totalSteps, paused);
+                progress.stateChanged(RunState::Paused, paused);
                 if (ranks > 1)
                     groupCancel = waitWhileAnyRankPaused(*o.comm, cancel);
                 else
                     while (cancel.paused() && !cancel.cancelled())
                         std::this_thread::sleep_for(std::chrono::milliseconds(50));
                 groupPause = false;
-                progress.report(static_cast<double>(state.step) / totalSteps,
-                                "resumed at step " + std::to_string(state.step));
+                const auto resumed = "resumed at step " + std::to_string(state.step);
+                progress.report(static_cast<double>(state.step) / totalSteps, resumed);
+                progress.stateChanged(RunState::Running, resumed);
             }
             if (ranks > 1 ? groupCancel : cancel.cancelled()) {
                 saveCheckpoint(model, opt, state, o);

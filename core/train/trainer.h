@@ -6,6 +6,7 @@
 #include "core/io/model_io.h"
 #include "core/model/inference.h"
 #include "core/progress.h"
+#include "core/train/training_log.h"
 
 #include <functional>
 
@@ -44,27 +45,6 @@ struct TrainOptions {
 // Steps in one epoch: every image once (the last batch may be short); with more than one
 // rank, full global batches of batchSize x ranks only.
 int64_t stepsPerEpoch(int64_t trainImages, const TrainOptions& o);
-
-struct StepStats {
-    int64_t step = 0;
-    int64_t totalSteps = 0;
-    int64_t epoch = 0;
-    double loss = 0;
-    double lr = 0;
-    double imagesPerSecond = 0;
-    double lambda = 1.0;    // dilution lambda in force for this step (1 when not diluting)
-    double commSeconds = 0; // time in all-reduce this step (distributed runs)
-};
-
-struct EpochStats {
-    int64_t epoch = 0;
-    double trainLoss = 0;
-    double trainTop1 = 0;
-    double testTop1 = -1; // -1 when no test set was given
-    double lr = 0;
-    double seconds = 0;
-    double lambda = 1.0; // the lambda the test accuracy was measured at
-};
 
 struct TrainResult {
     std::vector<EpochStats> history;

@@ -147,16 +147,17 @@ TEST(MainWindow, CancelStopsTheAnalysisWorker)
 
 namespace {
 // A short dilution run of blocks 0 and 5 on 1,024 training images.
-app::TrainingRequest shortRun(const QString& out)
+core::DilutionRun shortRun(const QString& out)
 {
-    app::TrainingRequest r;
+    core::DilutionRun r;
     r.remove = {0, 5};
     r.epochs = 1;
     r.dilutionEpochs = 0.5;
     r.trainLimit = 1024;
     r.batch = 64;
     r.device = "cpu";
-    r.out = out;
+    r.augment = false;
+    r.out = out.toStdString();
     return r;
 }
 
@@ -226,7 +227,7 @@ TEST(MainWindow, AFinishedRunFoldsAndOpensTheResultBesideTheOriginal)
     auto* view = window.findChild<widgets::CompareView*>();
     EXPECT_EQ(view->cell(0, 1), "90.17%");
     EXPECT_EQ(window.project().slimmedModel, out);
-    EXPECT_FALSE(window.project().curves.steps.isEmpty());
+    EXPECT_FALSE(window.project().curves.steps.empty());
     EXPECT_EQ(window.project().curves.epochs.size(), 1);
     window.cancelAnalysis(); // the spectrum that follows is not needed here
 }

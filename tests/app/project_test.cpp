@@ -5,6 +5,8 @@
 #include <QTemporaryDir>
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 using namespace mlpify;
 
 TEST(Project, RoundTripsSettingsAndResults)
@@ -21,6 +23,7 @@ TEST(Project, RoundTripsSettingsAndResults)
     p.training.lr = 1.5e-4;
     p.training.distill = true;
     p.training.out = "/tmp/x.mlpify";
+    p.training.processes = 3; // the project keeps the process count
     p.slimmedModel = "/tmp/x.mlpify";
     core::SelectionResult sel;
     sel.method = "nose";
@@ -31,8 +34,20 @@ TEST(Project, RoundTripsSettingsAndResults)
     p.spectrum = core::SpectrumResult{"original", {{0, {0.0, 1.0}, {0.0, -1.5}}}, 7, {{"rings", 2}}};
     p.compare = {{"original", 0.9, 100, 0.5, 10, 3}, {"slimmed", 0.8, 80, 0.4, 12, -1}};
     p.curves.totalSteps = 9;
-    p.curves.steps = {{1, 2.5, 0.9, 300}, {2, 2.0, 0.8, 310}};
-    p.curves.epochs = {{1, 0.7, 0.65, 0.5}};
+    for (auto [step, loss, lambda, rate] : {std::tuple{1, 2.5, 0.9, 300.0}, std::tuple{2, 2.0, 0.8, 310.0}}) {
+        core::StepStats s;
+        s.step = step;
+        s.loss = loss;
+        s.lambda = lambda;
+        s.imagesPerSecond = rate;
+        p.curves.steps.push_back(s);
+    }
+    core::EpochStats e;
+    e.epoch = 1;
+    e.trainTop1 = 0.7;
+    e.testTop1 = 0.65;
+    e.lambda = 0.5;
+    p.curves.epochs = {e};
     QTemporaryDir dir;
     const QString path = dir.filePath("a.mlpify-project");
     app::saveProject(p, path);
@@ -41,8 +56,10 @@ TEST(Project, RoundTripsSettingsAndResults)
     ASSERT_TRUE(saved.open(QIODevice::ReadOnly));
     const auto j = nlohmann::json::parse(saved.readAll().toStdString());
     const auto dilute = j.at("cli").at("dilute").get<std::string>();
-    EXPECT_EQ(dilute.rfind("mlpify dilute /models/deit.pth --data idx:/data --remove 0,3,5 --epochs 7", 0), 0u)
+    EXPECT_EQ(dilute.rfind("mlpify launch --nproc 3 -- dilute /models/deit.pth --data idx:/data --remove 0,3,5 ", 0),
+              0u)
         << dilute;
+    EXPECT_NE(dilute.find(" --epochs 7 "), std::string::npos) << dilute;
     EXPECT_NE(dilute.find("--distill"), std::string::npos) << dilute;
     EXPECT_EQ(q.model, p.model);
     EXPECT_EQ(q.data, p.data);
@@ -50,7 +67,11 @@ TEST(Project, RoundTripsSettingsAndResults)
     EXPECT_EQ(q.tokens, "all");
     EXPECT_DOUBLE_EQ(q.ratio, 0.25);
     EXPECT_EQ(q.method, "random");
-    EXPECT_EQ(q.training.remove, (QVector<int>{0, 3, 5}));
+    EXPECT_EQ(q.training.remove, (std::vector<int64_t>{0, 3, 5}));
+    // The run read back is the run saved, field by field, and the command is that run.
+    EXPECT_TRUE(app::dilutionRun(q) == app::dilutionRun(p));
+    EXPECT_EQ(dilute, core::commandLine(app::dilutionRun(p)));
+    EXPECT_EQ(q.training.processes, p.training.processes);
     EXPECT_EQ(q.training.epochs, 7);
     EXPECT_DOUBLE_EQ(q.training.lr, 1.5e-4);
     EXPECT_TRUE(q.training.distill);

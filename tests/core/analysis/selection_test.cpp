@@ -223,7 +223,7 @@ TEST(Spectrum, SyntheticCosinePeaksAtItsFrequency)
 }
 
 // The stream plan on the measured NOSE path of the default model's depth: every set starts at the
-// deepest state an earlier set computed; the counts are the closed forms of README's arithmetic.
+// deepest state an earlier set computed; the counts are the closed forms of resources/docs/analysis.md's arithmetic.
 TEST(TransferEntropy, StreamPlanStartsEachSetAtTheDeepestSharedState)
 {
     // one greedy step from base {6}: the base, then every candidate at its own layer (or at 6)

@@ -216,10 +216,17 @@ TEST(Trainer, PauseFromAnotherThreadHoldsTheRunWritesACheckpointAndChangesNothin
         if (s.step == 5)
             control.setPaused(true); // as a GUI thread would; honoured before the next batch
     };
-    FunctionProgress watch([&](double, const std::string& msg) {
-        if (msg.rfind("paused at step 5", 0) == 0)
-            sawPause = true;
-    });
+    // The pause and the resume arrive as states, not as message text.
+    struct Watch : Progress {
+        std::atomic<bool>& paused;
+        std::atomic<bool> resumed{false};
+        explicit Watch(std::atomic<bool>& p) : paused(p) {}
+        void report(double, const std::string&) override {}
+        void stateChanged(RunState state, const std::string&) override
+        {
+            (state == RunState::Paused ? paused : resumed) = true;
+        }
+    } watch(sawPause);
     std::thread run([&] { trainSupervised(paused, trainSubset(), nullptr, o, watch, control, cb); });
     while (!sawPause)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -228,6 +235,7 @@ TEST(Trainer, PauseFromAnotherThreadHoldsTheRunWritesACheckpointAndChangesNothin
     EXPECT_EQ(loadModel(o.checkpoint).meta.training.at("step").get<int64_t>(), 5);
     control.setPaused(false);
     run.join();
+    EXPECT_TRUE(watch.resumed);
     EXPECT_EQ(lastStep.load(), 16);
     expectSameWeights(straight, paused);
     at::set_num_threads(2);

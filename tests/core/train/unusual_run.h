@@ -1,0 +1,35 @@
+// A dilution run with every field away from its default, so a field that a serialised form
+// forgets cannot pass unnoticed (shared by the core and the window's tests).
+#pragma once
+
+#include "core/train/dilution_run.h"
+
+namespace mlpify::testing {
+
+inline core::DilutionRun unusualRun(int processes = 3)
+{
+    core::DilutionRun r;
+    r.model = "/models/deit small.pth";
+    r.data = "folder:/data/it's";
+    r.out = "/tmp/out dir/slim.mlpify";
+    r.remove = {0, 2, 4};
+    r.ratio = 0.3;
+    r.method = "entropy";
+    r.selectImages = 321;
+    r.randomSeed = 7;
+    r.epochs = 11;
+    r.dilutionEpochs = 4.5;
+    r.lr = 1.25e-4;
+    r.batch = 48;
+    r.warmupEpochs = 0.2;
+    r.trainLimit = 6000;
+    r.schedule = "cosine";
+    r.augment = false;
+    r.distill = true;
+    r.device = "cpu";
+    r.seed = 99;
+    r.processes = processes;
+    return r;
+}
+
+} // namespace mlpify::testing
