@@ -39,6 +39,27 @@ public:
     }
 };
 
+// A part [from, to] of a parent's progress: a child's fraction f is reported to the parent as
+// from + f (to - from), with the child's message, or with label when one is given. State
+// changes pass through.
+class ProgressSpan : public Progress {
+public:
+    ProgressSpan(Progress& parent, double from, double to, std::string label = {})
+        : m_parent(parent), m_from(from), m_to(to), m_label(std::move(label))
+    {
+    }
+    void report(double f, const std::string& message) override
+    {
+        m_parent.report(m_from + f * (m_to - m_from), m_label.empty() ? message : m_label);
+    }
+    void stateChanged(RunState state, const std::string& message) override { m_parent.stateChanged(state, message); }
+
+private:
+    Progress& m_parent;
+    double m_from, m_to;
+    std::string m_label;
+};
+
 // Adapts a lambda; also the "do nothing" progress when given an empty function.
 class FunctionProgress : public Progress {
 public:

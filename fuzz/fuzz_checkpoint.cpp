@@ -1,6 +1,7 @@
 // Training checkpoints (`--resume`): the CKPT.state file beside the model, a torch.save dict
 // with AdamW's moments and the step, read into a tiny model's AdamW. With
 // MLPIFY_FUZZ_WRITE_SEED=PATH set, writes a valid state there instead (fuzz/make_seeds.py).
+#include "core/io/model_io.h"
 #include "core/train/train_state.h"
 #include "core/train/trainer.h"
 #include "fuzz/fuzz_support.h"

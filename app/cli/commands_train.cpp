@@ -3,6 +3,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/terminal_progress.h"
 #include "core/analysis/selection.h"
+#include "core/device.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
 #include "core/io/json_file.h"

@@ -6,6 +6,7 @@
 #include <QThread>
 
 #include <chrono>
+#include <utility>
 
 namespace mlpify::app {
 
@@ -44,22 +45,44 @@ BackgroundJob::~BackgroundJob()
 
 void BackgroundJob::stop()
 {
+    if (m_waiting) {
+        auto waiting = std::move(*m_waiting);
+        m_waiting.reset();
+        if (waiting.done)
+            waiting.done(JobEnd::Cancelled, tr("cancelled"));
+    }
     if (!m_thread)
         return;
-    cancel();
-    m_thread->wait();
+    m_token->cancel();
+    m_token->setPaused(false);
+    m_thread->wait(); // its end is still queued: ended() reports it when the event loop runs
     delete m_thread;
     m_thread = nullptr;
 }
 
-bool BackgroundJob::start(const QString& title, Work work)
+void BackgroundJob::start(const QString& title, Work work, Done done)
 {
-    if (m_thread)
-        return false;
-    m_title = title;
+    Request request{title, std::move(work), std::move(done)};
+    if (!m_thread) {
+        launch(std::move(request));
+        return;
+    }
+    if (m_waiting && m_waiting->done) // replaced before it ran
+        m_waiting->done(JobEnd::Cancelled, tr("cancelled"));
+    m_waiting = std::move(request);
+    m_token->cancel(); // the running one ends at its next check; ended() then starts this one
+    m_token->setPaused(false);
+}
+
+void BackgroundJob::launch(Request request)
+{
+    if (m_done) // a job stop() reaped whose end was not reported yet: it ended cancelled
+        std::exchange(m_done, {})(JobEnd::Cancelled, tr("cancelled"));
+    m_title = request.title;
+    m_done = std::move(request.done);
     m_token = std::make_shared<core::CancelToken>();
     auto token = m_token;
-    m_thread = QThread::create([this, token, work = std::move(work)] {
+    m_thread = QThread::create([this, token, work = std::move(request.work)] {
         ThrottledProgress progress(this);
         JobEnd end = JobEnd::Done;
         QString message;
@@ -76,22 +99,40 @@ bool BackgroundJob::start(const QString& title, Work work)
         if (end == JobEnd::Cancelled)
             message = tr("cancelled");
         QMetaObject::invokeMethod(
-            this, [this, end, message] { done(end, message); }, Qt::QueuedConnection);
+            this, [this, token, end, message] { ended(token, end, message); }, Qt::QueuedConnection);
     });
     m_thread->start();
-    return true;
 }
 
-void BackgroundJob::done(JobEnd end, const QString& message)
+void BackgroundJob::ended(const std::shared_ptr<core::CancelToken>& token, JobEnd end, const QString& message)
 {
-    // The work has returned; the thread is finishing its last instructions (or stop() has
-    // already joined it).
-    stop();
+    if (token != m_token)
+        return;     // a job stop() reaped, reported when the next one was launched
+    if (m_thread) { // the work has returned; the thread is finishing its last instructions
+        m_thread->wait();
+        delete m_thread;
+        m_thread = nullptr;
+    }
+    auto done = std::move(m_done);
+    m_done = {};
+    if (done)
+        done(end, message);
     Q_EMIT finished(end, message);
+    if (m_waiting && !m_thread) {
+        auto next = std::move(*m_waiting);
+        m_waiting.reset();
+        launch(std::move(next));
+    }
 }
 
 void BackgroundJob::cancel()
 {
+    if (m_waiting) {
+        auto waiting = std::move(*m_waiting);
+        m_waiting.reset();
+        if (waiting.done)
+            waiting.done(JobEnd::Cancelled, tr("cancelled"));
+    }
     if (m_token) {
         m_token->cancel();
         m_token->setPaused(false);
@@ -106,7 +147,14 @@ void BackgroundJob::setPaused(bool paused)
 
 void BackgroundJob::post(std::function<void()> fn)
 {
-    QMetaObject::invokeMethod(this, std::move(fn), Qt::QueuedConnection);
+    // Called on the worker: m_token is that job's own until it has ended (a newer request waits).
+    QMetaObject::invokeMethod(
+        this,
+        [token = m_token, fn = std::move(fn)] {
+            if (!token->cancelled())
+                fn();
+        },
+        Qt::QueuedConnection);
 }
 
 } // namespace mlpify::app

@@ -4,12 +4,14 @@
 #include "app/gui/model_loader.h"
 #include "app/gui/slim_panel.h"
 #include "app/gui/tour.h"
+#include "app/gui/training_runner.h"
 #include "core/analysis/entropy_profile.h"
 #include "core/analysis/selection.h"
 #include "core/analysis/spectrum.h"
 #include "core/bench/benchmark.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
+#include "core/io/model_io.h"
 #include "core/train/dilution.h"
 #include "core/train/evaluate.h"
 #include "widgets/compare_view.h"
@@ -39,7 +41,6 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
-#include <QProcess>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
@@ -48,24 +49,11 @@
 #include <QStatusBar>
 #include <QStyleFactory>
 #include <QTabWidget>
-#include <QThread>
 #include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
 
-#include <csignal>
-
 namespace mlpify::app {
-
-namespace {
-// Maps a job's sub-task onto [from, to] of its progress bar.
-core::FunctionProgress part(core::Progress& p, double from, double to)
-{
-    return core::FunctionProgress(
-        [&p, from, to](double f, const std::string& m) { p.report(from + f * (to - from), m); });
-}
-
-} // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 {
@@ -86,6 +74,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_tabs->addTab(m_compare, tr("C&ompare"));
     setCentralWidget(m_tabs);
     m_job = new BackgroundJob(this);
+    m_training = new TrainingRunner(this);
+    connectTraining();
     m_loader = new ModelLoader(this);
     connect(m_loader, &ModelLoader::loaded, this,
             [this](std::shared_ptr<core::ModelBundle> model, const core::ModelSummary& summary) {
@@ -127,17 +117,37 @@ MainWindow::~MainWindow()
 {
     // The work's callbacks and the ranks' signals use this window's members: both end first.
     m_job->stop();
-    if (m_ranks)
-        m_ranks->disconnect(this);
-    stopRanks();
+    m_training->disconnect(this);
+    m_training->stop();
 }
 
-void MainWindow::stopRanks()
+void MainWindow::connectTraining()
 {
-    if (m_ranks) { // the ranks stop together and rank 0 writes the checkpoint
-        ::kill(static_cast<pid_t>(m_ranks->processId()), SIGINT);
-        m_ranks->waitForFinished(30000);
-    }
+    connect(m_training, &TrainingRunner::progress, this, [this](double f, const QString& message) {
+        m_progress->setValue(static_cast<int>(f * 1000));
+        statusBar()->showMessage(tr("Dilution training: %1").arg(message));
+    });
+    connect(m_training, &TrainingRunner::step, this, [this](const core::StepStats& s) {
+        m_project.curves.add(s);
+        m_slim->view()->addStep(s.step, s.totalSteps, s.loss, s.lambda, s.imagesPerSecond);
+    });
+    connect(m_training, &TrainingRunner::epoch, this, [this](const core::EpochStats& e) {
+        m_project.curves.add(e);
+        m_slim->view()->addEpoch(e.epoch, e.trainTop1, e.testTop1, e.lambda);
+    });
+    connect(m_training, &TrainingRunner::pauseChanged, this, [this](bool paused, const QString& message) {
+        m_slim->setRunning(true, paused);
+        m_slim->view()->setStatus(message);
+    });
+    connect(m_training, &TrainingRunner::finished, this, [this](bool ok, bool failed, const QString& message) {
+        m_analyze->setEnabled(true);
+        m_progress->hide();
+        m_cancel->hide();
+        statusBar()->showMessage(ok ? tr("Dilution training finished") : tr("Dilution training stopped"), 5000);
+        if (failed)
+            warnAsync(tr("Dilution training failed"), message);
+        finishTraining(ok, message, m_trainingOut);
+    });
 }
 
 void MainWindow::warnAsync(const QString& title, const QString& text)
@@ -181,8 +191,12 @@ void MainWindow::createAnalysisBar()
     bar->addWidget(m_tokens);
     m_slim->setRatio(settings.value("analysis/ratio", 0.5).toDouble());
     // New calibration size or token set: the curves no longer match; recompute them (seconds).
-    auto recompute = [this] {
-        if (m_project.profile && !m_job->running())
+    auto recompute = [this] { // the latest request wins over a running analysis
+        if (!m_project.profile || m_training->running())
+            return;
+        if (m_job->running() && m_job->title() == tr("Analysis"))
+            startAnalysis(); // the curves and the NOSE path both change
+        else
             startProfile();
     };
     connect(m_images, &QSpinBox::editingFinished, this, recompute);
@@ -204,8 +218,6 @@ void MainWindow::createAnalysisBar()
         m_progress->setValue(static_cast<int>(f * 1000));
         statusBar()->showMessage(m_job->title() + ": " + message);
     });
-    connect(m_job, &BackgroundJob::pauseChanged, this,
-            [this](bool, const QString& message) { m_slim->view()->setStatus(message); });
 }
 
 void MainWindow::syncProjectFromControls()
@@ -226,39 +238,38 @@ void MainWindow::syncProjectFromControls()
 bool MainWindow::startJob(const QString& title, const std::function<void(bool, const QString&)>& onDone,
                           std::function<void(core::Progress&, const core::CancelToken&)> work)
 {
-    if (m_job->running()) {
-        statusBar()->showMessage(tr("Busy: %1 is running (cancel it first)").arg(m_job->title()), 5000);
+    if (m_training->running()) {
+        statusBar()->showMessage(tr("Busy: dilution training is running (cancel it first)"), 5000);
         return false;
     }
-    auto connection = std::make_shared<QMetaObject::Connection>();
-    *connection = connect(
-        m_job, &BackgroundJob::finished, this, [this, onDone, connection, title](JobEnd end, const QString& message) {
-            const bool ok = end == JobEnd::Done;
-            disconnect(*connection);
+    // The latest request wins: a running analysis job is cancelled and its results dropped.
+    m_job->start(title, std::move(work), [this, onDone, title](JobEnd end, const QString& message) {
+        const bool ok = end == JobEnd::Done;
+        if (!m_job->waiting()) { // no newer request about to start
             m_analyze->setEnabled(true);
             m_progress->hide();
             m_cancel->hide();
             statusBar()->showMessage(ok ? tr("%1 finished").arg(title) : tr("%1 stopped").arg(title), 5000);
-            if (end == JobEnd::Failed)
-                warnAsync(tr("%1 failed").arg(title), message);
-            onDone(ok, message);
-        });
+        }
+        if (end == JobEnd::Failed)
+            warnAsync(tr("%1 failed").arg(title), message);
+        onDone(ok, message);
+    });
     m_analyze->setEnabled(false);
     m_progress->setValue(0);
     m_progress->show();
     m_cancel->show();
-    m_job->start(title, std::move(work));
     return true;
 }
 
 bool MainWindow::analysisRunning() const
 {
-    return m_job->running() || m_ranks != nullptr;
+    return m_job->running() || m_training->running();
 }
 
 bool MainWindow::jobPaused() const
 {
-    return m_ranks ? m_ranksPaused : m_job->paused();
+    return m_training->paused();
 }
 
 void MainWindow::startAnalysis()
@@ -274,9 +285,9 @@ void MainWindow::startAnalysis()
         [this, model, p, count](core::Progress& progress, const core::CancelToken& cancel) {
             const core::CalibrationOptions co{p.images, 0, "train"};
             auto calib = core::loadCalibrationSet(p.data.toStdString(), model->meta.config, co);
-            auto p1 = part(progress, 0.0, 0.2);
+            core::ProgressSpan p1(progress, 0.0, 0.2);
             computeProfile(*model, calib, co, p, p1, cancel);
-            auto p2 = part(progress, 0.2, 1.0);
+            core::ProgressSpan p2(progress, 0.2, 1.0);
             auto selection = core::selectNose(*model, calib, count, core::TeOptions{}, p2, &cancel);
             m_job->post([this, selection] {
                 m_project.selection = selection;
@@ -412,51 +423,23 @@ void MainWindow::startTraining()
                                     "method for a ratio)."));
         return;
     }
-    const QString out = QString::fromStdString(r.out);
-    QDir().mkpath(QFileInfo(out).absolutePath());
-    if (r.processes > 1) {
-        startLocalDistributed(r);
+    if (analysisRunning()) {
+        statusBar()->showMessage(tr("Busy: a job is running (cancel it first)"), 5000);
         return;
     }
-    auto teacher = r.distill ? m_model : nullptr;
+    m_trainingOut = QString::fromStdString(r.out);
+    QDir().mkpath(QFileInfo(m_trainingOut).absolutePath());
     m_slim->view()->clear();
     m_project.curves = {};
     m_slim->setRunning(true);
     m_tabs->setCurrentWidget(m_slim);
-    const bool started = startJob(
-        tr("Dilution training"), [this, out](bool ok, const QString& message) { finishTraining(ok, message, out); },
-        [this, r, teacher](core::Progress& progress, const core::CancelToken& cancel) {
-            auto model = core::loadModel(r.model);
-            const auto size = core::DataOptions().size(model.meta.config.imageSize);
-            auto train = core::loadDataset(r.data, core::Split::Train, size);
-            auto test = core::loadDataset(r.data, core::Split::Test, size);
-            model.meta.classNames = train.classNames;
-            auto t = core::trainOptionsFor(r);
-            t.teacher = teacher.get();
-            const auto d = core::dilutionOptionsFor(r, r.remove);
-            core::TrainCallbacks cb;
-            cb.onStep = [this](const core::StepStats& s) {
-                m_job->post([this, s] {
-                    m_project.curves.add(s);
-                    m_slim->view()->addStep(s.step, s.totalSteps, s.loss, s.lambda, s.imagesPerSecond);
-                });
-            };
-            cb.onEpoch = [this](const core::EpochStats& e) {
-                m_job->post([this, e] {
-                    m_project.curves.add(e);
-                    m_slim->view()->addEpoch(e.epoch, e.trainTop1, e.testTop1, e.lambda);
-                });
-            };
-            model.meta.training["command"] = core::commandLine(r);
-            model.meta.training["run"] = r;
-            const auto result = core::dilute(model, train, &test, t, d, progress, cancel, cb);
-            if (result.cancelled)
-                return;
-            core::foldDiluted(model);
-            core::saveByExtension(model, r.out);
-        });
-    if (!started)
-        m_slim->setRunning(false);
+    m_analyze->setEnabled(false);
+    m_progress->setValue(0);
+    m_progress->show();
+    m_cancel->show();
+    if (r.processes > 1)
+        m_slim->view()->setStatus(tr("Starting %1 processes…").arg(r.processes));
+    m_training->start(r, r.distill ? m_model : nullptr); // a failure to start ends in finished()
 }
 
 void MainWindow::finishTraining(bool ok, const QString& message, const QString& out)
@@ -471,121 +454,9 @@ void MainWindow::finishTraining(bool ok, const QString& message, const QString& 
     }
 }
 
-void MainWindow::startLocalDistributed(const core::DilutionRun& r)
-{
-    const QString out = QString::fromStdString(r.out);
-    const QString cli = qEnvironmentVariableIsSet("MLPIFY_CLI")
-                            ? qEnvironmentVariable("MLPIFY_CLI") // tests, custom installs
-                            : QDir(QCoreApplication::applicationDirPath()).filePath("mlpify");
-    if (!QFileInfo::exists(cli)) {
-        const QString why = tr("%1: not found; multi-process runs use the mlpify command beside mlpify-gui").arg(cli);
-        warnAsync(tr("Dilution training"), why);
-        finishTraining(false, why, out);
-        return;
-    }
-    if (m_job->running() || m_ranks) {
-        statusBar()->showMessage(tr("Busy: a job is running (cancel it first)"), 5000);
-        return;
-    }
-    m_rankLog = out + ".jsonl";
-    QFile::remove(m_rankLog);
-    m_rankLogOffset = 0;
-    m_ranksPaused = false;
-    const int threads = std::max(1, QThread::idealThreadCount() / r.processes);
-    const int port = 20000 + static_cast<int>(QCoreApplication::applicationPid() % 20000);
-    QStringList args{"launch", "--nproc",   QString::number(r.processes), "--port", QString::number(port),
-                     "--",     "--threads", QString::number(threads)};
-    for (const auto& word : core::toArgs(r)) // the run's one argv form (core/train/dilution_run.h)
-        args << QString::fromStdString(word);
-    args << "--distributed"
-         << "--json-log" << m_rankLog;
-    m_ranks = new QProcess(this);
-    m_ranks->setProcessChannelMode(QProcess::MergedChannels);
-    m_rankPoll = new QTimer(this);
-    connect(m_rankPoll, &QTimer::timeout, this, &MainWindow::pollRankLog);
-    connect(m_ranks, &QProcess::finished, this, [this, out](int code, QProcess::ExitStatus status) {
-        pollRankLog();
-        const QString tail = QString::fromLocal8Bit(m_ranks->readAll()).trimmed().section('\n', -3);
-        endRankRun();
-        const bool ok = status == QProcess::NormalExit && code == 0;
-        if (!ok && !tail.contains("interrupted"))
-            warnAsync(tr("Dilution training failed"), tail);
-        finishTraining(ok, ok ? QString() : tail, out);
-    });
-    m_slim->view()->clear();
-    m_project.curves = {};
-    m_slim->setRunning(true);
-    m_tabs->setCurrentWidget(m_slim);
-    m_analyze->setEnabled(false);
-    m_progress->setValue(0);
-    m_progress->show();
-    m_cancel->show();
-    connect(m_ranks, &QProcess::errorOccurred, this, [this, out](QProcess::ProcessError e) {
-        if (e != QProcess::FailedToStart)
-            return; // other errors end in finished()
-        const QString why = tr("%1 could not be started: %2").arg(m_ranks->program(), m_ranks->errorString());
-        endRankRun();
-        warnAsync(tr("Dilution training failed"), why);
-        finishTraining(false, why, out);
-    });
-    m_slim->view()->setStatus(tr("Starting %1 processes…").arg(r.processes));
-    m_ranks->start(cli, args);
-    m_rankPoll->start(250);
-}
-
-void MainWindow::endRankRun()
-{
-    m_rankPoll->deleteLater();
-    m_rankPoll = nullptr;
-    m_ranks->deleteLater();
-    m_ranks = nullptr;
-    m_progress->hide();
-    m_cancel->hide();
-    m_analyze->setEnabled(true);
-}
-
-void MainWindow::pollRankLog()
-{
-    QFile f(m_rankLog);
-    if (!f.open(QIODevice::ReadOnly) || !f.seek(m_rankLogOffset))
-        return;
-    while (!f.atEnd()) {
-        const QByteArray line = f.readLine();
-        if (!line.endsWith('\n'))
-            break; // a line still being written: read it next time
-        m_rankLogOffset += line.size();
-        core::StepStats step;
-        core::EpochStats epoch;
-        switch (core::readLogLine(line.toStdString(), m_project.curves, &step, &epoch)) {
-        case core::LogLineKind::Step:
-            if (step.totalSteps > 0)
-                m_progress->setValue(static_cast<int>(1000 * step.step / step.totalSteps));
-            m_slim->view()->addStep(step.step, step.totalSteps, step.loss, step.lambda, step.imagesPerSecond);
-            break;
-        case core::LogLineKind::Epoch:
-            m_slim->view()->addEpoch(epoch.epoch, epoch.trainTop1, epoch.testTop1, epoch.lambda);
-            break;
-        case core::LogLineKind::None:
-            break;
-        }
-    }
-}
-
 void MainWindow::togglePause()
 {
-    if (m_ranks) { // the launcher forwards the signal to every rank; they pause at the same step
-        m_ranksPaused = !m_ranksPaused;
-        ::kill(static_cast<pid_t>(m_ranks->processId()), SIGUSR1);
-        m_slim->setRunning(true, m_ranksPaused);
-        m_slim->view()->setStatus(m_ranksPaused ? tr("Pausing every process at the next step…") : tr("Resuming…"));
-        return;
-    }
-    if (!m_job->running())
-        return;
-    const bool pause = !m_job->paused();
-    m_job->setPaused(pause);
-    m_slim->setRunning(true, pause);
-    m_slim->view()->setStatus(pause ? tr("Pausing at the next batch…") : tr("Resuming…"));
+    m_training->togglePause(); // only training pauses; its state comes back as pauseChanged
 }
 
 void MainWindow::startCompare()
@@ -611,7 +482,7 @@ void MainWindow::startCompare()
                 auto test =
                     core::loadDataset(data, core::Split::Test, core::DataOptions().size(model.meta.config.imageSize));
                 const double from = static_cast<double>(i) / specs.size(), to = (i + 1.0) / specs.size();
-                auto p = part(progress, from, from + 0.8 * (to - from));
+                core::ProgressSpan p(progress, from, from + 0.8 * (to - from));
                 const auto eval = core::evaluate(model, test, core::EvalOptions{}, p, &cancel);
                 if (eval.cancelled || cancel.cancelled())
                     return;
@@ -646,19 +517,19 @@ void MainWindow::startSpectrum()
             const core::CalibrationOptions co{std::min(p.images, 1000), 0, "train"};
             auto calib = core::loadCalibrationSet(p.data.toStdString(), model->meta.config, co);
             const bool two = !p.slimmedModel.isEmpty();
-            auto p1 = part(progress, 0.0, two ? 0.4 : 1.0);
+            core::ProgressSpan p1(progress, 0.0, two ? 0.4 : 1.0);
             auto original = core::computeSpectrum(*model, calib, core::SpectrumOptions{}, p1, &cancel);
             original.model = "original";
             std::optional<core::SpectrumResult> slimmed;
             std::optional<core::EntropyProfile> slimmedProfile;
             if (two) {
                 auto s = core::loadModel(p.slimmedModel.toStdString());
-                auto p2 = part(progress, 0.4, 0.8);
+                core::ProgressSpan p2(progress, 0.4, 0.8);
                 slimmed = core::computeSpectrum(s, calib, core::SpectrumOptions{}, p2, &cancel);
                 slimmed->model = "slimmed";
                 core::ProfileOptions po;
                 po.tokens = core::tokenSetFromString(p.tokens.toStdString());
-                auto p3 = part(progress, 0.8, 1.0);
+                core::ProgressSpan p3(progress, 0.8, 1.0);
                 slimmedProfile = core::profileEntropy(s, calib, po, p3, &cancel);
             }
             m_job->post([this, original, slimmed, slimmedProfile] {
@@ -683,8 +554,7 @@ void MainWindow::showTab(int index)
 
 void MainWindow::cancelAnalysis()
 {
-    if (m_ranks) // every rank stops at the same step; rank 0 writes the checkpoint
-        ::kill(static_cast<pid_t>(m_ranks->processId()), SIGINT);
+    m_training->cancel();
     m_job->cancel(); // an atomic flag: a queued call would wait behind the busy worker
 }
 
@@ -1067,8 +937,8 @@ void MainWindow::dropEvent(QDropEvent* event)
 void MainWindow::closeEvent(QCloseEvent* event)
 {
     QSettings().setValue("window/geometry", saveGeometry());
-    m_job->cancel(); // a training run leaves its checkpoint
-    stopRanks();
+    m_job->cancel();
+    m_training->stop(); // a training run leaves its checkpoint
     event->accept();
 }
 

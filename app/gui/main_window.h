@@ -39,6 +39,7 @@ namespace mlpify::app {
 
 class ModelLoader;
 class BackgroundJob;
+class TrainingRunner;
 class SlimPanel;
 class Tour;
 
@@ -93,7 +94,7 @@ protected:
     void closeEvent(QCloseEvent* event) override;
 
 private:
-    void stopRanks(); // SIGINT to a multi-process run, then wait for it
+    void connectTraining(); // the training runner's steps, epochs, pauses and end, to the views
     void createMenus();
     void createAnalysisBar();
     bool startJob(const QString& title, const std::function<void(bool, const QString&)>& onDone,
@@ -114,10 +115,6 @@ private:
     void rebuildRecentMenu();
     void syncProjectFromControls();
     QString defaultOutputPath() const;
-    // processes > 1: `mlpify launch` runs the ranks; progress comes from rank 0's JSON log.
-    void startLocalDistributed(const core::DilutionRun& r);
-    void pollRankLog();
-    void endRankRun(); // the launcher has ended: drop it and its log poll, restore the controls
     void finishTraining(bool ok, const QString& message, const QString& out);
     void warnAsync(const QString& title, const QString& text); // non-modal, also to stderr
 
@@ -142,11 +139,8 @@ private:
     std::shared_ptr<core::ModelBundle> m_model;
     std::optional<core::ModelSummary> m_modelSummary;
     Project m_project;
-    QProcess* m_ranks = nullptr; // a local multi-process run
-    QTimer* m_rankPoll = nullptr;
-    QString m_rankLog;
-    qint64 m_rankLogOffset = 0;
-    bool m_ranksPaused = false;
+    TrainingRunner* m_training = nullptr; // in this process or as `mlpify launch` ranks
+    QString m_trainingOut;                // where the running training writes its model
     QString m_projectPath;
 };
 

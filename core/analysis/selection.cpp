@@ -36,20 +36,6 @@ double rankValue(double te, const TeOptions& o)
     return o.absolute ? std::abs(te) : te;
 }
 
-// Progress for sub-steps: maps a child's [0, 1] into [from, to] of the parent.
-class SubProgress : public Progress {
-public:
-    SubProgress(Progress& parent, double from, double to, std::string label)
-        : m_parent(parent), m_from(from), m_to(to), m_label(std::move(label))
-    {
-    }
-    void report(double f, const std::string&) override { m_parent.report(m_from + f * (m_to - m_from), m_label); }
-
-private:
-    Progress& m_parent;
-    double m_from, m_to;
-    std::string m_label;
-};
 } // namespace
 
 int64_t countForRatio(const ModelBundle& model, double ratio)
@@ -104,7 +90,7 @@ SelectionResult selectNose(ModelBundle& model, const Dataset& calibration, int64
     HeadEntropyEvaluator ev(model, calibration, o);
     SelectionResult r;
     r.method = "nose";
-    SubProgress first(progress, 0.0, 0.05, "NOSE: full model");
+    ProgressSpan first(progress, 0.0, 0.05, "NOSE: full model");
     r.headEntropyFull = ev.fullEntropy(first, cancel);
     // Exact, but all steps in one pass: the path is first guessed by the same greedy search on a
     // subset of the images, then every step of the guessed path is evaluated on all images at
@@ -140,14 +126,14 @@ SelectionResult selectNose(ModelBundle& model, const Dataset& calibration, int64
             HeadEntropyEvaluator guesser(model, *subset, o);
             const double guessEnd = done + 0.2 * (1.0 - done), first = double(guess.size());
             const std::string label = "NOSE: guessing the path on " + std::to_string(subset->size()) + " images";
-            SubProgress start(progress, done, done, label);
+            ProgressSpan start(progress, done, done, label);
             const double full = guesser.fullEntropy(start, cancel);
             while (guess.size() < steps) {
                 std::vector<std::vector<int64_t>> cands;
                 const auto sets = setsAlongPath(layers, guess, guess.size(), guess.size() + 1, cands);
                 const double at = (double(guess.size()) - first) / (double(steps) - first);
-                SubProgress sub(progress, done + at * (guessEnd - done),
-                                done + (at + 1.0 / (double(steps) - first)) * (guessEnd - done), label);
+                ProgressSpan sub(progress, done + at * (guessEnd - done),
+                                 done + (at + 1.0 / (double(steps) - first)) * (guessEnd - done), label);
                 auto h = guesser.entropies(sets, sub, cancel);
                 for (auto& v : h)
                     v = full - v;
@@ -160,9 +146,9 @@ SelectionResult selectNose(ModelBundle& model, const Dataset& calibration, int64
         std::vector<std::vector<int64_t>> cands;
         auto sets = setsAlongPath(layers, guess, chosen.size(), until, cands);
         guess.resize(until, -1); // stepwise: the step's choice is not known before the pass
-        SubProgress sub(progress, done, until == steps ? 1.0 : done + 0.95 / double(steps),
-                        "NOSE steps " + std::to_string(chosen.size() + 1) + "-" + std::to_string(until) + " of " +
-                            std::to_string(steps));
+        ProgressSpan sub(progress, done, until == steps ? 1.0 : done + 0.95 / double(steps),
+                         "NOSE steps " + std::to_string(chosen.size() + 1) + "-" + std::to_string(until) + " of " +
+                             std::to_string(steps));
         const auto h = ev.entropies(sets, sub, cancel);
         size_t at = 0; // (the evaluator runs the common base first by itself)
         for (size_t step = 0; step < cands.size(); ++step) {

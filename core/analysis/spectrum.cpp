@@ -1,8 +1,9 @@
 #include "core/analysis/spectrum.h"
 
+#include "core/analysis/batches.h"
+#include "core/device.h"
 #include "core/error.h"
 #include "core/io/json_file.h"
-#include "core/train/evaluate.h"
 
 #include <cmath>
 #include <map>

@@ -4,7 +4,7 @@
 
 #include "core/analysis/calibration.h"
 #include "core/analysis/spectrum_result.h"
-#include "core/io/model_io.h"
+#include "core/model/model_bundle.h"
 #include "core/progress.h"
 
 #include <nlohmann/json.hpp>

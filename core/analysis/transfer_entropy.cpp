@@ -1,8 +1,9 @@
 #include "core/analysis/transfer_entropy.h"
 
+#include "core/analysis/batches.h"
+#include "core/device.h"
 #include "core/error.h"
 #include "core/runtime.h"
-#include "core/train/evaluate.h"
 
 #include <algorithm>
 #include <cmath>

@@ -4,11 +4,12 @@
 
 #include "core/analysis/calibration.h"
 #include "core/analysis/entropy.h"
-#include "core/io/model_io.h"
+#include "core/model/model_bundle.h"
 #include "core/progress.h"
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <vector>
 
 namespace mlpify::core {

@@ -2,7 +2,7 @@
 
 #include "core/model/inference.h"
 #include "core/runtime.h"
-#include "core/train/evaluate.h"
+#include "core/device.h"
 #include "core/train/parallel_step.h"
 
 #include <ATen/Parallel.h>

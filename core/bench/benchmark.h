@@ -1,7 +1,7 @@
 // Speed and size of a model: parameters, analytic FLOPs, measured images/s and latency.
 #pragma once
 
-#include "core/io/model_io.h"
+#include "core/model/model_bundle.h"
 #include "core/model/inference.h"
 
 #include <nlohmann/json.hpp>

@@ -2,19 +2,13 @@
 // files, and .safetensors; the format is told from the file's content, not its name.
 #pragma once
 
-#include "core/model/model_meta.h"
-#include "core/model/vit.h"
+#include "core/model/model_bundle.h"
 
 #include <map>
 #include <optional>
 #include <string>
 
 namespace mlpify::core {
-
-struct ModelBundle {
-    VisionTransformer net{nullptr};
-    ModelMeta meta;
-};
 
 struct ImportOptions {
     std::optional<int64_t> numHeads; // head count cannot be read off weights; default embed_dim / 64

@@ -1,6 +1,6 @@
 #include "core/model/model_summary.h"
 
-#include "core/io/model_io.h"
+#include "core/model/model_bundle.h"
 
 #include <iomanip>
 #include <sstream>

@@ -1,24 +1,11 @@
 #include "core/train/evaluate.h"
 
 #include "core/data/batch_loader.h"
+#include "core/device.h"
 #include "core/error.h"
 #include "core/model/inference.h"
 
 namespace mlpify::core {
-
-torch::Device resolveDevice(const std::string& name)
-{
-    if (name == "cpu")
-        return torch::kCPU;
-    if (name == "cuda") {
-        if (!torch::cuda::is_available())
-            throw Error("--device cuda", "this LibTorch build has no CUDA or no GPU is visible");
-        return torch::kCUDA;
-    }
-    if (name == "auto" || name.empty())
-        return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
-    throw Error("--device " + name, "unknown device (use cpu, cuda or auto)");
-}
 
 EvalResult evaluate(ModelBundle& model, const Dataset& fullData, const EvalOptions& options, Progress& progress,
                     const CancelToken* cancel)
@@ -48,7 +35,8 @@ EvalResult evaluate(ModelBundle& model, const Dataset& fullData, const EvalOptio
             r.cancelled = true;
             break;
         }
-        auto out = inferLogits(model.net, batch->images.to(device, model.net->dtype()), options.parallelism).to(torch::kCPU);
+        auto out =
+            inferLogits(model.net, batch->images.to(device, model.net->dtype()), options.parallelism).to(torch::kCPU);
         lossSum += torch::nn::functional::cross_entropy(
                        out, batch->labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
                        .item<double>();

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "core/data/dataset.h"
-#include "core/io/model_io.h"
+#include "core/model/model_bundle.h"
 #include "core/model/inference.h"
 #include "core/progress.h"
 
@@ -26,9 +26,6 @@ struct EvalResult {
     std::vector<BlockMode> evaluatedAt; // the block states (and lambdas) the numbers belong to
     double top1() const { return count ? static_cast<double>(correct) / static_cast<double>(count) : 0.0; }
 };
-
-// "cpu", "cuda" or "auto" (CUDA when LibTorch has it and a GPU is present); throws on "cuda" without one.
-torch::Device resolveDevice(const std::string& name);
 
 EvalResult evaluate(ModelBundle& model, const Dataset& data, const EvalOptions& options, Progress& progress,
                     const CancelToken* cancel = nullptr);

@@ -5,7 +5,7 @@
 // not depend on which thread finished first.
 #pragma once
 
-#include "core/io/model_io.h"
+#include "core/model/model_bundle.h"
 #include "core/model/inference.h"
 
 #include <vector>

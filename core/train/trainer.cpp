@@ -4,7 +4,9 @@
 #include "core/train/distributed.h"
 
 #include "core/data/batch_loader.h"
+#include "core/device.h"
 #include "core/error.h"
+#include "core/io/model_io.h"
 #include "core/train/evaluate.h"
 #include "core/train/parallel_step.h"
 #include "core/train/train_state.h"

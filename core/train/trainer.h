@@ -3,7 +3,7 @@
 #pragma once
 
 #include "core/data/dataset.h"
-#include "core/io/model_io.h"
+#include "core/model/model_bundle.h"
 #include "core/model/inference.h"
 #include "core/progress.h"
 #include "core/train/training_log.h"

@@ -1,4 +1,5 @@
 #include "core/bench/benchmark.h"
+#include "core/io/model_io.h"
 #include "tests/core/test_support.h"
 
 #include <gtest/gtest.h>

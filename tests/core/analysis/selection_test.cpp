@@ -2,6 +2,7 @@
 #include "core/analysis/selection.h"
 #include "core/analysis/spectrum.h"
 #include "core/error.h"
+#include "core/io/model_io.h"
 #include "tests/core/test_support.h"
 
 #include <gtest/gtest.h>
