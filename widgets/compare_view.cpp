@@ -1,5 +1,7 @@
 #include "widgets/compare_view.h"
 
+#include "widgets/chart_theme.h"
+
 #include <QBarCategoryAxis>
 #include <QBarSeries>
 #include <QBarSet>
@@ -50,6 +52,7 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent)
     m_chart = new QChartView(new QChart, this);
     m_chart->setRenderHint(QPainter::Antialiasing);
     m_chart->chart()->setTitle(tr("Relative to the original (1 = unchanged)"));
+    followPalette(m_chart);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(m_table);
     layout->addWidget(m_chart, 1);
@@ -108,9 +111,7 @@ void CompareView::setModels(const QVector<ModelNumbers>& models)
     series->attachAxis(x);
     series->attachAxis(y);
     chart->legend()->setAlignment(Qt::AlignBottom);
-    QChart* old = m_chart->chart();
-    m_chart->setChart(chart);
-    delete old;
+    showChart(m_chart, chart);
 }
 
 QString CompareView::cell(int row, int column) const

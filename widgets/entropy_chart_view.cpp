@@ -1,5 +1,7 @@
 #include "widgets/entropy_chart_view.h"
 
+#include "widgets/chart_theme.h"
+
 #include <QAreaSeries>
 #include <QChart>
 #include <QLegend>
@@ -18,6 +20,7 @@ EntropyChartView::EntropyChartView(QWidget* parent) : QChartView(new QChart, par
 {
     setRenderHint(QPainter::Antialiasing);
     setMinimumSize(480, 320);
+    followPalette(this);
 }
 
 void EntropyChartView::setProfiles(const core::EntropyProfile& profile, const core::EntropyProfile* slimmed)
@@ -143,9 +146,7 @@ void EntropyChartView::rebuild()
         s->attachAxis(y);
     }
     c->legend()->setAlignment(Qt::AlignBottom);
-    QChart* old = chart();
-    setChart(c);
-    delete old;
+    showChart(this, c);
 }
 
 } // namespace mlpify::widgets

@@ -1,5 +1,7 @@
 #include "widgets/line_chart_view.h"
 
+#include "widgets/chart_theme.h"
+
 #include <QChart>
 #include <QLegend>
 #include <QLineSeries>
@@ -26,6 +28,7 @@ LineChartView::LineChartView(const QString& title, const QString& xTitle, const 
     chart()->addAxis(m_x, Qt::AlignBottom);
     chart()->addAxis(m_y, Qt::AlignLeft);
     rescale();
+    followPalette(this);
 }
 
 int LineChartView::addSeries(const QString& name, const QColor& color, Qt::PenStyle style, bool points)

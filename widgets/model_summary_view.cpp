@@ -1,5 +1,7 @@
 #include "widgets/model_summary_view.h"
 
+#include "widgets/chart_theme.h"
+
 #include <QBarCategoryAxis>
 #include <QBarSet>
 #include <QChart>
@@ -75,9 +77,7 @@ void ModelSummaryView::clear(const QString& message)
 
 void ModelSummaryView::replaceChart(QChart* chart)
 {
-    QChart* old = m_chart->chart();
-    m_chart->setChart(chart);
-    delete old; // QChartView releases, but does not delete, a replaced chart
+    showChart(m_chart, chart);
 }
 
 QString ModelSummaryView::headline() const

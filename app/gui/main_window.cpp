@@ -1,5 +1,6 @@
 #include "app/gui/main_window.h"
 
+#include "app/gui/analysis_jobs.h"
 #include "app/gui/background_job.h"
 #include "app/gui/model_loader.h"
 #include "app/gui/slim_panel.h"
@@ -25,8 +26,6 @@
 
 #include <QAction>
 #include <QApplication>
-#include <QChart>
-#include <QChartView>
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QDialog>
@@ -279,16 +278,14 @@ void MainWindow::startAnalysis()
     syncProjectFromControls();
     auto model = m_model;
     const auto p = m_project;
-    const auto count = core::countForRatio(*model, p.ratio);
     startJob(
         tr("Analysis"), [this](bool ok, const QString&) { Q_EMIT analysisFinished(ok); },
-        [this, model, p, count](core::Progress& progress, const core::CancelToken& cancel) {
-            const core::CalibrationOptions co{p.images, 0, "train"};
-            auto calib = core::loadCalibrationSet(p.data.toStdString(), model->meta.config, co);
+        [this, model, p](core::Progress& progress, const core::CancelToken& cancel) {
+            auto calib = core::loadCalibrationSet(p.data.toStdString(), model->meta.config, analysisCalibration(p));
             core::ProgressSpan p1(progress, 0.0, 0.2);
-            computeProfile(*model, calib, co, p, p1, cancel);
+            showProfile(entropyCurves(*model, calib, p, p1, cancel));
             core::ProgressSpan p2(progress, 0.2, 1.0);
-            auto selection = core::selectNose(*model, calib, count, core::TeOptions{}, p2, &cancel);
+            auto selection = noseSelection(*model, calib, p, p2, cancel);
             m_job->post([this, selection] {
                 m_project.selection = selection;
                 m_nose->setData(
@@ -300,18 +297,11 @@ void MainWindow::startAnalysis()
         });
 }
 
-void MainWindow::computeProfile(core::ModelBundle& model, const core::Dataset& calib,
-                                const core::CalibrationOptions& co, const Project& p, core::Progress& progress,
-                                const core::CancelToken& cancel)
+void MainWindow::showProfile(const core::EntropyProfile& profile)
 {
-    core::ProfileOptions po;
-    po.tokens = core::tokenSetFromString(p.tokens.toStdString());
-    auto profile = core::profileEntropy(model, calib, po, progress, &cancel);
-    profile.provenance["calibration"] = core::calibrationJson(calib, co);
     m_job->post([this, profile] {
         m_project.profile = profile;
         m_entropy->setProfiles(profile, m_project.slimmedProfile ? &*m_project.slimmedProfile : nullptr);
-        applyChartTheme();
         m_tabs->setCurrentWidget(m_entropy);
     });
 }
@@ -326,9 +316,8 @@ void MainWindow::startProfile()
     startJob(
         tr("Entropy curves"), [this](bool ok, const QString&) { Q_EMIT analysisFinished(ok); },
         [this, model, p](core::Progress& progress, const core::CancelToken& cancel) {
-            const core::CalibrationOptions co{p.images, 0, "train"};
-            auto calib = core::loadCalibrationSet(p.data.toStdString(), model->meta.config, co);
-            computeProfile(*model, calib, co, p, progress, cancel);
+            auto calib = core::loadCalibrationSet(p.data.toStdString(), model->meta.config, analysisCalibration(p));
+            showProfile(entropyCurves(*model, calib, p, progress, cancel));
         });
 }
 
@@ -476,29 +465,12 @@ void MainWindow::startCompare()
                 startSpectrum();
         },
         [this, specs, data](core::Progress& progress, const core::CancelToken& cancel) {
-            QVector<widgets::ModelNumbers> numbers;
-            for (int i = 0; i < specs.size(); ++i) {
-                auto model = core::loadModel(specs[i].toStdString());
-                auto test =
-                    core::loadDataset(data, core::Split::Test, core::DataOptions().size(model.meta.config.imageSize));
-                const double from = static_cast<double>(i) / specs.size(), to = (i + 1.0) / specs.size();
-                core::ProgressSpan p(progress, from, from + 0.8 * (to - from));
-                const auto eval = core::evaluate(model, test, core::EvalOptions{}, p, &cancel);
-                if (eval.cancelled || cancel.cancelled())
-                    return;
-                progress.report(from + 0.8 * (to - from), "throughput of " + specs[i].toStdString());
-                core::BenchOptions bo;
-                bo.batchSize = 64;
-                bo.repeats = 10;
-                const auto bench = core::benchmarkModel(model, bo);
-                numbers.push_back({i == 0 ? tr("original") : tr("slimmed"), eval.top1(),
-                                   static_cast<double>(bench.parameters), bench.gflopsPerImage, bench.imagesPerSecond,
-                                   bench.runMemoryMiB});
-            }
-            m_job->post([this, numbers] {
+            const auto numbers = compareModels(specs, data, progress, cancel);
+            if (!numbers)
+                return;
+            m_job->post([this, numbers = *numbers] {
                 m_project.compare = numbers;
                 m_compare->setModels(numbers);
-                applyChartTheme();
                 m_tabs->setCurrentWidget(m_compare);
             });
         });
@@ -514,34 +486,16 @@ void MainWindow::startSpectrum()
     startJob(
         tr("Spectrum"), [this](bool ok, const QString&) { Q_EMIT spectrumFinished(ok); },
         [this, model, p](core::Progress& progress, const core::CancelToken& cancel) {
-            const core::CalibrationOptions co{std::min(p.images, 1000), 0, "train"};
-            auto calib = core::loadCalibrationSet(p.data.toStdString(), model->meta.config, co);
-            const bool two = !p.slimmedModel.isEmpty();
-            core::ProgressSpan p1(progress, 0.0, two ? 0.4 : 1.0);
-            auto original = core::computeSpectrum(*model, calib, core::SpectrumOptions{}, p1, &cancel);
-            original.model = "original";
-            std::optional<core::SpectrumResult> slimmed;
-            std::optional<core::EntropyProfile> slimmedProfile;
-            if (two) {
-                auto s = core::loadModel(p.slimmedModel.toStdString());
-                core::ProgressSpan p2(progress, 0.4, 0.8);
-                slimmed = core::computeSpectrum(s, calib, core::SpectrumOptions{}, p2, &cancel);
-                slimmed->model = "slimmed";
-                core::ProfileOptions po;
-                po.tokens = core::tokenSetFromString(p.tokens.toStdString());
-                core::ProgressSpan p3(progress, 0.8, 1.0);
-                slimmedProfile = core::profileEntropy(s, calib, po, p3, &cancel);
-            }
-            m_job->post([this, original, slimmed, slimmedProfile] {
-                m_project.spectrum = original;
-                m_project.slimmedSpectrum = slimmed;
-                if (slimmedProfile) {
-                    m_project.slimmedProfile = slimmedProfile;
+            auto result = spectra(*model, p, progress, cancel);
+            m_job->post([this, result] {
+                m_project.spectrum = result.original;
+                m_project.slimmedSpectrum = result.slimmed;
+                if (result.slimmedProfile) {
+                    m_project.slimmedProfile = result.slimmedProfile;
                     if (m_project.profile)
-                        m_entropy->setProfiles(*m_project.profile, &*slimmedProfile);
+                        m_entropy->setProfiles(*m_project.profile, &*result.slimmedProfile);
                 }
-                m_spectrum->setSpectra(original, slimmed ? &*slimmed : nullptr);
-                applyChartTheme();
+                m_spectrum->setSpectra(result.original, result.slimmed ? &*result.slimmed : nullptr);
                 m_tabs->setCurrentWidget(m_spectrum);
             });
         });
@@ -576,7 +530,6 @@ void MainWindow::showModelResults()
         view->addEpoch(e.epoch, e.trainTop1, e.testTop1, e.lambda);
     view->setStatus(m_project.slimmedModel.isEmpty() ? tr("No training run yet.")
                                                      : tr("Folded model: %1").arg(m_project.slimmedModel));
-    applyChartTheme();
 }
 
 bool MainWindow::openProject(const QString& path, bool loadModel)
@@ -682,27 +635,6 @@ void MainWindow::setDarkPalette(bool dark)
         qApp->setPalette(p);
     } else {
         qApp->setPalette(qApp->style()->standardPalette());
-    }
-    applyChartTheme();
-}
-
-void MainWindow::applyChartTheme()
-{
-    const bool dark = QSettings().value("view/dark", false).toBool();
-    for (auto* view : findChildren<QChartView*>()) {
-        auto* chart = view->chart();
-        if (!chart)
-            continue;
-        // Themes reset series colours; set the background and text only.
-        chart->setBackgroundBrush(dark ? QColor(0x1e, 0x1e, 0x1e) : QColor(Qt::white));
-        const QColor text = dark ? QColor(0xe6, 0xe6, 0xe6) : QColor(0x20, 0x20, 0x20);
-        chart->setTitleBrush(text);
-        chart->legend()->setLabelColor(text);
-        for (auto* axis : chart->axes()) {
-            axis->setLabelsColor(text);
-            axis->setTitleBrush(text);
-            axis->setGridLineColor(dark ? QColor(0x44, 0x44, 0x44) : QColor(0xdd, 0xdd, 0xdd));
-        }
     }
 }
 

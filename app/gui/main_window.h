@@ -100,11 +100,9 @@ private:
     bool startJob(const QString& title, const std::function<void(bool, const QString&)>& onDone,
                   std::function<void(core::Progress&, const core::CancelToken&)> work);
     void showModelResults();
-    // On the worker: the entropy profile, handed to the Entropy tab.
-    void computeProfile(core::ModelBundle& model, const core::Dataset& calib, const core::CalibrationOptions& co,
-                        const Project& p, core::Progress& progress, const core::CancelToken& cancel);
+    // From the worker: the entropy curves, to the Entropy tab (queued; dropped if the job is stale).
+    void showProfile(const core::EntropyProfile& profile);
     void updateSavings();
-    void applyChartTheme();
     void chooseModelFile();
     void chooseDataFolder();
     void chooseProjectToOpen();

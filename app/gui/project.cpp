@@ -41,6 +41,7 @@ core::DilutionRun dilutionRun(const Project& p)
     run.data = str(p.data);
     run.ratio = p.ratio;
     run.method = str(p.method);
+    run.selectImages = p.images; // the analysis's calibration images choose the layers
     if (run.out.empty())
         run.out = "slimmed.mlpify";
     return run;

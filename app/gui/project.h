@@ -35,8 +35,8 @@ struct Project {
     core::TrainingCurves curves;
 };
 
-// The project's dilution run: its training settings with the project's model, data, ratio and
-// method (the ones the analysis uses), and an output path. The window's runs and the project's
+// The project's dilution run: its training settings with the project's model, data, ratio,
+// method and calibration images (the ones the analysis uses), and an output path. The window's runs and the project's
 // equivalent command are this run.
 core::DilutionRun dilutionRun(const Project& project);
 

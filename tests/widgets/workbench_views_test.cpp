@@ -5,6 +5,9 @@
 #include "widgets/spectrum_view.h"
 #include "widgets/training_view.h"
 
+#include <QAbstractAxis>
+#include <QApplication>
+#include <QChart>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QValueAxis>
@@ -102,4 +105,26 @@ TEST(CompareView, ExportsAnSvgThatParses)
             sawSvg = true;
     EXPECT_FALSE(xml.hasError()) << xml.errorString().toStdString();
     EXPECT_TRUE(sawSvg);
+}
+
+TEST(ChartTheme, ChartsFollowTheApplicationPaletteThemselves)
+{
+    widgets::LineChartView chart("t", "x", "y");
+    widgets::CompareView compare;
+    compare.setModels({{"original", 0.9, 100, 0.5, 10, 3}, {"slimmed", 0.8, 80, 0.4, 12, -1}}); // a new chart
+    const QPalette before = QApplication::palette();
+    QPalette dark = before;
+    dark.setColor(QPalette::Base, QColor(0x1e, 0x1e, 0x1e));
+    dark.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
+    QApplication::setPalette(dark);
+    QApplication::processEvents();
+    for (QChart* c : {chart.chart(), compare.chartView()->chart()}) {
+        EXPECT_EQ(c->backgroundBrush().color(), QColor(0x1e, 0x1e, 0x1e));
+        EXPECT_EQ(c->titleBrush().color(), QColor(0xe6, 0xe6, 0xe6));
+        for (auto* axis : c->axes())
+            EXPECT_EQ(axis->labelsBrush().color(), QColor(0xe6, 0xe6, 0xe6));
+    }
+    QApplication::setPalette(before);
+    QApplication::processEvents();
+    EXPECT_EQ(chart.chart()->backgroundBrush().color(), before.color(QPalette::Base));
 }

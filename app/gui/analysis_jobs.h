@@ -1,0 +1,44 @@
+// The window's analysis computations as plain functions of the project's settings: they run on
+// its worker thread and touch no view, so the window only starts them and shows what they return.
+#pragma once
+
+#include "app/gui/project.h"
+#include "core/analysis/calibration.h"
+#include "core/progress.h"
+
+#include <QStringList>
+
+#include <optional>
+
+namespace mlpify::core {
+struct ModelBundle;
+}
+
+namespace mlpify::app {
+
+// The analysis's calibration images: the project's count of the training split, seed 0 (as
+// `mlpify analyze` and `select` take by default).
+core::CalibrationOptions analysisCalibration(const Project& p);
+
+// The entropy curves on the project's token set, with the calibration in their provenance.
+core::EntropyProfile entropyCurves(core::ModelBundle& model, const core::Dataset& calib, const Project& p,
+                                   core::Progress& progress, const core::CancelToken& cancel);
+
+// NOSE for the project's ratio, as `dilute` would choose for the project's run (core::selectionFor).
+core::SelectionResult noseSelection(core::ModelBundle& model, const core::Dataset& calib, const Project& p,
+                                    core::Progress& progress, const core::CancelToken& cancel);
+
+struct Spectra {
+    core::SpectrumResult original;
+    std::optional<core::SpectrumResult> slimmed;
+    std::optional<core::EntropyProfile> slimmedProfile; // the slimmed model's curves (a third curve)
+};
+// Spectra of the original and, when the project has one, the slimmed model (and its curves), on
+// at most 1,000 calibration images: the FFT per block and channel makes more cost minutes.
+Spectra spectra(core::ModelBundle& model, const Project& p, core::Progress& progress, const core::CancelToken& cancel);
+
+// Test top-1, parameters, FLOPs, throughput and run memory of each model; nullopt when cancelled.
+std::optional<QVector<widgets::ModelNumbers>> compareModels(const QStringList& specs, const std::string& data,
+                                                            core::Progress& progress, const core::CancelToken& cancel);
+
+} // namespace mlpify::app
