@@ -255,13 +255,13 @@ core::DilutionRun diluteRunFromArgs(const std::vector<std::string>& args)
     GlobalOptions g;
     app.add_option("--threads", g.threads);
     app.add_option("--device", g.device);
-    auto a = std::make_shared<TrainArgs>();
-    auto o = std::make_shared<DiluteArgs>();
-    addDilute(app, *a, *o);
+    TrainArgs a;
+    DiluteArgs o;
+    addDilute(app, a, o);
     std::vector<std::string> reversed(args.rbegin(), args.rend()); // CLI11 takes them last first
     app.parse(reversed);
-    a->finalise(g);
-    return o->finalRun(*a, nullptr);
+    a.finalise(g);
+    return o.finalRun(a, nullptr);
 }
 
 void addDiluteCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)

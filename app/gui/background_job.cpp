@@ -45,16 +45,9 @@ BackgroundJob::~BackgroundJob()
 
 void BackgroundJob::stop()
 {
-    if (m_waiting) {
-        auto waiting = std::move(*m_waiting);
-        m_waiting.reset();
-        if (waiting.done)
-            waiting.done(JobEnd::Cancelled, tr("cancelled"));
-    }
+    cancel();
     if (!m_thread)
         return;
-    m_token->cancel();
-    m_token->setPaused(false);
     m_thread->wait(); // its end is still queued: ended() reports it when the event loop runs
     delete m_thread;
     m_thread = nullptr;
@@ -67,11 +60,8 @@ void BackgroundJob::start(const QString& title, Work work, Done done)
         launch(std::move(request));
         return;
     }
-    if (m_waiting && m_waiting->done) // replaced before it ran
-        m_waiting->done(JobEnd::Cancelled, tr("cancelled"));
+    cancel(); // the running one ends at its next check; ended() then starts this one
     m_waiting = std::move(request);
-    m_token->cancel(); // the running one ends at its next check; ended() then starts this one
-    m_token->setPaused(false);
 }
 
 void BackgroundJob::launch(Request request)
@@ -127,11 +117,11 @@ void BackgroundJob::ended(const std::shared_ptr<core::CancelToken>& token, JobEn
 
 void BackgroundJob::cancel()
 {
-    if (m_waiting) {
-        auto waiting = std::move(*m_waiting);
+    if (m_waiting) { // a request replaced or cancelled before it ran
+        auto done = std::move(m_waiting->done);
         m_waiting.reset();
-        if (waiting.done)
-            waiting.done(JobEnd::Cancelled, tr("cancelled"));
+        if (done)
+            done(JobEnd::Cancelled, tr("cancelled"));
     }
     if (m_token) {
         m_token->cancel();

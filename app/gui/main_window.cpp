@@ -6,15 +6,8 @@
 #include "app/gui/slim_panel.h"
 #include "app/gui/tour.h"
 #include "app/gui/training_runner.h"
-#include "core/analysis/entropy_profile.h"
 #include "core/analysis/selection.h"
-#include "core/analysis/spectrum.h"
 #include "core/bench/benchmark.h"
-#include "core/error.h"
-#include "core/io/atomic_file.h"
-#include "core/io/model_io.h"
-#include "core/train/dilution.h"
-#include "core/train/evaluate.h"
 #include "widgets/compare_view.h"
 #include "widgets/entropy_chart_view.h"
 #include "widgets/figure_export.h"
@@ -139,9 +132,7 @@ void MainWindow::connectTraining()
         m_slim->view()->setStatus(message);
     });
     connect(m_training, &TrainingRunner::finished, this, [this](bool ok, bool failed, const QString& message) {
-        m_analyze->setEnabled(true);
-        m_progress->hide();
-        m_cancel->hide();
+        showBusy(false);
         statusBar()->showMessage(ok ? tr("Dilution training finished") : tr("Dilution training stopped"), 5000);
         if (failed)
             warnAsync(tr("Dilution training failed"), message);
@@ -245,20 +236,23 @@ bool MainWindow::startJob(const QString& title, const std::function<void(bool, c
     m_job->start(title, std::move(work), [this, onDone, title](JobEnd end, const QString& message) {
         const bool ok = end == JobEnd::Done;
         if (!m_job->waiting()) { // no newer request about to start
-            m_analyze->setEnabled(true);
-            m_progress->hide();
-            m_cancel->hide();
+            showBusy(false);
             statusBar()->showMessage(ok ? tr("%1 finished").arg(title) : tr("%1 stopped").arg(title), 5000);
         }
         if (end == JobEnd::Failed)
             warnAsync(tr("%1 failed").arg(title), message);
         onDone(ok, message);
     });
-    m_analyze->setEnabled(false);
-    m_progress->setValue(0);
-    m_progress->show();
-    m_cancel->show();
+    showBusy(true);
     return true;
+}
+
+void MainWindow::showBusy(bool busy)
+{
+    m_analyze->setEnabled(!busy);
+    m_progress->setValue(0);
+    m_progress->setVisible(busy);
+    m_cancel->setVisible(busy);
 }
 
 bool MainWindow::analysisRunning() const
@@ -422,10 +416,7 @@ void MainWindow::startTraining()
     m_project.curves = {};
     m_slim->setRunning(true);
     m_tabs->setCurrentWidget(m_slim);
-    m_analyze->setEnabled(false);
-    m_progress->setValue(0);
-    m_progress->show();
-    m_cancel->show();
+    showBusy(true);
     if (r.processes > 1)
         m_slim->view()->setStatus(tr("Starting %1 processes…").arg(r.processes));
     m_training->start(r, r.distill ? m_model : nullptr); // a failure to start ends in finished()

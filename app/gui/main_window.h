@@ -14,8 +14,6 @@
 
 namespace mlpify::core {
 struct ModelBundle;
-struct Dataset;
-struct CalibrationOptions;
 } // namespace mlpify::core
 namespace mlpify::widgets {
 class ModelSummaryView;
@@ -32,8 +30,6 @@ class QComboBox;
 class QLineEdit;
 class QAction;
 class QLabel;
-class QProcess;
-class QTimer;
 
 namespace mlpify::app {
 
@@ -94,7 +90,8 @@ protected:
     void closeEvent(QCloseEvent* event) override;
 
 private:
-    void connectTraining(); // the training runner's steps, epochs, pauses and end, to the views
+    void showBusy(bool busy); // a job's progress bar and Cancel, the Analyze action disabled
+    void connectTraining();   // the training runner's steps, epochs, pauses and end, to the views
     void createMenus();
     void createAnalysisBar();
     bool startJob(const QString& title, const std::function<void(bool, const QString&)>& onDone,
