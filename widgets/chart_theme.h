@@ -9,6 +9,9 @@ class QPalette;
 
 namespace mlpify::widgets {
 
+// The workbench's dark palette (the light one is the style's standard palette).
+QPalette darkPalette();
+
 void themeChart(QChart* chart, const QPalette& palette);
 // Shows chart in view, deleting the chart it replaces (QChartView does not), themed and following
 // the palette from then on.

@@ -1,10 +1,15 @@
 #include "widgets/figure_export.h"
 
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QFileInfo>
+#include <QFormLayout>
 #include <QImage>
 #include <QPainter>
 #include <QPdfWriter>
 #include <QSaveFile>
+#include <QSettings>
+#include <QSpinBox>
 #include <QSvgGenerator>
 #include <QWidget>
 
@@ -55,6 +60,35 @@ QString exportFigure(QWidget& widget, const QString& path, QSize size, int dpi)
     if (!ok || !file.commit())
         return QObject::tr("%1: writing the figure failed").arg(path);
     return {};
+}
+
+bool askFigureSettings(QWidget* parent, FigureSettings* out)
+{
+    QSettings settings;
+    QDialog dialog(parent);
+    dialog.setWindowTitle(QObject::tr("Export Figure"));
+    auto* form = new QFormLayout(&dialog);
+    auto spin = [&](const char* key, int fallback, int lo, int hi, const QString& label) {
+        auto* box = new QSpinBox(&dialog);
+        box->setRange(lo, hi);
+        box->setValue(settings.value(key, fallback).toInt());
+        form->addRow(label, box);
+        return box;
+    };
+    auto* width = spin("export/width", 900, 100, 10000, QObject::tr("&Width (px)"));
+    auto* height = spin("export/height", 540, 100, 10000, QObject::tr("&Height (px)"));
+    auto* dpi = spin("export/dpi", 150, 50, 1200, QObject::tr("&DPI"));
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
+    form->addRow(buttons);
+    QObject::connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+    QObject::connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    if (dialog.exec() != QDialog::Accepted)
+        return false;
+    settings.setValue("export/width", width->value());
+    settings.setValue("export/height", height->value());
+    settings.setValue("export/dpi", dpi->value());
+    *out = {QSize(width->value(), height->value()), dpi->value()};
+    return true;
 }
 
 } // namespace mlpify::widgets

@@ -2,6 +2,7 @@
 
 #include <QMouseEvent>
 #include <QPainter>
+#include <QTimer>
 #include <QToolTip>
 
 #include <cmath>
@@ -175,6 +176,23 @@ void HeatmapView::setVisibleSteps(int rows)
 {
     m_visibleSteps = rows;
     update();
+}
+
+void HeatmapView::animateSteps(int intervalMs)
+{
+    const int steps = static_cast<int>(m_data.rowLabels.size());
+    if (steps == 0)
+        return;
+    auto* timer = new QTimer(this);
+    setVisibleSteps(0);
+    connect(timer, &QTimer::timeout, this, [this, timer, steps, intervalMs] {
+        setVisibleSteps(m_visibleSteps + 1);
+        if (m_visibleSteps >= steps) {
+            timer->deleteLater();
+            QTimer::singleShot(intervalMs + 100, this, [this] { setVisibleSteps(-1); });
+        }
+    });
+    timer->start(intervalMs);
 }
 
 void HeatmapView::paintEvent(QPaintEvent*)

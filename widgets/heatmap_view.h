@@ -50,6 +50,8 @@ public:
     const HeatmapData& data() const { return m_data; }
     // Shows only the first `rows` rows highlighted (steps of the NOSE path, for animation).
     void setVisibleSteps(int rows);
+    // Reveals the rows one at a time, every intervalMs, then shows them all again.
+    void animateSteps(int intervalMs = 700);
     QSize sizeHint() const override { return {640, 420}; }
 
 protected:

@@ -33,7 +33,9 @@ struct DataArgs {
             ->capture_default_str()
             ->check(inRange(1, 1e12));
         cmd->add_option("--seed", seed, "calibration subset seed")->capture_default_str();
-        cmd->add_option("--split", split, "train (default, as the paper) or test")->capture_default_str();
+        cmd->add_option("--split", split, "train (default, as the paper) or test")
+            ->capture_default_str()
+            ->check(CLI::IsMember({"train", "test"}));
         cmd->add_option("--batch", batch, "batch size")->capture_default_str()->check(inRange(1, 65536));
     }
     core::CalibrationOptions calibration() const { return {images, seed, split}; }
@@ -87,7 +89,9 @@ void addAnalyzeCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     auto* cmd = app.add_subcommand("analyze", "per-block entropy curves (attention, MLP, block output)");
     cmd->add_option("MODEL", o->model, "model file or 'default'")->required();
     o->data.add(cmd);
-    cmd->add_option("--tokens", o->tokens, "cls | all | patch")->capture_default_str();
+    cmd->add_option("--tokens", o->tokens, "cls | all | patch")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"cls", "all", "patch"}));
     cmd->add_option("--folds", o->folds, "seeded folds for the spread")->capture_default_str()->check(inRange(1, 1000));
     cmd->add_flag("--bits", o->bits, "log2 and ddof 1 instead of the default nats and ddof 0");
     cmd->add_flag("--layer-map", o->layerMap, "also compute the layer-to-layer transfer-entropy map");
@@ -263,7 +267,9 @@ void addSpectrumCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     cmd->add_option("MODEL", o->model, "model file or 'default'")->required();
     cmd->add_option("--vs", o->vs, "a second model (e.g. the slimmed one) on the same images");
     o->data.add(cmd);
-    cmd->add_option("--source", o->source, "block | mlp | attn")->capture_default_str();
+    cmd->add_option("--source", o->source, "block | mlp | attn")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"block", "mlp", "attn"}));
     cmd->add_flag("--official-rings", o->official, "the official code's 11 rings (14x14 grids)");
     cmd->add_flag("--park-kim", o->parkKim, "average ln(|F| + 1e-6) as Park & Kim");
     cmd->add_option("--out", o->out, "write JSON");

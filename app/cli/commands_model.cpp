@@ -166,7 +166,8 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     cmd->add_option("--heads", o->heads, "attention heads, for imported files");
     cmd->add_option("--parallel", o->parallel,
                     "how a batch uses the threads: ops (each op on all), images (the batch split), auto")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(CLI::IsMember({"auto", "ops", "images"}));
     cmd->add_flag("--train", o->train, "measure training steps (forward, backward, AdamW) instead of inference");
     cmd->add_flag("--json", o->json, "print JSON");
     cmd->callback([o, &g, runner] {

@@ -282,12 +282,8 @@ void addDiluteCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             if (blocks.empty() && a->resume) {
                 blocks = core::jsonIntegers(m.meta.training.at("dilution").at("blocks"));
             } else if (blocks.empty()) {
-                const auto s = core::selectionFor(run, m);
-                std::optional<core::Dataset> calib;
-                if (core::selectionNeedsCalibration(s.method))
-                    calib = core::loadCalibrationSet(run.data, m.meta.config, core::calibrationFor(run));
                 TerminalProgress progress;
-                blocks = core::selectLayers(m, calib ? &*calib : nullptr, s, progress, &interruptToken()).selected;
+                blocks = core::chooseLayers(m, run, progress, &interruptToken()).selected;
                 progress.finish();
                 std::cout << run.method << " selected blocks";
                 for (auto b : blocks)

@@ -38,7 +38,17 @@ int main(int argc, char** argv)
     app::addAnalyzeCommand(app, g, &runner);
     app::addSelectCommand(app, g, &runner);
     app::addSpectrumCommand(app, g, &runner);
+#ifdef MLPIFY_WITH_FIGURES
     app::addFiguresCommand(app, g, &runner);
+#else
+    app.add_subcommand("figures", "render a project's figures (needs a build with the GUI)")
+        ->allow_extras()
+        ->callback([&runner] {
+            runner = []() -> int {
+                throw core::Error("figures", "this mlpify was built without Qt (MLPIFY_BUILD_GUI=OFF)");
+            };
+        });
+#endif
     app::addLaunchCommand(app, g, &runner);
 
     try {

@@ -1,6 +1,5 @@
 // `mlpify-gui [MODEL] [--screenshot FILE]`: opens the workbench on a model (the default if none).
 #include "app/gui/main_window.h"
-#include "app/gui/project.h"
 #include "app/gui/slim_panel.h"
 #include "app/gui/tour.h"
 #include "core/io/json_file.h"
@@ -19,7 +18,6 @@
 
 #include <functional>
 
-#include <fstream>
 #include <iostream>
 
 namespace {
@@ -102,35 +100,6 @@ int renderHeatmapFigure(const QString& input, const QString& out, const QString&
         return 2;
     }
 }
-// Renders every figure of a project offscreen: the same widgets the window shows.
-int renderProjectFigures(const QString& project, const QString& dir, const QString& size, int dpi)
-{
-    if (dir.isEmpty()) {
-        std::cerr << "mlpify-gui: --figures needs --out DIR\n";
-        return 2;
-    }
-    try {
-        mlpify::app::loadProject(project); // its errors as one line: openProject would show a dialog
-    } catch (const std::exception& e) {
-        std::cerr << "mlpify-gui: " << e.what() << "\n";
-        return 2;
-    }
-    mlpify::app::MainWindow window;
-    if (!window.openProject(project, /*loadModel=*/false))
-        return 2;
-    QString error;
-    const auto wh = size.split('x');
-    const QSize px(wh.value(0).toInt(), wh.value(1).toInt());
-    const auto files = window.exportAllFigures(dir, &error, px.isValid() ? px : QSize(900, 540), dpi);
-    for (const auto& f : files)
-        std::cout << "wrote " << f.toStdString() << "\n";
-    if (!error.isEmpty()) {
-        std::cerr << "mlpify-gui: " << error.toStdString() << "\n";
-        return 2;
-    }
-    return 0;
-}
-
 // Walks the guided tour on the default model as a person would, waiting for each step's
 // work, and saves a screenshot of the window at every step (plus the project and figures).
 class TourDriver : public QObject {
@@ -233,19 +202,15 @@ int main(int argc, char** argv)
     QCommandLineOption out("out", "figure file (.png, .svg, .pdf)", "file");
     QCommandLineOption figSize("size", "figure size in pixels, WxH", "size", "900x540");
     QCommandLineOption dpi("dpi", "figure resolution", "dpi", "150");
-    QCommandLineOption figures("figures", "render every figure of a project to --out DIR (SVG, PDF, PNG)", "project");
     QCommandLineOption project("project", "open a project file", "project");
     QCommandLineOption tourShots("tour-screenshots", "walk the guided tour, saving a screenshot per step", "dir");
     QCommandLineOption trainImages("train-images", "with --tour-screenshots: training images of the short run", "n",
                                    "6000");
     QCommandLineOption dark("dark", "use the dark palette");
-    for (const auto& o : {shot, threads, analyze, tab, entropyFigure, heatmapFigure, versus, out, figSize, dpi, figures,
-                          project, tourShots, trainImages, dark})
+    for (const auto& o : {shot, threads, analyze, tab, entropyFigure, heatmapFigure, versus, out, figSize, dpi, project,
+                          tourShots, trainImages, dark})
         parser.addOption(o);
     parser.process(app);
-    if (parser.isSet(figures))
-        return renderProjectFigures(parser.value(figures), parser.value(out), parser.value(figSize),
-                                    parser.value(dpi).toInt());
     if (parser.isSet(heatmapFigure))
         return renderHeatmapFigure(parser.value(heatmapFigure), parser.value(out), parser.value(figSize),
                                    parser.value(dpi).toInt());

@@ -1,13 +1,16 @@
 #include "app/gui/main_window.h"
 
+#include "app/gui/analysis_bar.h"
 #include "app/gui/analysis_jobs.h"
 #include "app/gui/background_job.h"
+#include "app/gui/figure_set.h"
 #include "app/gui/model_loader.h"
+#include "app/gui/recent_menu.h"
 #include "app/gui/slim_panel.h"
 #include "app/gui/tour.h"
 #include "app/gui/training_runner.h"
 #include "core/analysis/selection.h"
-#include "core/bench/benchmark.h"
+#include "widgets/chart_theme.h"
 #include "widgets/compare_view.h"
 #include "widgets/entropy_chart_view.h"
 #include "widgets/figure_export.h"
@@ -20,30 +23,21 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
-#include <QComboBox>
-#include <QDialog>
-#include <QDialogButtonBox>
 #include <QDir>
 #include <QDragEnterEvent>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QFormLayout>
-#include <QLabel>
-#include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
-#include <QSpinBox>
 #include <QStandardPaths>
 #include <QStatusBar>
-#include <QStyleFactory>
+#include <QStyle>
 #include <QTabWidget>
-#include <QTimer>
 #include <QToolBar>
-#include <QToolButton>
 
 namespace mlpify::app {
 
@@ -159,26 +153,10 @@ QString MainWindow::defaultOutputPath() const
 
 void MainWindow::createAnalysisBar()
 {
-    auto* bar = addToolBar(tr("Analysis"));
-    bar->setObjectName("analysisBar");
+    m_bar = new AnalysisBar(this);
+    addToolBar(m_bar);
+    connect(m_bar, &AnalysisBar::analyzeRequested, this, &MainWindow::startAnalysis);
     QSettings settings;
-    bar->addWidget(new QLabel(tr(" Data "), bar));
-    m_data = new QLineEdit(settings.value("analysis/data", "fashion-mnist").toString(), bar);
-    m_data->setToolTip(tr("Data spec as the CLI takes it: fashion-mnist, idx:DIR, cifar10:DIR, folder:DIR"));
-    m_data->setMaximumWidth(220);
-    bar->addWidget(m_data);
-    bar->addAction(tr("…"), this, &MainWindow::chooseDataFolder)->setToolTip(tr("Choose a dataset folder"));
-    bar->addWidget(new QLabel(tr("  Calibration images "), bar));
-    m_images = new QSpinBox(bar);
-    m_images->setRange(50, 60000);
-    m_images->setSingleStep(250);
-    m_images->setValue(settings.value("analysis/images", 1000).toInt());
-    bar->addWidget(m_images);
-    bar->addWidget(new QLabel(tr("  Tokens "), bar));
-    m_tokens = new QComboBox(bar);
-    m_tokens->addItems({"cls", "all", "patch"});
-    m_tokens->setCurrentText(settings.value("analysis/tokens", "cls").toString());
-    bar->addWidget(m_tokens);
     m_slim->setRatio(settings.value("analysis/ratio", 0.5).toDouble());
     // New calibration size or token set: the curves no longer match; recompute them (seconds).
     auto recompute = [this] { // the latest request wins over a running analysis
@@ -189,11 +167,7 @@ void MainWindow::createAnalysisBar()
         else
             startProfile();
     };
-    connect(m_images, &QSpinBox::editingFinished, this, recompute);
-    connect(m_tokens, &QComboBox::currentIndexChanged, this, recompute);
-    m_analyze = bar->addAction(tr("&Analyze"), this, &MainWindow::startAnalysis);
-    m_analyze->setShortcut(QKeySequence(tr("Ctrl+R")));
-    m_analyze->setToolTip(tr("Entropy curves and NOSE selection on the calibration images (Ctrl+R)"));
+    connect(m_bar, &AnalysisBar::calibrationChanged, this, recompute);
     m_progress = new QProgressBar(this);
     m_progress->setRange(0, 1000);
     m_progress->setMaximumWidth(260);
@@ -212,17 +186,14 @@ void MainWindow::createAnalysisBar()
 
 void MainWindow::syncProjectFromControls()
 {
-    m_project.data = m_data->text().trimmed();
-    m_project.images = m_images->value();
-    m_project.tokens = m_tokens->currentText();
+    m_project.data = m_bar->data();
+    m_project.images = m_bar->images();
+    m_project.tokens = m_bar->tokens();
     m_project.ratio = m_slim->ratio();
     m_project.method = m_slim->method();
     m_project.training = m_slim->request();
-    QSettings settings;
-    settings.setValue("analysis/data", m_project.data);
-    settings.setValue("analysis/images", m_project.images);
-    settings.setValue("analysis/tokens", m_project.tokens);
-    settings.setValue("analysis/ratio", m_project.ratio);
+    m_bar->remember();
+    QSettings().setValue("analysis/ratio", m_project.ratio);
 }
 
 bool MainWindow::startJob(const QString& title, const std::function<void(bool, const QString&)>& onDone,
@@ -249,7 +220,7 @@ bool MainWindow::startJob(const QString& title, const std::function<void(bool, c
 
 void MainWindow::showBusy(bool busy)
 {
-    m_analyze->setEnabled(!busy);
+    m_bar->analyzeAction()->setEnabled(!busy);
     m_progress->setValue(0);
     m_progress->setVisible(busy);
     m_cancel->setVisible(busy);
@@ -320,18 +291,7 @@ void MainWindow::animateNosePath()
     if (!m_project.selection || m_project.selection->candidates.empty())
         return;
     m_tabs->setCurrentWidget(m_nose);
-    const int steps = static_cast<int>(m_project.selection->candidates.size());
-    auto* timer = new QTimer(this);
-    auto shown = std::make_shared<int>(0);
-    m_nose->setVisibleSteps(0);
-    connect(timer, &QTimer::timeout, this, [this, timer, shown, steps] {
-        m_nose->setVisibleSteps(++*shown);
-        if (*shown >= steps) {
-            timer->deleteLater();
-            QTimer::singleShot(800, this, [this] { m_nose->setVisibleSteps(-1); });
-        }
-    });
-    timer->start(700);
+    m_nose->animateSteps();
 }
 
 void MainWindow::applyMethod(const QString& method, double ratio)
@@ -342,27 +302,28 @@ void MainWindow::applyMethod(const QString& method, double ratio)
     auto run = dilutionRun(m_project);
     run.method = method.toStdString();
     run.ratio = ratio;
-    const auto s = core::selectionFor(run, *m_model); // the selection `dilute` makes for this run
-    std::vector<int64_t> chosen;
-    if (method == "nose") {
-        if (!m_project.selection || static_cast<int64_t>(m_project.selection->selected.size()) != s.count) {
-            m_slim->setRatio(ratio);
-            statusBar()->showMessage(tr("Running the analysis for NOSE at ratio %1…").arg(ratio), 5000);
-            startAnalysis(); // selects the NOSE set when it finishes
+    if (method == "nose") { // the analysis's NOSE path is the selection `dilute` makes for this run
+        const auto count = core::selectionFor(run, *m_model).count;
+        if (m_project.selection && static_cast<int64_t>(m_project.selection->selected.size()) == count) {
+            const auto& chosen = m_project.selection->selected;
+            m_slim->setSelected(QVector<int>(chosen.begin(), chosen.end()));
+            Q_EMIT layersChosen(true);
             return;
         }
-        chosen = m_project.selection->selected;
-    } else if (method == "entropy" && !m_project.profile) {
-        QMessageBox::information(this, tr("Lowest attention entropy"),
-                                 tr("Run the analysis first (Ctrl+R): this baseline reads the entropy curves."));
+        m_slim->setRatio(ratio);
+        statusBar()->showMessage(tr("Running the analysis for NOSE at ratio %1…").arg(ratio), 5000);
+        startAnalysis(); // selects the NOSE set when it finishes
         return;
-    } else {
-        core::FunctionProgress quiet; // first, random and entropy (from the analysis's curves) take no time
-        chosen =
-            core::selectLayers(*m_model, nullptr, s, quiet, nullptr, m_project.profile ? &*m_project.profile : nullptr)
-                .selected;
     }
-    m_slim->setSelected(QVector<int>(chosen.begin(), chosen.end()));
+    // Every other method chooses exactly as `dilute` does for this run: the same calibration
+    // images, seed and token set (not the analysis bar's), on the worker.
+    auto model = m_model;
+    startJob(
+        tr("Choosing layers"), [this](bool ok, const QString&) { Q_EMIT layersChosen(ok); },
+        [this, model, run](core::Progress& progress, const core::CancelToken& cancel) {
+            const auto chosen = core::chooseLayers(*model, run, progress, &cancel).selected;
+            m_job->post([this, chosen] { m_slim->setSelected(QVector<int>(chosen.begin(), chosen.end())); });
+        });
 }
 
 void MainWindow::updateSavings()
@@ -370,26 +331,8 @@ void MainWindow::updateSavings()
     if (!m_model || !m_modelSummary)
         return;
     const auto chosen = m_slim->selected();
-    auto modes = m_model->net->blockModes();
-    int64_t params = 0;
-    for (int b : chosen) {
-        params += m_modelSummary->blocks[static_cast<size_t>(b)].attentionParams;
-        modes[static_cast<size_t>(b)] = {core::AttnMode::Removed, 0.0};
-    }
-    const auto& cfg = m_modelSummary->config;
-    const double before = core::analyticFlops(cfg, m_model->net->blockModes());
-    const double after = core::analyticFlops(cfg, modes);
-    const double total = static_cast<double>(m_modelSummary->totalParams);
-    m_slim->setSavings(tr("Removing %1 attention layer(s): %2 fewer parameters (%3 → %4, %5%), FLOPs %6 → %7 "
-                          "GFLOPs/image (%8%). Measured throughput: Compare tab (Ctrl+M).")
-                           .arg(chosen.size())
-                           .arg(params)
-                           .arg(m_modelSummary->totalParams)
-                           .arg(m_modelSummary->totalParams - params)
-                           .arg(total > 0 ? -100.0 * static_cast<double>(params) / total : 0.0, 0, 'f', 1)
-                           .arg(before / 1e9, 0, 'f', 4)
-                           .arg(after / 1e9, 0, 'f', 4)
-                           .arg(before > 0 ? 100.0 * (after - before) / before : 0.0, 0, 'f', 1));
+    const auto s = core::removalSavings(*m_modelSummary, std::vector<int64_t>(chosen.begin(), chosen.end()));
+    m_slim->setSavings(s);
 }
 
 void MainWindow::startTraining()
@@ -505,22 +448,7 @@ void MainWindow::cancelAnalysis()
 
 void MainWindow::showModelResults()
 {
-    if (m_project.profile)
-        m_entropy->setProfiles(*m_project.profile, m_project.slimmedProfile ? &*m_project.slimmedProfile : nullptr);
-    if (m_project.selection && !m_project.selection->candidates.empty())
-        m_nose->setData(widgets::noseHeatmapData(
-            *m_project.selection, QString::fromStdString(m_project.selection->settings.value("units", ""))));
-    if (m_project.spectrum)
-        m_spectrum->setSpectra(*m_project.spectrum, m_project.slimmedSpectrum ? &*m_project.slimmedSpectrum : nullptr);
-    m_compare->setModels(m_project.compare);
-    auto* view = m_slim->view();
-    view->clear();
-    for (const auto& s : m_project.curves.steps)
-        view->addStep(s.step, m_project.curves.totalSteps, s.loss, s.lambda, s.imagesPerSecond);
-    for (const auto& e : m_project.curves.epochs)
-        view->addEpoch(e.epoch, e.trainTop1, e.testTop1, e.lambda);
-    view->setStatus(m_project.slimmedModel.isEmpty() ? tr("No training run yet.")
-                                                     : tr("Folded model: %1").arg(m_project.slimmedModel));
+    showProject(m_project, {m_entropy, m_nose, m_slim->view(), m_spectrum, m_compare});
 }
 
 bool MainWindow::openProject(const QString& path, bool loadModel)
@@ -532,9 +460,7 @@ bool MainWindow::openProject(const QString& path, bool loadModel)
         return false;
     }
     m_projectPath = path;
-    m_data->setText(m_project.data);
-    m_images->setValue(m_project.images);
-    m_tokens->setCurrentText(m_project.tokens);
+    m_bar->setSettings(m_project.data, m_project.images, m_project.tokens);
     m_slim->setRatio(m_project.ratio);
     m_slim->setRequest(m_project.training);
     showModelResults();
@@ -561,46 +487,14 @@ bool MainWindow::saveProject(const QString& path)
 
 QStringList MainWindow::exportAllFigures(const QString& dir, QString* error, QSize size, int dpi)
 {
-    QDir().mkpath(dir);
-    QStringList written;
-    struct Figure {
-        QString name;
-        QWidget* widget;
-        bool has;
-    };
-    const QVector<Figure> figures = {
-        {"entropy", m_entropy, m_project.profile.has_value()},
-        {"nose-path", m_nose, m_project.selection.has_value() && !m_project.selection->candidates.empty()},
-        {"training-loss", m_slim->view()->lossChart(), !m_project.curves.steps.empty()},
-        {"training-lambda", m_slim->view()->lambdaChart(), !m_project.curves.steps.empty()},
-        {"training-accuracy", m_slim->view()->accuracyChart(), !m_project.curves.epochs.empty()},
-        {"spectrum", m_spectrum->chart(), m_project.spectrum.has_value()},
-        {"compare", m_compare->chartView(), !m_project.compare.isEmpty()},
-    };
-    for (const auto& f : figures) {
-        if (!f.has)
-            continue;
-        for (const char* ext : {"svg", "pdf", "png"}) {
-            const QString file = QDir(dir).filePath(f.name + "." + ext);
-            const QString err = widgets::exportFigure(*f.widget, file, size, dpi);
-            if (!err.isEmpty()) {
-                if (error)
-                    *error = err;
-                return written;
-            }
-            written << file;
-        }
-    }
-    // The numbers behind the figures: the project itself is their JSON.
-    const QString data = QDir(dir).filePath("project-data.json");
+    syncProjectFromControls();
     try {
-        app::saveProject(m_project, data);
-        written << data;
+        return writeProjectFigures(m_project, dir, {size, dpi});
     } catch (const std::exception& e) {
         if (error)
             *error = QString::fromStdString(e.what());
+        return {};
     }
-    return written;
 }
 
 void MainWindow::setDarkPalette(bool dark)
@@ -608,25 +502,7 @@ void MainWindow::setDarkPalette(bool dark)
     QSettings().setValue("view/dark", dark);
     if (m_dark)
         m_dark->setChecked(dark);
-    if (dark) {
-        QPalette p;
-        p.setColor(QPalette::Window, QColor(0x2b, 0x2b, 0x2b));
-        p.setColor(QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
-        p.setColor(QPalette::Base, QColor(0x1e, 0x1e, 0x1e));
-        p.setColor(QPalette::AlternateBase, QColor(0x33, 0x33, 0x33));
-        p.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
-        p.setColor(QPalette::Button, QColor(0x3a, 0x3a, 0x3a));
-        p.setColor(QPalette::ButtonText, QColor(0xe6, 0xe6, 0xe6));
-        p.setColor(QPalette::Highlight, QColor(0x3d, 0x7e, 0xc6));
-        p.setColor(QPalette::HighlightedText, Qt::white);
-        p.setColor(QPalette::ToolTipBase, QColor(0x3a, 0x3a, 0x3a));
-        p.setColor(QPalette::ToolTipText, QColor(0xe6, 0xe6, 0xe6));
-        p.setColor(QPalette::Disabled, QPalette::Text, QColor(0x80, 0x80, 0x80));
-        p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(0x80, 0x80, 0x80));
-        qApp->setPalette(p);
-    } else {
-        qApp->setPalette(qApp->style()->standardPalette());
-    }
+    qApp->setPalette(dark ? widgets::darkPalette() : qApp->style()->standardPalette());
 }
 
 void MainWindow::createMenus()
@@ -636,9 +512,10 @@ void MainWindow::createMenus()
     open->setShortcut(QKeySequence::Open);
     auto* openDefault = file->addAction(tr("Open &Default Model"), this, [this] { openModel("default"); });
     openDefault->setShortcut(QKeySequence(tr("Ctrl+D")));
-    m_recentMenu = file->addMenu(tr("Open &Recent"));
-    rebuildRecentMenu();
-    file->addAction(tr("Choose Data &Folder…"), this, &MainWindow::chooseDataFolder);
+    m_recentMenu = new RecentMenu(tr("Open &Recent"), this);
+    connect(m_recentMenu, &RecentMenu::chosen, this, &MainWindow::openModel);
+    file->addMenu(m_recentMenu);
+    file->addAction(tr("Choose Data &Folder…"), m_bar, &AnalysisBar::chooseDataFolder);
     file->addSeparator();
     file->addAction(tr("Open &Project…"), this, &MainWindow::chooseProjectToOpen)
         ->setShortcut(QKeySequence(tr("Ctrl+Shift+O")));
@@ -661,7 +538,7 @@ void MainWindow::createMenus()
     quit->setShortcut(QKeySequence::Quit);
 
     auto* analysis = menuBar()->addMenu(tr("&Analysis"));
-    analysis->addAction(m_analyze);
+    analysis->addAction(m_bar->analyzeAction());
     analysis->addAction(tr("&Entropy Curves Only"), this, &MainWindow::startProfile)
         ->setShortcut(QKeySequence(tr("Ctrl+Shift+R")));
     analysis->addAction(tr("&Animate NOSE Path"), this, &MainWindow::animateNosePath)
@@ -702,7 +579,7 @@ void MainWindow::openModel(const QString& spec)
     statusBar()->showMessage(tr("Loading %1…").arg(spec));
     m_summary->clear(tr("Loading %1…").arg(spec));
     if (spec != "default")
-        rememberRecent(spec);
+        m_recentMenu->remember(spec);
     if (spec != m_project.model) { // a different model: results of the old one no longer apply
         const auto keep = m_project;
         m_project = Project{};
@@ -725,22 +602,6 @@ void MainWindow::chooseModelFile()
         return;
     settings.setValue("paths/lastModelDir", QFileInfo(path).absolutePath());
     openModel(path);
-}
-
-void MainWindow::chooseDataFolder()
-{
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Choose a Dataset Folder"));
-    if (dir.isEmpty())
-        return;
-    const QDir d(dir);
-    QString spec = "folder:" + dir;
-    if (!d.entryList({"train-images-idx3-ubyte*"}).isEmpty())
-        spec = "idx:" + dir;
-    else if (!d.entryList({"data_batch_1.bin"}).isEmpty())
-        spec = "cifar10:" + dir;
-    else if (!d.entryList({"train.bin"}).isEmpty())
-        spec = "cifar100:" + dir;
-    m_data->setText(spec);
 }
 
 void MainWindow::chooseProjectToOpen()
@@ -771,35 +632,14 @@ void MainWindow::exportCurrentFigure()
         current = m_spectrum->chart();
     else if (current == m_compare)
         current = m_compare->chartView();
-    QDialog dialog(this);
-    dialog.setWindowTitle(tr("Export Figure"));
-    auto* form = new QFormLayout(&dialog);
-    auto* width = new QSpinBox(&dialog);
-    width->setRange(100, 10000);
-    width->setValue(QSettings().value("export/width", 900).toInt());
-    auto* height = new QSpinBox(&dialog);
-    height->setRange(100, 10000);
-    height->setValue(QSettings().value("export/height", 540).toInt());
-    auto* dpi = new QSpinBox(&dialog);
-    dpi->setRange(50, 1200);
-    dpi->setValue(QSettings().value("export/dpi", 150).toInt());
-    form->addRow(tr("&Width (px)"), width);
-    form->addRow(tr("&Height (px)"), height);
-    form->addRow(tr("&DPI"), dpi);
-    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
-    form->addRow(buttons);
-    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
-    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
-    if (dialog.exec() != QDialog::Accepted)
+    widgets::FigureSettings figure;
+    if (!widgets::askFigureSettings(this, &figure))
         return;
-    QSettings().setValue("export/width", width->value());
-    QSettings().setValue("export/height", height->value());
-    QSettings().setValue("export/dpi", dpi->value());
     const QString path =
         QFileDialog::getSaveFileName(this, tr("Export Figure"), QString(), tr("SVG (*.svg);;PDF (*.pdf);;PNG (*.png)"));
     if (path.isEmpty())
         return;
-    const QString err = widgets::exportFigure(*current, path, QSize(width->value(), height->value()), dpi->value());
+    const QString err = widgets::exportFigure(*current, path, figure.size, figure.dpi);
     if (!err.isEmpty())
         QMessageBox::warning(this, tr("Export failed"), err);
     else
@@ -816,27 +656,6 @@ void MainWindow::exportAllFiguresInteractive()
     if (!error.isEmpty())
         QMessageBox::warning(this, tr("Export failed"), error);
     statusBar()->showMessage(tr("Wrote %1 files to %2").arg(files.size()).arg(dir), 5000);
-}
-
-void MainWindow::rememberRecent(const QString& path)
-{
-    QSettings settings;
-    QStringList recent = settings.value("recentModels").toStringList();
-    recent.removeAll(path);
-    recent.prepend(path);
-    while (recent.size() > 8)
-        recent.removeLast();
-    settings.setValue("recentModels", recent);
-    rebuildRecentMenu();
-}
-
-void MainWindow::rebuildRecentMenu()
-{
-    m_recentMenu->clear();
-    const QStringList recent = QSettings().value("recentModels").toStringList();
-    for (const QString& path : recent)
-        m_recentMenu->addAction(QFileInfo(path).fileName(), this, [this, path] { openModel(path); })->setToolTip(path);
-    m_recentMenu->setEnabled(!recent.isEmpty());
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event)

@@ -25,11 +25,7 @@ class CompareView;
 class QTabWidget;
 class QProgressBar;
 class QPushButton;
-class QSpinBox;
-class QComboBox;
-class QLineEdit;
 class QAction;
-class QLabel;
 
 namespace mlpify::app {
 
@@ -38,6 +34,8 @@ class BackgroundJob;
 class TrainingRunner;
 class SlimPanel;
 class Tour;
+class RecentMenu;
+class AnalysisBar;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -83,6 +81,7 @@ Q_SIGNALS:
     void trainingFinished(bool ok);
     void spectrumFinished(bool ok);
     void compareFinished(bool ok);
+    void layersChosen(bool ok); // applyMethod's set is in the Slim tab (or the choice failed)
 
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
@@ -101,13 +100,10 @@ private:
     void showProfile(const core::EntropyProfile& profile);
     void updateSavings();
     void chooseModelFile();
-    void chooseDataFolder();
     void chooseProjectToOpen();
     void chooseProjectToSave();
     void exportCurrentFigure();
     void exportAllFiguresInteractive();
-    void rememberRecent(const QString& path);
-    void rebuildRecentMenu();
     void syncProjectFromControls();
     QString defaultOutputPath() const;
     void finishTraining(bool ok, const QString& message, const QString& out);
@@ -120,16 +116,13 @@ private:
     SlimPanel* m_slim = nullptr;
     widgets::SpectrumView* m_spectrum = nullptr;
     widgets::CompareView* m_compare = nullptr;
-    QSpinBox* m_images = nullptr;
-    QComboBox* m_tokens = nullptr;
-    QLineEdit* m_data = nullptr;
-    QAction* m_analyze = nullptr;
+    AnalysisBar* m_bar = nullptr;
     QAction* m_dark = nullptr;
     QProgressBar* m_progress = nullptr;
     QPushButton* m_cancel = nullptr;
     BackgroundJob* m_job = nullptr;
     ModelLoader* m_loader = nullptr;
-    QMenu* m_recentMenu = nullptr;
+    RecentMenu* m_recentMenu = nullptr;
     Tour* m_tour = nullptr;
     std::shared_ptr<core::ModelBundle> m_model;
     std::optional<core::ModelSummary> m_modelSummary;

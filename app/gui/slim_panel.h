@@ -3,6 +3,7 @@
 // It holds no computation: the window runs the jobs and feeds the curves back.
 #pragma once
 
+#include "core/bench/flops.h"
 #include "core/train/dilution_run.h"
 
 #include <QString>
@@ -34,7 +35,8 @@ public:
     void setBlocks(const QVector<bool>& hasAttention);
     void setSelected(const QVector<int>& blocks);
     QVector<int> selected() const;
-    void setSavings(const QString& text);
+    // What removing the chosen layers saves (core/bench/benchmark.h removalSavings).
+    void setSavings(const core::RemovalSavings& savings);
     void setRunning(bool running, bool paused = false);
 
     // The run the controls describe: the last run set, with the panel's layers and settings.

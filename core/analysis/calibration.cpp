@@ -25,13 +25,13 @@ TokenSet tokenSetFromString(const std::string& s)
     for (TokenSet t : {TokenSet::Cls, TokenSet::All, TokenSet::PatchMean})
         if (toString(t) == s)
             return t;
-    throw Error("--tokens " + s, "unknown token set (use cls, all or patch)");
+    throw Error("token set '" + s + "'", "unknown (use cls, all or patch)");
 }
 
 Dataset loadCalibrationSet(const std::string& spec, const ViTConfig& config, const CalibrationOptions& o)
 {
     if (o.split != "train" && o.split != "test")
-        throw Error("--split " + o.split, "use train or test");
+        throw Error("calibration split '" + o.split + "'", "unknown (use train or test)");
     auto full =
         loadDataset(spec, o.split == "train" ? Split::Train : Split::Test, DataOptions().size(config.imageSize));
     checkCompatible(full, config);

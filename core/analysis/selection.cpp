@@ -1,5 +1,6 @@
 #include "core/analysis/selection.h"
 
+#include "core/analysis/calibration.h"
 #include "core/error.h"
 #include "core/io/json_file.h"
 
@@ -41,7 +42,7 @@ double rankValue(double te, const TeOptions& o)
 int64_t countForRatio(const ModelBundle& model, double ratio)
 {
     if (!(ratio > 0.0 && ratio <= 1.0))
-        throw Error("--ratio", "must be in (0, 1]");
+        throw Error("removal ratio", "must be in (0, 1]");
     const auto n = static_cast<double>(attentionLayers(model).size());
     return std::max<int64_t>(1, static_cast<int64_t>(std::llround(ratio * n)));
 }
@@ -324,6 +325,15 @@ LayerSelection selectionFor(const DilutionRun& run, const ModelBundle& model)
 CalibrationOptions calibrationFor(const DilutionRun& run)
 {
     return {run.selectImages, 0, "train"};
+}
+
+SelectionResult chooseLayers(ModelBundle& model, const DilutionRun& run, Progress& progress, const CancelToken* cancel)
+{
+    const auto s = selectionFor(run, model);
+    std::optional<Dataset> calib;
+    if (selectionNeedsCalibration(s.method))
+        calib = loadCalibrationSet(run.data, model.meta.config, calibrationFor(run));
+    return selectLayers(model, calib ? &*calib : nullptr, s, progress, cancel);
 }
 
 namespace {

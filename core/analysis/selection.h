@@ -54,5 +54,9 @@ SelectionResult selectLayers(ModelBundle& model, const Dataset* calibration, con
 // training split with seed 0, as `select` takes by default.
 LayerSelection selectionFor(const DilutionRun& run, const ModelBundle& model);
 CalibrationOptions calibrationFor(const DilutionRun& run);
+// The layers `dilute` removes for a run that lists none: selectionFor(run) on the calibration
+// images of calibrationFor(run), read from run.data when the method needs them.
+SelectionResult chooseLayers(ModelBundle& model, const DilutionRun& run, Progress& progress,
+                             const CancelToken* cancel = nullptr);
 
 } // namespace mlpify::core

@@ -28,7 +28,7 @@ SpectrumSource spectrumSourceFromString(const std::string& s)
     for (auto v : {SpectrumSource::BlockOutput, SpectrumSource::Mlp, SpectrumSource::Attention})
         if (toString(v) == s)
             return v;
-    throw Error("--source " + s, "unknown (use block, mlp or attn)");
+    throw Error("spectrum source '" + s + "'", "unknown (use block, mlp or attn)");
 }
 
 RingSpectrum::RingSpectrum(int64_t h, int64_t w, const SpectrumOptions& o)

@@ -1,8 +1,8 @@
 #include "core/bench/benchmark.h"
 
+#include "core/device.h"
 #include "core/model/inference.h"
 #include "core/runtime.h"
-#include "core/device.h"
 #include "core/train/parallel_step.h"
 
 #include <ATen/Parallel.h>
@@ -74,23 +74,6 @@ BenchResult describe(ModelBundle& model, const BenchOptions& o, const std::vecto
     return r;
 }
 } // namespace
-
-double analyticFlops(const ViTConfig& c, const std::vector<BlockMode>& modes)
-{
-    const double n = static_cast<double>(c.numTokens()), d = static_cast<double>(c.embedDim);
-    const double h = static_cast<double>(c.mlpHidden);
-    const double patch = static_cast<double>(c.inChans * c.patchSize * c.patchSize);
-    double flops = 2.0 * static_cast<double>(c.numPatches()) * patch * d; // patch embedding
-    for (const auto& m : modes) {
-        if (m.mode == AttnMode::Active || m.mode == AttnMode::Diluting)
-            flops += 2.0 * n * d * 3.0 * d   // qkv
-                     + 2.0 * 2.0 * n * n * d // q k^T and attn v over all heads
-                     + 2.0 * n * d * d;      // proj
-        flops += 2.0 * 2.0 * n * d * h;      // fc1 and fc2
-    }
-    flops += 2.0 * d * static_cast<double>(c.numClasses) * (c.distilled ? 2.0 : 1.0);
-    return flops;
-}
 
 BenchResult benchmarkModel(ModelBundle& model, const BenchOptions& o)
 {

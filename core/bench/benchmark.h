@@ -1,8 +1,9 @@
 // Speed and size of a model: parameters, analytic FLOPs, measured images/s and latency.
 #pragma once
 
-#include "core/model/model_bundle.h"
+#include "core/bench/flops.h"
 #include "core/model/inference.h"
+#include "core/model/model_bundle.h"
 
 #include <nlohmann/json.hpp>
 
@@ -33,10 +34,6 @@ struct BenchResult {
     std::string parallelism; // how the batch used them: "ops" or "images" (model/inference.h)
     std::string blas;        // runtime.h blasThreading()
 };
-
-// Forward FLOPs of one image: patch embedding, every block in its current state (MLP-only
-// blocks count the MLP alone), final norm excluded, head included.
-double analyticFlops(const ViTConfig& config, const std::vector<BlockMode>& modes);
 
 BenchResult benchmarkModel(ModelBundle& model, const BenchOptions& options);
 // Training throughput: forward, backward and an AdamW step on one random batch, repeated, with the

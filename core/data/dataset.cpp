@@ -3,6 +3,7 @@
 #include "core/error.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <numeric>
 #include <random>
 
@@ -25,8 +26,29 @@ std::string fashionMnistDir()
     return "/usr/share/datasets/fashion-mnist";
 }
 
+std::string dataSpecForFolder(const std::string& dir)
+{
+    namespace fs = std::filesystem;
+    const fs::path d(dir);
+    std::error_code ec;
+    const auto has = [&](const char* name) { return fs::is_regular_file(d / name, ec); };
+    if (has("train-images-idx3-ubyte") || has("train-images-idx3-ubyte.gz"))
+        return "idx:" + dir;
+    if (has("data_batch_1.bin"))
+        return "cifar10:" + dir;
+    if (has("train.bin"))
+        return "cifar100:" + dir;
+    return "folder:" + dir;
+}
+
 Dataset loadDataset(const std::string& spec, Split split, const DataOptions& options)
 {
+    std::error_code ec;
+    if (spec.find(':') == std::string::npos && spec != "fashion-mnist" && std::filesystem::is_directory(spec, ec)) {
+        auto d = loadDataset(dataSpecForFolder(spec), split, options);
+        d.spec = spec;
+        return d;
+    }
     auto after = [&](const std::string& prefix) { return spec.substr(prefix.size()); };
     Dataset d;
     if (spec == "fashion-mnist") {
@@ -43,7 +65,7 @@ Dataset loadDataset(const std::string& spec, Split split, const DataOptions& opt
         d = readImageFolder(after("folder:"), split, options);
     } else {
         throw Error("dataset spec '" + spec + "'",
-                    "unknown (use fashion-mnist, idx:DIR, cifar10:DIR, cifar100:DIR or folder:DIR)");
+                    "unknown (use fashion-mnist, idx:DIR, cifar10:DIR, cifar100:DIR, folder:DIR or a folder)");
     }
     if (d.classNames.empty())
         for (int64_t c = 0; c <= d.labels.max().item<int64_t>(); ++c)

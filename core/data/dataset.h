@@ -36,7 +36,12 @@ struct DataOptions {
     }
 };
 
-// spec: fashion-mnist | mnist | idx:DIR | cifar10:DIR | cifar100:DIR | folder:DIR
+// The spec of a dataset folder by what it holds: idx:DIR (train-images-idx3-ubyte[.gz]),
+// cifar10:DIR (data_batch_1.bin), cifar100:DIR (train.bin), otherwise folder:DIR (class folders).
+std::string dataSpecForFolder(const std::string& dir);
+
+// spec: fashion-mnist | idx:DIR | cifar10:DIR | cifar100:DIR | folder:DIR, or a bare folder
+// (read as dataSpecForFolder says)
 Dataset loadDataset(const std::string& spec, Split split, const DataOptions& options = {});
 
 Dataset readIdx(const std::string& dir, Split split);

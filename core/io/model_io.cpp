@@ -184,7 +184,7 @@ ViTConfig inferTimmConfig(const StateDict& sd, const std::string& file, const Im
     c.numHeads = options.numHeads.value_or(c.embedDim % 64 == 0 ? c.embedDim / 64 : 0);
     if (c.numHeads <= 0)
         throw Error(file, "cannot tell the number of attention heads for width " + std::to_string(c.embedDim) +
-                              "; give it with --heads");
+                              "; the number of heads must be given");
     c.validate();
     return c;
 }

@@ -25,7 +25,7 @@ Parallelism parseParallelism(const std::string& name)
         return Parallelism::WithinOps;
     if (name == "images")
         return Parallelism::AcrossImages;
-    throw Error("--parallel " + name, "unknown choice (use auto, ops or images)");
+    throw Error("parallel mode '" + name + "'", "unknown (use auto, ops or images)");
 }
 
 std::string toString(Parallelism p)

@@ -203,11 +203,11 @@ DistributedEnv distributedEnvFromEnvironment()
         e.localRank = env("OMPI_COMM_WORLD_LOCAL_RANK") ? envInt("OMPI_COMM_WORLD_LOCAL_RANK") : 0;
         e.source = "Open MPI variables";
     } else {
-        throw Error("--distributed", "no launcher variables found: set RANK and WORLD_SIZE (and MASTER_ADDR, "
-                                     "MASTER_PORT), run under Slurm or mpirun, or use `mlpify launch`");
+        throw Error("distributed run", "no launcher variables found: set RANK and WORLD_SIZE (and MASTER_ADDR, "
+                                       "MASTER_PORT), run under Slurm or mpirun, or use `mlpify launch`");
     }
     if (e.worldSize < 1 || e.rank < 0 || e.rank >= e.worldSize)
-        throw Error("--distributed (" + e.source + ")",
+        throw Error("distributed run (" + e.source + ")",
                     "rank " + std::to_string(e.rank) + " is outside a world of " + std::to_string(e.worldSize));
     if (env("MASTER_ADDR"))
         e.masterAddr = env("MASTER_ADDR");
@@ -242,7 +242,7 @@ std::unique_ptr<Communicator> Communicator::connect(const DistributedEnv& env, c
         throw Error("MLPIFY_DIST_BACKEND", "'" + backend + "' is not a backend (use auto, gloo or nccl)");
 #ifdef MLPIFY_WITH_NCCL
     if (!device.is_cuda())
-        throw Error("MLPIFY_DIST_BACKEND=nccl", "NCCL needs --device cuda");
+        throw Error("MLPIFY_DIST_BACKEND=nccl", "NCCL needs a CUDA device");
     return std::make_unique<C10dCommunicator<c10d::ProcessGroupNCCL>>(env, "NCCL", torch::Device(torch::kCUDA),
                                                                       &makeNccl);
 #else

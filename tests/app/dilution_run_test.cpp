@@ -6,8 +6,10 @@
 #include "app/gui/slim_panel.h"
 #include "tests/core/train/unusual_run.h"
 
+#include <QComboBox>
 #include <QProcess>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QTemporaryDir>
 #include <gtest/gtest.h>
 
@@ -15,7 +17,6 @@
 
 using namespace mlpify;
 using mlpify::testing::unusualRun;
-
 
 TEST(DilutionRunFaces, TheArgvFormParsesBackToTheRun)
 {
@@ -84,10 +85,16 @@ TEST(DilutionRunFaces, TheSlimTabChoosesWhatSelectChooses)
     window.openModel("default");
     ASSERT_TRUE(ready.wait(900000));
     auto* slim = window.findChild<app::SlimPanel*>();
+    // The analysis bar's settings: the run's calibration count, and a token set the run ignores.
+    window.findChild<QSpinBox*>("calibrationImages")->setValue(200);
+    window.findChild<QComboBox*>("analysisTokens")->setCurrentText("all");
     QTemporaryDir dir;
-    for (const QString method : {"first", "random"}) {
+    for (const QString method : {"first", "random", "entropy"}) {
         slim->setSelected({});
+        QSignalSpy chosenSpy(&window, &app::MainWindow::layersChosen);
         window.applyMethod(method, 0.5);
+        ASSERT_TRUE(chosenSpy.wait(600000)) << method.toStdString();
+        EXPECT_TRUE(chosenSpy.first().first().toBool()) << method.toStdString();
         const auto chosen = slim->request().remove;
         auto expected = cliSelection(method, dir.path());
         ASSERT_EQ(expected.size(), 6u) << method.toStdString();

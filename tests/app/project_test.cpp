@@ -1,7 +1,10 @@
+#include "app/gui/figure_set.h"
 #include "app/gui/project.h"
 #include "core/error.h"
 
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QTemporaryDir>
 #include <gtest/gtest.h>
 
@@ -9,7 +12,9 @@
 
 using namespace mlpify;
 
-TEST(Project, RoundTripsSettingsAndResults)
+namespace {
+// A project with every kind of result but entropy curves.
+app::Project fullProject()
 {
     app::Project p;
     p.model = "/models/deit.pth";
@@ -48,6 +53,14 @@ TEST(Project, RoundTripsSettingsAndResults)
     e.testTop1 = 0.65;
     e.lambda = 0.5;
     p.curves.epochs = {e};
+    return p;
+}
+} // namespace
+
+TEST(Project, RoundTripsSettingsAndResults)
+{
+    const auto p = fullProject();
+    const auto& sel = *p.selection;
     QTemporaryDir dir;
     const QString path = dir.filePath("a.mlpify-project");
     app::saveProject(p, path);
@@ -121,4 +134,41 @@ TEST(Project, BadFilesGiveErrorsNamingThemAndAFailedSaveKeepsTheOldFile)
     // A save into a folder that does not exist fails and writes nothing anywhere.
     EXPECT_ANY_THROW(app::saveProject(app::Project{}, dir.filePath("nope/p.mlpify-project")));
     EXPECT_FALSE(QFile::exists(dir.filePath("nope/p.mlpify-project")));
+}
+
+TEST(FigureSet, WritesTheFiguresAProjectHasWithTheirDataAndKeepsTheFolderOnFailure)
+{
+    const auto p = fullProject();
+    QTemporaryDir dir;
+    const QString out = dir.filePath("figs");
+    QDir().mkpath(out);
+    QFile old(QDir(out).filePath("entropy.svg")); // a figure from before; this project has no curves
+    ASSERT_TRUE(old.open(QIODevice::WriteOnly));
+    old.write("old");
+    old.close();
+    const auto files = app::writeProjectFigures(p, out, {QSize(400, 300), 72});
+    QStringList names;
+    for (const auto& f : files) {
+        names << QFileInfo(f).fileName();
+        EXPECT_GT(QFileInfo(f).size(), 0) << f.toStdString();
+    }
+    QStringList expected;
+    for (const char* figure :
+         {"nose-path", "training-loss", "training-lambda", "training-accuracy", "spectrum", "compare"})
+        for (const char* ext : {"svg", "pdf", "png"})
+            expected << QString("%1.%2").arg(figure, ext);
+    expected << "project-data.json";
+    EXPECT_EQ(names, expected);
+    EXPECT_TRUE(app::dilutionRun(app::loadProject(QDir(out).filePath("project-data.json"))) == app::dilutionRun(p));
+    ASSERT_TRUE(old.open(QIODevice::ReadOnly));
+    EXPECT_EQ(old.readAll(), "old");
+    // Nothing is left beside the folder, and a file in the folder's place is refused as it is.
+    EXPECT_EQ(QDir(dir.path()).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot), QStringList{"figs"});
+    QFile blocker(dir.filePath("file"));
+    ASSERT_TRUE(blocker.open(QIODevice::WriteOnly));
+    blocker.write("keep");
+    blocker.close();
+    EXPECT_THROW(app::writeProjectFigures(p, dir.filePath("file")), core::Error);
+    ASSERT_TRUE(blocker.open(QIODevice::ReadOnly));
+    EXPECT_EQ(blocker.readAll(), "keep");
 }

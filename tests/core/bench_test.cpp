@@ -1,4 +1,5 @@
 #include "core/bench/benchmark.h"
+#include "core/error.h"
 #include "core/io/model_io.h"
 #include "tests/core/test_support.h"
 
@@ -18,6 +19,28 @@ TEST(Benchmark, AnalyticFlopsFollowTheClosedForm)
     EXPECT_DOUBLE_EQ(analyticFlops(c, modes), embed + 2 * (attention + mlp) + head);
     modes[1] = {AttnMode::Removed, 0.0};
     EXPECT_DOUBLE_EQ(analyticFlops(c, modes), embed + attention + 2 * mlp + head);
+}
+
+TEST(Benchmark, RemovalSavingsAreTheRemovedModelsCounts)
+{
+    auto model = makeModel(mlpify::testing::tinyConfig(4));
+    const auto before = summarize(model);
+    const auto s = removalSavings(before, {2, 0, 2}); // a repeated block counts once
+    auto modes = model.net->blockModes();
+    modes[0] = modes[2] = {AttnMode::Removed, 0.0};
+    model.net->setBlockModes(modes);
+    const auto after = summarize(model);
+    EXPECT_EQ(s.paramsBefore, before.totalParams);
+    EXPECT_EQ(s.paramsBefore - s.paramsRemoved, after.totalParams);
+    EXPECT_GT(s.paramsRemoved, 0);
+    EXPECT_DOUBLE_EQ(s.flopsBefore, analyticFlops(before.config, std::vector<BlockMode>(4)));
+    EXPECT_DOUBLE_EQ(s.flopsAfter, analyticFlops(after.config, modes));
+    // Removing an MLP-only block again saves nothing more.
+    const auto again = removalSavings(after, {0});
+    EXPECT_EQ(again.paramsRemoved, 0);
+    EXPECT_DOUBLE_EQ(again.flopsAfter, again.flopsBefore);
+    EXPECT_THROW(removalSavings(before, {4}), Error);
+    EXPECT_THROW(removalSavings(before, {-1}), Error);
 }
 
 TEST(Benchmark, RunMemoryIsPerRunAndGrowsWithTheBatch)

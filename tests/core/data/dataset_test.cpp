@@ -181,3 +181,31 @@ TEST(BatchLoader, CoversEveryImageOnceAndNormalisesExactly)
     std::sort(seen.begin(), seen.end());
     EXPECT_EQ(seen, (std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}));
 }
+
+TEST(DataSpec, AFolderIsReadByWhatItHolds)
+{
+    const auto idx = freshDir("spec_idx"), c10 = freshDir("spec_c10"), c100 = freshDir("spec_c100"),
+               classes = freshDir("spec_classes");
+    std::ofstream(idx / "train-images-idx3-ubyte.gz").put('x');
+    std::ofstream(c10 / "data_batch_1.bin").put('x');
+    std::ofstream(c100 / "train.bin").put('x');
+    fs::create_directories(classes / "train" / "cat");
+    EXPECT_EQ(dataSpecForFolder(idx.string()), "idx:" + idx.string());
+    EXPECT_EQ(dataSpecForFolder(c10.string()), "cifar10:" + c10.string());
+    EXPECT_EQ(dataSpecForFolder(c100.string()), "cifar100:" + c100.string());
+    EXPECT_EQ(dataSpecForFolder(classes.string()), "folder:" + classes.string());
+    // A file named like a batch is not a folder's marker when it is a folder itself.
+    fs::create_directories(classes / "train.bin");
+    EXPECT_EQ(dataSpecForFolder(classes.string()), "folder:" + classes.string());
+}
+
+TEST(DataSpec, ABareFolderLoadsAsItsDetectedSpec)
+{
+    const auto bare = loadDataset(fashionMnistDir(), Split::Test);
+    const auto spelled = loadDataset("idx:" + fashionMnistDir(), Split::Test);
+    EXPECT_EQ(bare.spec, fashionMnistDir());
+    ASSERT_EQ(bare.size(), spelled.size());
+    EXPECT_TRUE(torch::equal(bare.images, spelled.images));
+    EXPECT_TRUE(torch::equal(bare.labels, spelled.labels));
+    EXPECT_THROW(loadDataset("no-such-folder-or-spec", Split::Test), Error);
+}

@@ -1,0 +1,109 @@
+#include "app/gui/figure_set.h"
+
+#include "core/error.h"
+#include "widgets/compare_view.h"
+#include "widgets/entropy_chart_view.h"
+#include "widgets/figure_export.h"
+#include "widgets/heatmap_view.h"
+#include "widgets/line_chart_view.h"
+#include "widgets/spectrum_view.h"
+#include "widgets/training_view.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <unistd.h>
+
+namespace mlpify::app {
+
+void showProject(const Project& p, const ProjectViews& v)
+{
+    if (p.profile)
+        v.entropy->setProfiles(*p.profile, p.slimmedProfile ? &*p.slimmedProfile : nullptr);
+    if (p.selection && !p.selection->candidates.empty())
+        v.nose->setData(
+            widgets::noseHeatmapData(*p.selection, QString::fromStdString(p.selection->settings.is_object()
+                                                                              ? p.selection->settings.value("units", "")
+                                                                              : std::string())));
+    if (p.spectrum)
+        v.spectrum->setSpectra(*p.spectrum, p.slimmedSpectrum ? &*p.slimmedSpectrum : nullptr);
+    v.compare->setModels(p.compare);
+    v.training->clear();
+    for (const auto& s : p.curves.steps)
+        v.training->addStep(s.step, p.curves.totalSteps, s.loss, s.lambda, s.imagesPerSecond);
+    for (const auto& e : p.curves.epochs)
+        v.training->addEpoch(e.epoch, e.trainTop1, e.testTop1, e.lambda);
+    v.training->setStatus(p.slimmedModel.isEmpty()
+                              ? QCoreApplication::translate("Figures", "No training run yet.")
+                              : QCoreApplication::translate("Figures", "Folded model: %1").arg(p.slimmedModel));
+}
+
+QVector<Figure> projectFigures(const Project& p, const ProjectViews& v)
+{
+    QVector<Figure> out;
+    auto add = [&out](bool has, const char* name, QWidget* widget) {
+        if (has)
+            out.push_back({name, widget});
+    };
+    add(p.profile.has_value(), "entropy", v.entropy);
+    add(p.selection.has_value() && !p.selection->candidates.empty(), "nose-path", v.nose);
+    add(!p.curves.steps.empty(), "training-loss", v.training->lossChart());
+    add(!p.curves.steps.empty(), "training-lambda", v.training->lambdaChart());
+    add(!p.curves.epochs.empty(), "training-accuracy", v.training->accuracyChart());
+    add(p.spectrum.has_value(), "spectrum", v.spectrum->chart());
+    add(!p.compare.isEmpty(), "compare", v.compare->chartView());
+    return out;
+}
+
+QStringList writeProjectFigures(const Project& p, const QString& dir, const FigureOptions& o)
+{
+    const QFileInfo target(dir);
+    if (target.exists() && !target.isDir())
+        throw core::Error(dir.toStdString(), "exists and is not a folder");
+    const QString staging =
+        QDir(target.absolutePath()).filePath("." + target.fileName() + ".tmp." + QString::number(::getpid()));
+    QDir(staging).removeRecursively();
+    if (!QDir().mkpath(staging))
+        throw core::Error(staging.toStdString(), "cannot create the folder");
+    struct Cleanup {
+        QString dir;
+        ~Cleanup() { QDir(dir).removeRecursively(); }
+    } cleanup{staging};
+
+    widgets::EntropyChartView entropy;
+    widgets::HeatmapView nose;
+    widgets::TrainingView training;
+    widgets::SpectrumView spectrum;
+    widgets::CompareView compare;
+    const ProjectViews views{&entropy, &nose, &training, &spectrum, &compare};
+    showProject(p, views);
+    QStringList names;
+    for (const auto& f : projectFigures(p, views))
+        for (const char* ext : {"svg", "pdf", "png"}) {
+            const QString name = f.name + "." + ext;
+            const QString file = QDir(staging).filePath(name);
+            QString err = widgets::exportFigure(*f.widget, file, o.size, o.dpi);
+            if (!err.isEmpty()) // named as the file it was to become
+                throw core::Error(err.replace(file, QDir(dir).filePath(name)).toStdString());
+            names << name;
+        }
+    saveProject(p, QDir(staging).filePath("project-data.json")); // the numbers behind the figures
+    names << "project-data.json";
+
+    if (!QDir().mkpath(dir))
+        throw core::Error(dir.toStdString(), "cannot create the folder");
+    QStringList written;
+    for (const auto& name : names) {
+        const QString to = QDir(dir).filePath(name);
+        if (::rename(QDir(staging).filePath(name).toLocal8Bit().constData(), to.toLocal8Bit().constData()) != 0)
+            throw core::Error(to.toStdString(), "cannot write: " + std::string(std::strerror(errno)));
+        written << to;
+    }
+    return written;
+}
+
+} // namespace mlpify::app

@@ -1,0 +1,46 @@
+#include "core/bench/flops.h"
+
+#include "core/error.h"
+
+#include <set>
+#include <string>
+
+namespace mlpify::core {
+
+double analyticFlops(const ViTConfig& c, const std::vector<BlockMode>& modes)
+{
+    const double n = static_cast<double>(c.numTokens()), d = static_cast<double>(c.embedDim);
+    const double h = static_cast<double>(c.mlpHidden);
+    const double patch = static_cast<double>(c.inChans * c.patchSize * c.patchSize);
+    double flops = 2.0 * static_cast<double>(c.numPatches()) * patch * d; // patch embedding
+    for (const auto& m : modes) {
+        if (m.mode == AttnMode::Active || m.mode == AttnMode::Diluting)
+            flops += 2.0 * n * d * 3.0 * d   // qkv
+                     + 2.0 * 2.0 * n * n * d // q k^T and attn v over all heads
+                     + 2.0 * n * d * d;      // proj
+        flops += 2.0 * 2.0 * n * d * h;      // fc1 and fc2
+    }
+    flops += 2.0 * d * static_cast<double>(c.numClasses) * (c.distilled ? 2.0 : 1.0);
+    return flops;
+}
+
+RemovalSavings removalSavings(const ModelSummary& s, const std::vector<int64_t>& remove)
+{
+    std::vector<BlockMode> modes;
+    for (const auto& b : s.blocks)
+        modes.push_back(b.mode);
+    RemovalSavings r;
+    r.paramsBefore = s.totalParams;
+    r.flopsBefore = analyticFlops(s.config, modes);
+    for (const int64_t b : std::set<int64_t>(remove.begin(), remove.end())) {
+        if (b < 0 || b >= static_cast<int64_t>(s.blocks.size()))
+            throw Error("block " + std::to_string(b),
+                        "is outside the model's " + std::to_string(s.blocks.size()) + " blocks");
+        r.paramsRemoved += s.blocks[static_cast<size_t>(b)].attentionParams;
+        modes[static_cast<size_t>(b)] = {AttnMode::Removed, 0.0};
+    }
+    r.flopsAfter = analyticFlops(s.config, modes);
+    return r;
+}
+
+} // namespace mlpify::core

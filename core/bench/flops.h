@@ -1,0 +1,27 @@
+// Analytic FLOPs of a model and what removing attention layers saves; torch-free, so the GUI's
+// panels include it.
+#pragma once
+
+#include "core/model/model_summary.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace mlpify::core {
+
+// Forward FLOPs of one image: patch embedding, every block in its current state (MLP-only
+// blocks count the MLP alone), final norm excluded, head included.
+double analyticFlops(const ViTConfig& config, const std::vector<BlockMode>& modes);
+
+// What removing the attention of the blocks in `remove` saves: each block's norm1 and attention
+// parameters, and the analytic FLOPs of the model as it is against the model with those blocks
+// MLP-only. A block outside the model is an Error.
+struct RemovalSavings {
+    int64_t paramsBefore = 0;
+    int64_t paramsRemoved = 0;
+    double flopsBefore = 0; // per image
+    double flopsAfter = 0;
+};
+RemovalSavings removalSavings(const ModelSummary& summary, const std::vector<int64_t>& remove);
+
+} // namespace mlpify::core
