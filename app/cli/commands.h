@@ -1,6 +1,7 @@
 // Sub-command registration for the `mlpify` CLI; each returns the process exit code.
 #pragma once
 
+#include "core/model/merge_schedule.h"
 #include "core/train/dilution_run.h"
 
 #include <CLI/CLI.hpp>
@@ -27,6 +28,16 @@ CLI::Validator figureSize();
 
 // "0,1,3" -> {0, 1, 3}; Error naming --remove unless every item is a block index below depth.
 std::vector<int64_t> parseBlocks(const std::string& list, int64_t depth);
+
+// Token merging options (--tome R or r0,r1,..., --tome-schedule, --tome-start), shared by eval
+// and bench. schedule() applies core::parseMergeSchedule: Error naming --tome on bad values.
+struct TomeOptions {
+    std::vector<std::string> r; // bench measures each; eval takes one
+    std::string shape = "constant";
+    int64_t start = 0;
+    void add(CLI::App* cmd, bool many);
+    core::MergeSchedule schedule(const std::string& r, int64_t depth) const;
+};
 
 // Each adds its sub-command to app and stores, in *runner, what to do when it is chosen.
 void addInfoCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);

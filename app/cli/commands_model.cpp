@@ -10,6 +10,7 @@
 #include "core/train/evaluate.h"
 
 #include <filesystem>
+#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -72,6 +73,7 @@ void addEvalCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
         std::string model, data, logits;
         int64_t limit = 0, batch = 256, heads = 0;
         bool json = false;
+        TomeOptions tome;
     };
     auto o = std::make_shared<Opts>();
     auto* cmd = app.add_subcommand("eval", "top-1 accuracy on a dataset's test split");
@@ -82,10 +84,13 @@ void addEvalCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     cmd->add_option("--logits", o->logits, "write per-image logits to this CSV file");
     cmd->add_option("--heads", o->heads, "attention heads, for imported files");
     cmd->add_flag("--json", o->json, "print JSON");
+    o->tome.add(cmd, false);
     cmd->callback([o, &g, runner] {
         *runner = [o, &g] {
             core::checkOutputPaths({o->logits}, {o->model});
             auto model = core::loadModel(o->model, importOptions(o->heads));
+            if (!o->tome.r.empty())
+                model.net->setMergeSchedule(o->tome.schedule(o->tome.r.front(), model.meta.config.depth));
             auto data =
                 core::loadDataset(o->data, core::Split::Test, core::DataOptions().size(model.meta.config.imageSize));
             core::EvalOptions eo;
@@ -107,12 +112,16 @@ void addEvalCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                                     {"images", r.count},
                                     {"top1", r.top1()},
                                     {"loss", r.loss},
+                                    {"tome", model.net->mergeSchedule()},
                                     {"evaluated_at", r.evaluatedAt}};
                 std::cout << j.dump(2) << "\n";
             } else {
                 std::cout << std::fixed << std::setprecision(2) << "top-1 " << 100.0 * r.top1() << "% (" << r.correct
                           << "/" << r.count << ") on " << data.spec << " " << data.split << ", loss "
-                          << std::setprecision(4) << r.loss << " nats\n";
+                          << std::setprecision(4) << r.loss << " nats"
+                          << (model.net->mergeSchedule().active() ? ", ToMe r " + model.net->mergeSchedule().describe()
+                                                                  : std::string())
+                          << "\n";
             }
             return 0;
         };
@@ -154,6 +163,7 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
         core::BenchOptions b;
         bool json = false, train = false;
         int64_t heads = 0;
+        TomeOptions tome;
     };
     auto o = std::make_shared<Opts>();
     auto* cmd = app.add_subcommand("bench", "parameters, FLOPs, images/s and latency; --vs gives ratios side by side");
@@ -170,6 +180,7 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
         ->check(CLI::IsMember({"auto", "ops", "images"}));
     cmd->add_flag("--train", o->train, "measure training steps (forward, backward, AdamW) instead of inference");
     cmd->add_flag("--json", o->json, "print JSON");
+    o->tome.add(cmd, true);
     cmd->callback([o, &g, runner] {
         *runner = [o, &g] {
             o->b.device = g.device;
@@ -177,44 +188,74 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                 return o->train ? core::benchmarkTraining(m, o->b) : core::benchmarkModel(m, o->b);
             };
             o->b.parallelism = core::parseParallelism(o->parallel);
-            std::vector<int64_t> remove; // checked before anything is measured
+            // Everything is checked before anything is measured.
+            const auto depth = core::loadModel(o->model, importOptions(o->heads)).meta.config.depth;
+            std::vector<int64_t> remove;
             if (!o->remove.empty())
-                remove = parseBlocks(o->remove, core::loadModel(o->model, importOptions(o->heads)).meta.config.depth);
+                remove = parseBlocks(o->remove, depth);
             if (!o->vs.empty())
                 core::loadModel(o->vs, importOptions(o->heads));
-            std::vector<core::BenchResult> results;
+            std::vector<core::MergeSchedule> merges;
+            for (const auto& r : o->tome.r)
+                merges.push_back(o->tome.schedule(r, depth));
+            // The models, then each with every merging schedule, all measured in this run.
+            std::vector<std::function<core::ModelBundle()>> bases;
+            std::vector<std::string> labels;
             for (const auto& spec :
                  o->vs.empty() ? std::vector<std::string>{o->model} : std::vector<std::string>{o->model, o->vs}) {
-                auto m = core::loadModel(spec, importOptions(o->heads));
-                results.push_back(measure(m));
+                bases.push_back([&o, spec] { return core::loadModel(spec, importOptions(o->heads)); });
+                labels.push_back(std::filesystem::path(spec).filename().string());
             }
             if (!o->remove.empty()) { // the same weights with the listed attention layers removed (speed only)
-                auto m = core::loadModel(o->model, importOptions(o->heads));
-                for (auto block : remove)
-                    m.net->setBlockMode(block, {core::AttnMode::Removed, 0.0});
-                m.meta.source += " minus attention " + o->remove;
+                bases.push_back([&o, &remove] {
+                    auto m = core::loadModel(o->model, importOptions(o->heads));
+                    for (auto block : remove)
+                        m.net->setBlockMode(block, {core::AttnMode::Removed, 0.0});
+                    m.meta.source += " minus attention " + o->remove;
+                    return m;
+                });
+                labels.push_back("minus " + std::to_string(remove.size()) + " attn");
+            }
+            std::vector<core::BenchResult> results;
+            std::vector<std::string> names;
+            for (size_t i = 0; i < bases.size(); ++i) {
+                auto m = bases[i]();
                 results.push_back(measure(m));
+                names.push_back(labels[i]);
+                for (size_t k = 0; k < merges.size(); ++k) {
+                    m.net->setMergeSchedule(merges[k]);
+                    results.push_back(measure(m));
+                    results.back().model += " + ToMe " + merges[k].describe();
+                    names.push_back(labels[i] + " +ToMe " + o->tome.r[k]);
+                }
             }
             if (o->json) {
                 nlohmann::json j = {{"results", results}};
+                auto ratios = [&](const core::BenchResult& r) {
+                    return nlohmann::json{{"model", r.model},
+                                          {"parameters", double(r.parameters) / double(results[0].parameters)},
+                                          {"gflops", r.gflopsPerImage / results[0].gflopsPerImage},
+                                          {"images_per_s", r.imagesPerSecond / results[0].imagesPerSecond},
+                                          {"run_memory_mib", r.runMemoryMiB / results[0].runMemoryMiB}};
+                };
                 if (results.size() == 2)
-                    j["ratios"] = {{"parameters", double(results[1].parameters) / double(results[0].parameters)},
-                                   {"gflops", results[1].gflopsPerImage / results[0].gflopsPerImage},
-                                   {"images_per_s", results[1].imagesPerSecond / results[0].imagesPerSecond},
-                                   {"run_memory_mib", results[1].runMemoryMiB / results[0].runMemoryMiB}};
+                    j["ratios"] = ratios(results[1]);
+                j["ratios_to_first"] = nlohmann::json::array();
+                for (size_t i = 1; i < results.size(); ++i)
+                    j["ratios_to_first"].push_back(ratios(results[i]));
                 std::cout << j.dump(2) << "\n";
                 return 0;
             }
             std::cout << std::left << std::setw(22) << "" << std::right;
-            for (const auto& r : results)
-                std::cout << std::setw(16) << std::filesystem::path(r.model).filename().string().substr(0, 15);
+            for (const auto& name : names)
+                std::cout << std::setw(21) << name.substr(0, 20);
             if (results.size() == 2)
                 std::cout << std::setw(12) << "ratio";
             std::cout << "\n" << std::fixed;
             auto row = [&](const char* name, auto get, int precision) {
                 std::cout << std::left << std::setw(22) << name << std::right << std::setprecision(precision);
                 for (const auto& r : results)
-                    std::cout << std::setw(16) << get(r);
+                    std::cout << std::setw(21) << get(r);
                 if (results.size() == 2)
                     std::cout << std::setw(12) << std::setprecision(3) << get(results[1]) / get(results[0]);
                 std::cout << "\n";
@@ -233,6 +274,14 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                 "run memory MiB", [](const core::BenchResult& r) { return r.runMemoryMiB; }, 1);
             row(
                 "peak RSS MiB", [](const core::BenchResult& r) { return r.peakRssMiB; }, 1);
+            if (results.size() > 2) { // every column against the first
+                row(
+                    "GFLOPs vs first",
+                    [&](const core::BenchResult& r) { return r.gflopsPerImage / results[0].gflopsPerImage; }, 3);
+                row(
+                    "images/s vs first",
+                    [&](const core::BenchResult& r) { return r.imagesPerSecond / results[0].imagesPerSecond; }, 3);
+            }
             const bool perRun =
                 std::all_of(results.begin(), results.end(), [](const core::BenchResult& r) { return r.peakIsPerRun; });
             std::cout << "batch " << o->b.batchSize << ", " << o->b.repeats << " repeats after " << o->b.warmup

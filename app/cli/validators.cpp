@@ -49,4 +49,26 @@ CLI::Validator figureSize()
         "WxH");
 }
 
+void TomeOptions::add(CLI::App* cmd, bool many)
+{
+    auto* opt = cmd->add_option("--tome", r,
+                                many ? "token merging (ToMe): r tokens merged per block, or r0,r1,... per block; "
+                                       "repeat to measure several"
+                                     : "token merging (ToMe): r tokens merged per block, or r0,r1,... per block");
+    if (!many)
+        opt->expected(1);
+    cmd->add_option("--tome-schedule", shape,
+                    "with a single r: constant, or decreasing (2r to 0, ToMe's inflection -1)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"constant", "decreasing"}));
+    cmd->add_option("--tome-start", start, "with a single r: the first block that merges")
+        ->capture_default_str()
+        ->check(inRange(0, 1e6));
+}
+
+core::MergeSchedule TomeOptions::schedule(const std::string& value, int64_t depth) const
+{
+    return core::parseMergeSchedule(value, shape, start, depth, "--tome");
+}
+
 } // namespace mlpify::app

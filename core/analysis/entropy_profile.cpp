@@ -45,6 +45,7 @@ double foldSpread(const Accumulators& a, const EntropyOptions& o)
 EntropyProfile profileEntropy(ModelBundle& model, const Dataset& calibration, const ProfileOptions& o,
                               Progress& progress, const CancelToken* cancel)
 {
+    model.net->requireEveryToken("the entropy analysis");
     if (o.folds < 1)
         throw Error("entropy profile", "folds must be at least 1");
     const auto depth = static_cast<size_t>(model.meta.config.depth);

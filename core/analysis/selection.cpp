@@ -84,6 +84,7 @@ size_t argminCandidate(const std::vector<double>& te, const TeOptions& o)
 SelectionResult selectNose(ModelBundle& model, const Dataset& calibration, int64_t count, const TeOptions& o,
                            Progress& progress, const CancelToken* cancel)
 {
+    model.net->requireEveryToken("layer selection");
     checkCount(model, count);
     const auto layers = attentionLayers(model);
     const auto depth = static_cast<size_t>(model.meta.config.depth);
@@ -177,6 +178,7 @@ SelectionResult selectNose(ModelBundle& model, const Dataset& calibration, int64
 SelectionResult selectExhaustive(ModelBundle& model, const Dataset& calibration, int64_t count, const TeOptions& o,
                                  Progress& progress, const CancelToken* cancel)
 {
+    model.net->requireEveryToken("layer selection");
     checkCount(model, count);
     const auto layers = attentionLayers(model);
     std::vector<std::vector<int64_t>> sets;
@@ -211,6 +213,7 @@ SelectionResult selectExhaustive(ModelBundle& model, const Dataset& calibration,
 SelectionResult selectSingleTe(ModelBundle& model, const Dataset& calibration, int64_t count, const TeOptions& o,
                                Progress& progress, const CancelToken* cancel)
 {
+    model.net->requireEveryToken("layer selection");
     checkCount(model, count);
     const auto layers = attentionLayers(model);
     std::vector<std::vector<int64_t>> sets{{}};

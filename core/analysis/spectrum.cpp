@@ -122,6 +122,7 @@ std::vector<double> RingSpectrum::relative() const
 SpectrumResult computeSpectrum(ModelBundle& model, const Dataset& calibration, const SpectrumOptions& o,
                                Progress& progress, const CancelToken* cancel)
 {
+    model.net->requireEveryToken("the spectrum analysis");
     const auto& cfg = model.meta.config;
     const auto depth = static_cast<size_t>(cfg.depth);
     const auto grid = cfg.gridSize();

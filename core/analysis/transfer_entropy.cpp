@@ -214,6 +214,7 @@ std::vector<double> HeadEntropyEvaluator::entropies(const std::vector<std::vecto
 double transferEntropy(ModelBundle& model, const Dataset& calibration, const std::vector<int64_t>& set,
                        const TeOptions& options, Progress& progress, const CancelToken* cancel)
 {
+    model.net->requireEveryToken("the transfer-entropy analysis");
     HeadEntropyEvaluator ev(model, calibration, options);
     auto h = ev.entropies({{}, set}, progress, cancel);
     return h[0] - h[1];

@@ -61,7 +61,8 @@ BenchResult describe(ModelBundle& model, const BenchOptions& o, const std::vecto
     r.model = model.meta.source;
     r.parameters = model.net->parameterCount();
     const double flopsFactor = workload == Workload::Training ? 3.0 : 1.0; // backward = 2x forward
-    r.gflopsPerImage = flopsFactor * analyticFlops(c, model.net->blockModes()) / 1e9;
+    r.tome = model.net->mergeSchedule();
+    r.gflopsPerImage = flopsFactor * analyticFlops(c, model.net->blockModes(), model.net->mergeSchedule()) / 1e9;
     r.latencyMs = quantile(0.5);
     r.latencyIqrMs = quantile(0.75) - quantile(0.25);
     r.imagesPerSecond = 1000.0 * static_cast<double>(o.batchSize) / r.latencyMs;
@@ -158,7 +159,8 @@ void to_json(nlohmann::json& j, const BenchResult& r)
          {"device", r.device},
          {"threads", r.threads},
          {"parallel", r.parallelism},
-         {"blas", r.blas}};
+         {"blas", r.blas},
+         {"tome", r.tome}};
 }
 
 } // namespace mlpify::core

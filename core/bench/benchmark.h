@@ -19,6 +19,7 @@ struct BenchOptions {
 
 struct BenchResult {
     std::string model;
+    MergeSchedule tome; // the token merging the model ran with
     int64_t parameters = 0;
     double gflopsPerImage = 0;  // analytic, multiply-add = 2 FLOPs
     double imagesPerSecond = 0; // batch / median batch latency

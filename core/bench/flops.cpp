@@ -2,23 +2,34 @@
 
 #include "core/error.h"
 
+#include <cmath>
 #include <set>
 #include <string>
 
 namespace mlpify::core {
 
-double analyticFlops(const ViTConfig& c, const std::vector<BlockMode>& modes)
+double analyticFlops(const ViTConfig& c, const std::vector<BlockMode>& modes, const MergeSchedule& merge)
 {
-    const double n = static_cast<double>(c.numTokens()), d = static_cast<double>(c.embedDim);
+    const double d = static_cast<double>(c.embedDim);
     const double h = static_cast<double>(c.mlpHidden);
     const double patch = static_cast<double>(c.inChans * c.patchSize * c.patchSize);
+    auto config = c;
+    config.depth = static_cast<int64_t>(modes.size());
+    const auto tokens = tokensPerBlock(config, merge);
     double flops = 2.0 * static_cast<double>(c.numPatches()) * patch * d; // patch embedding
-    for (const auto& m : modes) {
-        if (m.mode == AttnMode::Active || m.mode == AttnMode::Diluting)
+    for (size_t i = 0; i < modes.size(); ++i) {
+        const auto& m = modes[i];
+        const double n = static_cast<double>(tokens[i]), after = static_cast<double>(tokens[i + 1]);
+        const bool attention = m.mode == AttnMode::Active || m.mode == AttnMode::Diluting;
+        if (attention)
             flops += 2.0 * n * d * 3.0 * d   // qkv
                      + 2.0 * 2.0 * n * n * d // q k^T and attn v over all heads
                      + 2.0 * n * d * d;      // proj
-        flops += 2.0 * 2.0 * n * d * h;      // fc1 and fc2
+        if (after < n) {                     // the matching product of a merging block
+            const double width = attention ? d / static_cast<double>(c.numHeads) : d;
+            flops += 2.0 * std::ceil(n / 2.0) * std::floor(n / 2.0) * width;
+        }
+        flops += 2.0 * 2.0 * after * d * h; // fc1 and fc2
     }
     flops += 2.0 * d * static_cast<double>(c.numClasses) * (c.distilled ? 2.0 : 1.0);
     return flops;

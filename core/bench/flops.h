@@ -2,6 +2,7 @@
 // panels include it.
 #pragma once
 
+#include "core/model/merge_schedule.h"
 #include "core/model/model_summary.h"
 
 #include <cstdint>
@@ -10,8 +11,11 @@
 namespace mlpify::core {
 
 // Forward FLOPs of one image: patch embedding, every block in its current state (MLP-only
-// blocks count the MLP alone), final norm excluded, head included.
-double analyticFlops(const ViTConfig& config, const std::vector<BlockMode>& modes);
+// blocks count the MLP alone), final norm excluded, head included. With a merging schedule,
+// each block's attention runs on the tokens that enter it, the MLP on those left after its
+// merge, and a merging block adds its matching product (|A| x |B| cosine similarities of the
+// head-averaged keys, or of the tokens in an MLP-only block).
+double analyticFlops(const ViTConfig& config, const std::vector<BlockMode>& modes, const MergeSchedule& merge = {});
 
 // What removing the attention of the blocks in `remove` saves: each block's norm1 and attention
 // parameters, and the analytic FLOPs of the model as it is against the model with those blocks

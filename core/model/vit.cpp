@@ -1,9 +1,11 @@
 #include "core/model/vit.h"
 
 #include "core/error.h"
+#include "core/model/token_merging.h"
 
 #include <algorithm>
 #include <sstream>
+#include <tuple>
 
 namespace mlpify::core {
 
@@ -30,7 +32,8 @@ AttentionImpl::AttentionImpl(int64_t dim, int64_t heads)
     proj = register_module("proj", torch::nn::Linear(dim, dim));
 }
 
-torch::Tensor AttentionImpl::forward(const torch::Tensor& x, int64_t queries)
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x, int64_t queries, const torch::Tensor& logSize,
+                                     torch::Tensor* keys)
 {
     const auto b = x.size(0), n = x.size(1), c = x.size(2);
     const auto hd = c / m_heads;
@@ -55,7 +58,12 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, int64_t queries)
     }
     // Scaling q, not q k^T: a third of the multiplications at head width 64 (N = 197), and q is
     // copied out of the qkv layout for the product anyway.
-    auto attn = torch::softmax(torch::matmul(q * m_scale, k.transpose(-2, -1)), -1);
+    if (keys)
+        *keys = k.mean(1);
+    auto logits = torch::matmul(q * m_scale, k.transpose(-2, -1));
+    if (logSize.defined())
+        logits = logits + logSize.view({b, 1, 1, n});
+    auto attn = torch::softmax(logits, -1);
     auto out = torch::matmul(attn, v).transpose(1, 2).reshape({b, queries, c});
     return proj->forward(out);
 }
@@ -98,7 +106,7 @@ void BlockImpl::setMode(const BlockMode& mode)
 }
 
 torch::Tensor BlockImpl::forwardAs(const torch::Tensor& input, const BlockMode& mode, BlockTrace* trace,
-                                   int64_t keepTokens)
+                                   int64_t keepTokens, TokenMerge* merge)
 {
     if (!m_mode.hasAttention() && mode.hasAttention())
         throw Error("block has no attention left to run (it is MLP-only)");
@@ -109,14 +117,21 @@ torch::Tensor BlockImpl::forwardAs(const torch::Tensor& input, const BlockMode& 
     const bool inPlace = !trace && !torch::GradMode::is_enabled();
     torch::Tensor x;
     torch::Tensor a;
+    // ToMe: merging after the branch, on the keys (or the input tokens where there are none); the
+    // head reads only the first tokens, which merging never moves, so a narrowed block skips it.
+    const bool merging = merge && merge->r > 0 && !narrow;
+    torch::Tensor keys, logSize;
+    if (merge && merge->size.defined())
+        logSize = merge->size.log().squeeze(-1);
+    auto branch = [&] { return attn->forward(norm1->forward(input), keepTokens, logSize, merging ? &keys : nullptr); };
     switch (mode.mode) {
     case AttnMode::Active:
-        a = attn->forward(norm1->forward(input), keepTokens);
+        a = branch();
         x = inPlace ? a.add_(kept) : kept + a;
         break;
     case AttnMode::Diluting:
         // method.md section 4: the (2 - lambda) factor keeps the residual's scale as attention fades.
-        a = attn->forward(norm1->forward(input), keepTokens);
+        a = branch();
         x = (2.0 - mode.lambda) * kept + mode.lambda * a;
         break;
     case AttnMode::Removed:
@@ -125,6 +140,12 @@ torch::Tensor BlockImpl::forwardAs(const torch::Tensor& input, const BlockMode& 
     case AttnMode::Skipped:
         x = kept;
         break;
+    }
+    if (merging) {
+        const auto plan = planMerge(keys.defined() ? keys : input, merge->r, merge->distilled);
+        if (!merge->size.defined())
+            merge->size = torch::ones({x.size(0), x.size(1), 1}, x.options());
+        std::tie(x, merge->size) = mergeWeighted(plan, x, merge->size);
     }
     auto m = mlp->forward(norm2->forward(x));
     auto out = inPlace ? m.add_(x) : x + m;
@@ -206,11 +227,17 @@ torch::Tensor VisionTransformerImpl::runBlocks(torch::Tensor x, int64_t from, co
                     " blocks");
     if (trace && static_cast<int64_t>(trace->blocks.size()) != n)
         trace->blocks.assign(static_cast<size_t>(n), {});
+    const bool merging = m_merge.active();
+    if (merging && (trace || modes || from != 0))
+        requireEveryToken("a traced or restarted forward");
+    TokenMerge merge;
+    merge.distilled = m_cfg.distilled;
     for (int64_t i = from; i < n; ++i) {
         auto* block = blocks[static_cast<size_t>(i)]->as<Block>();
         BlockTrace* t = trace ? &trace->blocks[static_cast<size_t>(i)] : nullptr;
         const auto& mode = modes ? (*modes)[static_cast<size_t>(i)] : block->mode();
-        x = block->forwardAs(x, mode, t, i == n - 1 ? lastKeepTokens : 0);
+        merge.r = m_merge.at(i);
+        x = block->forwardAs(x, mode, t, i == n - 1 ? lastKeepTokens : 0, merging ? &merge : nullptr);
     }
     return x;
 }
@@ -258,6 +285,24 @@ void VisionTransformerImpl::setBlockMode(int64_t index, const BlockMode& mode)
         throw Error("block index " + std::to_string(index) + " is out of range 0.." +
                     std::to_string(blocks->size() - 1));
     blocks[index]->as<Block>()->setMode(mode);
+}
+
+void VisionTransformerImpl::setMergeSchedule(const MergeSchedule& schedule)
+{
+    if (static_cast<int64_t>(schedule.r.size()) > m_cfg.depth)
+        throw Error("token merging schedule", "gives " + std::to_string(schedule.r.size()) + " blocks for a model of " +
+                                                  std::to_string(m_cfg.depth));
+    for (auto r : schedule.r)
+        if (r < 0)
+            throw Error("token merging schedule", "r must be 0 or more (got " + std::to_string(r) + ")");
+    m_merge = schedule;
+}
+
+void VisionTransformerImpl::requireEveryToken(const std::string& what) const
+{
+    if (m_merge.active())
+        throw Error(what, "reads every token of every block, and token merging (ToMe " + m_merge.describe() +
+                              ") is on: run it with merging off");
 }
 
 void VisionTransformerImpl::setBlockModes(const std::vector<BlockMode>& modes)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/model/block_mode.h"
+#include "core/model/merge_schedule.h"
 #include "core/model/vit_config.h"
 
 #include <torch/torch.h>
@@ -20,6 +21,15 @@ struct BlockTrace {
     torch::Tensor out;  // block output
 };
 
+// A block's token merging during one forward (merge_schedule.h, token_merging.h): r tokens to
+// merge after the attention branch, and the size of every token (undefined until a first merge:
+// all 1).
+struct TokenMerge {
+    int64_t r = 0;
+    torch::Tensor size; // [B, T, 1]
+    bool distilled = false;
+};
+
 struct ForwardTrace {
     std::vector<BlockTrace> blocks;
     torch::Tensor feature; // the final CLS feature after the last LayerNorm
@@ -29,7 +39,11 @@ class AttentionImpl : public torch::nn::Module {
 public:
     AttentionImpl(int64_t dim, int64_t heads);
     // queries > 0: the output for the first `queries` tokens only (they still attend to all).
-    torch::Tensor forward(const torch::Tensor& x, int64_t queries = 0);
+    // logSize [B, T], when defined: ToMe's proportional attention, log(token size) added to every
+    // query's logit for that key. keys, when given, receives the keys averaged over heads [B, T, hd]
+    // (ToMe's merge metric).
+    torch::Tensor forward(const torch::Tensor& x, int64_t queries = 0, const torch::Tensor& logSize = {},
+                          torch::Tensor* keys = nullptr);
 
     torch::nn::Linear qkv{nullptr};
     torch::nn::Linear proj{nullptr};
@@ -58,8 +72,11 @@ public:
     // sets for transfer entropy). Removed blocks can only run as removed.
     // keepTokens > 0: the output for the first keepTokens tokens only (the head reads only the
     // class/distillation tokens, so a last block need not compute the patch tokens).
+    // merge: ToMe in this block (r > 0): proportional attention by merge->size, then r tokens
+    // merged between the attention and the MLP, on the keys averaged over heads, or, in an
+    // MLP-only block (no keys), on the block's input tokens; merge->size is updated.
     torch::Tensor forwardAs(const torch::Tensor& x, const BlockMode& mode, BlockTrace* trace = nullptr,
-                            int64_t keepTokens = 0);
+                            int64_t keepTokens = 0, TokenMerge* merge = nullptr);
 
     // Removed drops norm1 and attn (and their parameters) for good.
     void setMode(const BlockMode& mode);
@@ -107,6 +124,12 @@ public:
     std::vector<BlockMode> blockModes() const;
     void setBlockModes(const std::vector<BlockMode>& modes);
     void setBlockMode(int64_t index, const BlockMode& mode);
+    // Token merging in forward() from now on (an inactive schedule turns it off). Error on a
+    // schedule longer than the model or a negative r.
+    void setMergeSchedule(const MergeSchedule& schedule);
+    const MergeSchedule& mergeSchedule() const { return m_merge; }
+    // Analyses read every token of every block: Error naming `what` while merging is on.
+    void requireEveryToken(const std::string& what) const;
 
     // Every parameter and buffer under its timm name.
     std::map<std::string, torch::Tensor> stateDict() const;
@@ -127,6 +150,7 @@ public:
 
 private:
     ViTConfig m_cfg;
+    MergeSchedule m_merge;
 };
 TORCH_MODULE(VisionTransformer);
 

@@ -395,6 +395,14 @@ num bench --batch "0" -- bench default --repeats 1 --warmup 0
 num bench --repeats "0 -1 1e30" -- bench default --batch 1 --warmup 0
 num bench --warmup "-1 1e30" -- bench default --batch 1 --repeats 1
 num bench --remove "99 0,x" -- bench default --batch 1 --repeats 1 --warmup 0
+# Token merging: a negative r, a schedule longer than the model (12 blocks), not a number, a
+# start outside the model, a start with a list, an unknown shape.
+num eval --tome "-1 1,1,1,1,1,1,1,1,1,1,1,1,1 x 2,-3" -- eval default --data fashion-mnist --limit 8
+num bench --tome "-1 1,1,1,1,1,1,1,1,1,1,1,1,1 x" -- bench default --batch 1 --repeats 1 --warmup 0
+num eval --tome-start "12 -1" -- eval default --data fashion-mnist --limit 8 --tome 2
+num eval --tome-schedule "bogus" -- eval default --data fashion-mnist --limit 8 --tome 2
+bad eval "--tome list with --tome-start" --tome "" eval default --data fashion-mnist --limit 8 --tome 1,2 \
+  --tome-start 1
 num analyze --images "0 -1 1e30" -- analyze default
 num analyze --folds "0 -1 1e30" -- analyze default --images 8
 num analyze --tokens "bogus" -- analyze default --images 8
