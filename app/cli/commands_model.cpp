@@ -89,8 +89,8 @@ void addEvalCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
         *runner = [o, &g] {
             core::checkOutputPaths({o->logits}, {o->model});
             auto model = core::loadModel(o->model, importOptions(o->heads));
-            if (!o->tome.r.empty())
-                model.net->setMergeSchedule(o->tome.schedule(o->tome.r.front(), model.meta.config.depth));
+            model.net->setMergeSchedule(
+                o->tome.r.empty() ? model.meta.tome : o->tome.schedule(o->tome.r.front(), model.meta.config.depth));
             auto data =
                 core::loadDataset(o->data, core::Split::Test, core::DataOptions().size(model.meta.config.imageSize));
             core::EvalOptions eo;
@@ -203,8 +203,15 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             std::vector<std::string> labels;
             for (const auto& spec :
                  o->vs.empty() ? std::vector<std::string>{o->model} : std::vector<std::string>{o->model, o->vs}) {
-                bases.push_back([&o, spec] { return core::loadModel(spec, importOptions(o->heads)); });
-                labels.push_back(std::filesystem::path(spec).filename().string());
+                bases.push_back([&o, spec] {
+                    auto m = core::loadModel(spec, importOptions(o->heads));
+                    m.net->setMergeSchedule(m.meta.tome); // a model saved with its merging runs with it
+                    return m;
+                });
+                auto label = std::filesystem::path(spec).filename().string();
+                if (label.rfind("preset:", 0) == 0)
+                    label = label.substr(7);
+                labels.push_back(label.substr(0, 12));
             }
             if (!o->remove.empty()) { // the same weights with the listed attention layers removed (speed only)
                 bases.push_back([&o, &remove] {
@@ -214,7 +221,7 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                     m.meta.source += " minus attention " + o->remove;
                     return m;
                 });
-                labels.push_back("minus " + std::to_string(remove.size()) + " attn");
+                labels.push_back("-" + std::to_string(remove.size()) + " attn");
             }
             std::vector<core::BenchResult> results;
             std::vector<std::string> names;

@@ -40,6 +40,7 @@ int main(int argc, char** argv)
     app::addSpectrumCommand(app, g, &runner);
 #ifdef MLPIFY_WITH_FIGURES
     app::addFiguresCommand(app, g, &runner);
+    app::addFrontCommand(app, g, &runner);
 #else
     app.add_subcommand("figures", "render a project's figures (needs a build with the GUI)")
         ->allow_extras()

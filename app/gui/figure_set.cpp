@@ -1,9 +1,11 @@
 #include "app/gui/figure_set.h"
 
 #include "core/error.h"
+#include "core/io/atomic_file.h"
 #include "widgets/compare_view.h"
 #include "widgets/entropy_chart_view.h"
 #include "widgets/figure_export.h"
+#include "widgets/front_view.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/line_chart_view.h"
 #include "widgets/spectrum_view.h"
@@ -32,6 +34,7 @@ void showProject(const Project& p, const ProjectViews& v)
     if (p.spectrum)
         v.spectrum->setSpectra(*p.spectrum, p.slimmedSpectrum ? &*p.slimmedSpectrum : nullptr);
     v.compare->setModels(p.compare);
+    v.front->setPoints(p.front, p.frontChosen);
     v.training->clear();
     for (const auto& s : p.curves.steps)
         v.training->addStep(s.step, p.curves.totalSteps, s.loss, s.lambda, s.imagesPerSecond);
@@ -56,6 +59,7 @@ QVector<Figure> projectFigures(const Project& p, const ProjectViews& v)
     add(!p.curves.epochs.empty(), "training-accuracy", v.training->accuracyChart());
     add(p.spectrum.has_value(), "spectrum", v.spectrum->chart());
     add(!p.compare.isEmpty(), "compare", v.compare->chartView());
+    add(!p.front.empty(), "front", v.front->chartView());
     return out;
 }
 
@@ -79,7 +83,8 @@ QStringList writeProjectFigures(const Project& p, const QString& dir, const Figu
     widgets::TrainingView training;
     widgets::SpectrumView spectrum;
     widgets::CompareView compare;
-    const ProjectViews views{&entropy, &nose, &training, &spectrum, &compare};
+    widgets::FrontView front;
+    const ProjectViews views{&entropy, &nose, &training, &spectrum, &compare, &front};
     showProject(p, views);
     QStringList names;
     for (const auto& f : projectFigures(p, views))
@@ -93,6 +98,10 @@ QStringList writeProjectFigures(const Project& p, const QString& dir, const Figu
         }
     saveProject(p, QDir(staging).filePath("project-data.json")); // the numbers behind the figures
     names << "project-data.json";
+    if (!p.front.empty()) {
+        core::writeBytesAtomically(QDir(staging).filePath("front.csv").toStdString(), core::frontCsv(p.front));
+        names << "front.csv";
+    }
 
     if (!QDir().mkpath(dir))
         throw core::Error(dir.toStdString(), "cannot create the folder");

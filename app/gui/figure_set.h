@@ -15,6 +15,7 @@ class HeatmapView;
 class TrainingView;
 class SpectrumView;
 class CompareView;
+class FrontView;
 } // namespace mlpify::widgets
 
 namespace mlpify::app {
@@ -26,6 +27,7 @@ struct ProjectViews {
     widgets::TrainingView* training = nullptr;
     widgets::SpectrumView* spectrum = nullptr;
     widgets::CompareView* compare = nullptr;
+    widgets::FrontView* front = nullptr;
 };
 
 // Shows the project's stored results in the views (what opening a project shows).
@@ -44,7 +46,8 @@ struct FigureOptions {
 };
 
 // Draws every figure of the project offscreen and writes each as SVG, PDF and PNG, plus the
-// numbers behind them (project-data.json, the project itself), into dir. The files are written
+// numbers behind them (project-data.json, the project itself, and front.csv when the project has
+// an accuracy-throughput front), into dir. The files are written
 // into a folder beside dir first and moved in only when all were written, so a failure leaves
 // what dir held as it was. Returns the files in dir; throws core::Error naming the file that
 // failed. Needs a QApplication.

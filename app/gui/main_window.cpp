@@ -10,10 +10,14 @@
 #include "app/gui/tour.h"
 #include "app/gui/training_runner.h"
 #include "core/analysis/selection.h"
+#include "core/bench/front.h"
+#include "core/io/atomic_file.h"
+#include "core/io/model_io.h"
 #include "widgets/chart_theme.h"
 #include "widgets/compare_view.h"
 #include "widgets/entropy_chart_view.h"
 #include "widgets/figure_export.h"
+#include "widgets/front_view.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/line_chart_view.h"
 #include "widgets/model_summary_view.h"
@@ -52,12 +56,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_slim = new SlimPanel(m_tabs);
     m_spectrum = new widgets::SpectrumView(m_tabs);
     m_compare = new widgets::CompareView(m_tabs);
+    m_front = new widgets::FrontView(m_tabs);
     m_tabs->addTab(m_summary, tr("&Summary"));
     m_tabs->addTab(m_entropy, tr("&Entropy"));
     m_tabs->addTab(m_nose, tr("&NOSE path"));
     m_tabs->addTab(m_slim, tr("S&lim"));
     m_tabs->addTab(m_spectrum, tr("Spect&rum"));
     m_tabs->addTab(m_compare, tr("C&ompare"));
+    m_tabs->addTab(m_front, tr("&Front"));
     setCentralWidget(m_tabs);
     m_job = new BackgroundJob(this);
     m_training = new TrainingRunner(this);
@@ -81,6 +87,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(m_loader, &ModelLoader::failed, this, [this](const QString& message) {
         statusBar()->showMessage(tr("Could not open the model"), 5000);
         warnAsync(tr("Could not open the model"), message);
+    });
+    connect(m_front, &widgets::FrontView::measureRequested, this, &MainWindow::startFront);
+    connect(m_front, &widgets::FrontView::pointChosen, this, [this](int i) { m_project.frontChosen = i; });
+    connect(m_front, &widgets::FrontView::exportRequested, this, [this](int i) {
+        QString path =
+            QFileDialog::getSaveFileName(this, tr("Export Chosen Model"), QString(), tr("MLPify models (*.mlpify)"));
+        if (!path.isEmpty())
+            exportFrontModel(i, QFileInfo(path).suffix().isEmpty() ? path + ".mlpify" : path);
     });
     connect(m_slim, &SlimPanel::selectionChanged, this, &MainWindow::updateSavings);
     connect(m_slim, &SlimPanel::applyMethodRequested, this, &MainWindow::applyMethod);
@@ -410,6 +424,50 @@ void MainWindow::startCompare()
         });
 }
 
+void MainWindow::startFront(int maxR)
+{
+    if (!m_model)
+        return;
+    syncProjectFromControls();
+    std::vector<core::FrontModel> models{{m_project.model.toStdString(), "original"}};
+    if (!m_project.slimmedModel.isEmpty())
+        models.push_back({m_project.slimmedModel.toStdString(), "slimmed"});
+    core::FrontOptions o;
+    o.rs.clear();
+    for (int r = 0; r <= maxR; ++r)
+        o.rs.push_back(r);
+    const auto data = m_project.data.toStdString();
+    startJob(
+        tr("Accuracy-throughput front"), [this](bool ok, const QString&) { Q_EMIT frontFinished(ok); },
+        [this, models, data, o](core::Progress& progress, const core::CancelToken& cancel) {
+            auto points = core::measureFront(models, data, o, progress, &cancel);
+            if (points.empty())
+                return;
+            m_job->post([this, points] {
+                m_project.front = points;
+                m_project.frontChosen = -1;
+                m_front->setPoints(points);
+                m_tabs->setCurrentWidget(m_front);
+            });
+        });
+}
+
+void MainWindow::exportFrontModel(int index, const QString& path)
+{
+    if (index < 0 || index >= static_cast<int>(m_project.front.size()))
+        return;
+    const auto point = m_project.front[static_cast<size_t>(index)];
+    startJob(
+        tr("Export"), [this](bool ok, const QString&) { Q_EMIT frontModelExported(ok); },
+        [point, path](core::Progress& progress, const core::CancelToken&) {
+            core::checkOutputPath(path.toStdString(), {point.model});
+            auto model = core::loadModel(point.model);
+            model.meta.tome = point.tome;
+            core::saveModel(model, path.toStdString());
+            progress.report(1.0, "wrote " + path.toStdString());
+        });
+}
+
 void MainWindow::startSpectrum()
 {
     if (!m_model)
@@ -448,7 +506,7 @@ void MainWindow::cancelAnalysis()
 
 void MainWindow::showModelResults()
 {
-    showProject(m_project, {m_entropy, m_nose, m_slim->view(), m_spectrum, m_compare});
+    showProject(m_project, {m_entropy, m_nose, m_slim->view(), m_spectrum, m_compare, m_front});
 }
 
 bool MainWindow::openProject(const QString& path, bool loadModel)
@@ -632,6 +690,8 @@ void MainWindow::exportCurrentFigure()
         current = m_spectrum->chart();
     else if (current == m_compare)
         current = m_compare->chartView();
+    else if (current == m_front)
+        current = m_front->chartView();
     widgets::FigureSettings figure;
     if (!widgets::askFigureSettings(this, &figure))
         return;

@@ -21,6 +21,7 @@ class EntropyChartView;
 class HeatmapView;
 class SpectrumView;
 class CompareView;
+class FrontView;
 } // namespace mlpify::widgets
 class QTabWidget;
 class QProgressBar;
@@ -40,7 +41,7 @@ class AnalysisBar;
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    enum TabIndex { SummaryTab, EntropyTab, NoseTab, SlimTab, SpectrumTab, CompareTab };
+    enum TabIndex { SummaryTab, EntropyTab, NoseTab, SlimTab, SpectrumTab, CompareTab, FrontTab };
 
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override;
@@ -58,6 +59,10 @@ public:
     void startSpectrum();
     // Accuracy, parameters, FLOPs, throughput and memory of the original (and slimmed) model.
     void startCompare();
+    // The accuracy-throughput front: the original and the slimmed model at ToMe r = 0..maxR.
+    void startFront(int maxR);
+    // Writes the model of a front point with its token merging (eval and bench run with it).
+    void exportFrontModel(int index, const QString& path);
     void cancelAnalysis(); // cancels whatever job runs
     void togglePause();
     bool analysisRunning() const; // any job
@@ -81,6 +86,8 @@ Q_SIGNALS:
     void trainingFinished(bool ok);
     void spectrumFinished(bool ok);
     void compareFinished(bool ok);
+    void frontFinished(bool ok);
+    void frontModelExported(bool ok);
     void layersChosen(bool ok); // applyMethod's set is in the Slim tab (or the choice failed)
 
 protected:
@@ -116,6 +123,7 @@ private:
     SlimPanel* m_slim = nullptr;
     widgets::SpectrumView* m_spectrum = nullptr;
     widgets::CompareView* m_compare = nullptr;
+    widgets::FrontView* m_front = nullptr;
     AnalysisBar* m_bar = nullptr;
     QAction* m_dark = nullptr;
     QProgressBar* m_progress = nullptr;

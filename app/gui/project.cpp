@@ -83,6 +83,7 @@ void saveProject(const Project& p, const QString& path)
                            {"images_per_s", m.imagesPerSecond},
                            {"run_memory_mib", m.runMemoryMiB}});
     results["compare"] = compare;
+    results["front"] = {{"points", p.front}, {"chosen", p.frontChosen}};
     auto steps = json::array(), epochs = json::array();
     for (const auto& s : p.curves.steps)
         steps.push_back({s.step, s.loss, s.lambda, s.imagesPerSecond});
@@ -152,6 +153,13 @@ Project loadProject(const QString& path)
                 ep.lambda = e.at(3).get<double>();
                 p.curves.epochs.push_back(ep);
             }
+        if (r.contains("front")) {
+            p.front = r.at("front").at("points").get<std::vector<core::FrontPoint>>();
+            p.frontChosen = core::jsonInteger(r.at("front"), "chosen", -1);
+            if (p.frontChosen >= static_cast<int>(p.front.size()))
+                throw core::Error(str(path), "the chosen front point " + std::to_string(p.frontChosen) +
+                                                 " is not one of its " + std::to_string(p.front.size()));
+        }
         return p;
     } catch (const core::Error&) {
         throw;

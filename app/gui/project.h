@@ -6,6 +6,7 @@
 #include "core/analysis/entropy_profile_result.h"
 #include "core/analysis/selection_result.h"
 #include "core/analysis/spectrum_result.h"
+#include "core/bench/front.h"
 #include "core/train/dilution_run.h"
 #include "core/train/training_log.h"
 #include "widgets/compare_view.h"
@@ -25,7 +26,7 @@ struct Project {
     double ratio = 0.5;
     QString method = "nose";
     core::DilutionRun training; // the chosen layers and the training settings (see dilutionRun())
-    QString slimmedModel;     // the folded model, once trained
+    QString slimmedModel;       // the folded model, once trained
     std::optional<core::EntropyProfile> profile;
     std::optional<core::EntropyProfile> slimmedProfile;
     std::optional<core::SelectionResult> selection;
@@ -33,6 +34,8 @@ struct Project {
     std::optional<core::SpectrumResult> slimmedSpectrum;
     QVector<widgets::ModelNumbers> compare;
     core::TrainingCurves curves;
+    std::vector<core::FrontPoint> front; // the accuracy-throughput front's measured points
+    int frontChosen = -1;                // the point picked as the model to export
 };
 
 // The project's dilution run: its training settings with the project's model, data, ratio,

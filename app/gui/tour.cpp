@@ -24,7 +24,8 @@ Tour::Tour(MainWindow* window) : QDialog(window), m_window(window)
          {}},
         {MainWindow::EntropyTab, tr("2. Entropy curves"),
          tr("Each point is the entropy of one branch's output over calibration images (a Gaussian estimate, "
-            "in nats, the natural log; the axis names the units). Low entropy means little information. The paper observes that attention in the bottom "
+            "in nats, the natural log; the axis names the units). Low entropy means little information. The paper "
+            "observes that attention in the bottom "
             "blocks carries less than the MLP that follows it: those layers are candidates for removal. The "
             "analysis runs on a worker thread; the window stays responsive."),
          [](MainWindow& w) {

@@ -3,6 +3,8 @@
 #include "core/error.h"
 #include "core/io/json_file.h"
 
+#include <algorithm>
+
 namespace mlpify::core {
 
 void to_json(nlohmann::json& j, const Normalization& n)
@@ -18,14 +20,17 @@ void from_json(const nlohmann::json& j, Normalization& n)
 
 nlohmann::json metaToJson(const ModelMeta& m)
 {
-    return {{"format", "mlpify"},
-            {"version", kMetaVersion},
-            {"config", m.config},
-            {"blocks", m.blocks},
-            {"normalization", m.normalization},
-            {"class_names", m.classNames},
-            {"training", m.training},
-            {"metrics", m.metrics}};
+    nlohmann::json j = {{"format", "mlpify"},
+                        {"version", kMetaVersion},
+                        {"config", m.config},
+                        {"blocks", m.blocks},
+                        {"normalization", m.normalization},
+                        {"class_names", m.classNames},
+                        {"training", m.training},
+                        {"metrics", m.metrics}};
+    if (m.tome.active())
+        j["tome"] = m.tome;
+    return j;
 }
 
 ModelMeta metaFromJson(const nlohmann::json& j, const std::string& file)
@@ -44,6 +49,12 @@ ModelMeta metaFromJson(const nlohmann::json& j, const std::string& file)
         m.classNames = j.value("class_names", std::vector<std::string>{});
         m.training = j.value("training", nlohmann::json::object());
         m.metrics = j.value("metrics", nlohmann::json::object());
+        if (j.contains("tome"))
+            m.tome = j.at("tome").get<MergeSchedule>();
+        if (static_cast<int64_t>(m.tome.r.size()) > m.config.depth ||
+            std::any_of(m.tome.r.begin(), m.tome.r.end(), [](int64_t r) { return r < 0; }))
+            throw Error(file, "token merging schedule " + nlohmann::json(m.tome.r).dump() + " does not fit " +
+                                  std::to_string(m.config.depth) + " blocks");
         m.source = file;
         if (static_cast<int64_t>(m.blocks.size()) != m.config.depth)
             throw Error(file, "metadata lists " + std::to_string(m.blocks.size()) + " block states for depth " +

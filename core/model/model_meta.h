@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/model/block_mode.h"
+#include "core/model/merge_schedule.h"
 #include "core/model/vit_config.h"
 
 #include <nlohmann/json.hpp>
@@ -26,7 +27,11 @@ struct ModelMeta {
     std::vector<std::string> classNames;
     nlohmann::json training = nlohmann::json::object(); // how it was made: command, data, schedule
     nlohmann::json metrics = nlohmann::json::object();  // e.g. {"test_top1": 0.9, "data": "fashion-mnist"}
-    std::string source;                                 // file it was read from, or "preset:NAME"
+    // The token merging chosen for deployment (the GUI's accuracy-throughput front): eval and
+    // bench run with it unless --tome says otherwise; loading leaves the network unmerged, so
+    // analyses and training see every token.
+    MergeSchedule tome;
+    std::string source; // file it was read from, or "preset:NAME"
 };
 
 void to_json(nlohmann::json& j, const Normalization& n);

@@ -473,6 +473,13 @@ bad figures "--out: an existing file" afile "$FIG && echo keep > afile" figures 
 ROOTSKIP=1 bad figures "--out: inside a read-only folder" ro "$FIG && mkdir ro && chmod 555 ro" \
   figures p.mlpify-project --out ro/figs
 bad figures "--out = PROJECT" p.mlpify-project "$FIG" figures p.mlpify-project --out p.mlpify-project
+# front: the project missing or not a project; its model gone (the project is left as it was).
+bad front "PROJECT: missing" missing.mlpify-project "" front missing.mlpify-project --limit 8 --repeats 1
+bad front "PROJECT: a model file" good.mlpify 'cp "$FX/good.mlpify" .' front good.mlpify --limit 8 --repeats 1
+bad front "PROJECT: its model is gone" gone.mlpify \
+  "$FIG"' && sed -i "s|\"model\": *\"[^\"]*\"|\"model\": \"gone.mlpify\"|" p.mlpify-project' \
+  front p.mlpify-project --limit 8 --repeats 1
+num front --tome-max "-1 1e30" -- front "$FX/project.mlpify-project" --limit 8 --repeats 1
 wait
 
 # ---------------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 #include "app/gui/main_window.h"
 #include "app/gui/slim_panel.h"
+#include "core/io/model_io.h"
 #include "widgets/compare_view.h"
+#include "widgets/front_view.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/line_chart_view.h"
 #include "widgets/model_summary_view.h"
@@ -254,4 +256,31 @@ TEST(MainWindow, ALocalTwoProcessRunShowsItsProgressAndFinishes)
     EXPECT_EQ(window.project().curves.epochs.size(), 1);
     EXPECT_LT(meter.worst(), kBlockedLimitMs) << "the event loop was blocked for " << meter.worst() << " ms";
     window.cancelAnalysis(); // the comparison that follows is not needed here
+}
+
+TEST(MainWindow, TheFrontMeasuresOnTheWorkerAndExportsTheChosenPointWithItsMerging)
+{
+    app::MainWindow window;
+    ASSERT_TRUE(showDefault(window));
+    QSignalSpy measured(&window, &app::MainWindow::frontFinished);
+    window.startFront(1);
+    EXPECT_TRUE(window.analysisRunning()); // the measurement is on the worker
+    ASSERT_TRUE(measured.wait(kPatienceMs));
+    ASSERT_TRUE(measured.first().first().toBool());
+    const auto& points = window.project().front;
+    ASSERT_EQ(points.size(), 2u); // the original at r = 0 and r = 1 (no slimmed model yet)
+    EXPECT_EQ(points[1].r, 1);
+    EXPECT_LT(points[1].gflopsPerImage, points[0].gflopsPerImage);
+    auto* view = window.findChild<widgets::FrontView*>();
+    ASSERT_NE(view, nullptr);
+    view->choose(1);
+    EXPECT_EQ(window.project().frontChosen, 1);
+    QTemporaryDir dir;
+    const QString out = dir.filePath("chosen.mlpify");
+    QSignalSpy exported(&window, &app::MainWindow::frontModelExported);
+    window.exportFrontModel(1, out);
+    ASSERT_TRUE(exported.wait(kPatienceMs));
+    ASSERT_TRUE(exported.first().first().toBool());
+    const auto model = core::loadModel(out.toStdString());
+    EXPECT_TRUE(model.meta.tome == core::constantSchedule(1, 12));
 }

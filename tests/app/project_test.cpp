@@ -53,6 +53,20 @@ app::Project fullProject()
     e.testTop1 = 0.65;
     e.lambda = 0.5;
     p.curves.epochs = {e};
+    core::FrontPoint a, b;
+    a.model = "/models/deit.pth";
+    a.label = "original";
+    a.top1 = 0.81;
+    a.imagesPerSecond = 100;
+    b = a;
+    b.label = "slimmed";
+    b.model = "/tmp/x.mlpify";
+    b.r = 8;
+    b.tome = core::constantSchedule(8, 12, 1);
+    b.top1 = 0.80;
+    b.imagesPerSecond = 170;
+    p.front = {a, b};
+    p.frontChosen = 1;
     return p;
 }
 } // namespace
@@ -102,6 +116,11 @@ TEST(Project, RoundTripsSettingsAndResults)
     ASSERT_EQ(q.curves.steps.size(), 2);
     EXPECT_DOUBLE_EQ(q.curves.steps[1].loss, 2.0);
     EXPECT_DOUBLE_EQ(q.curves.epochs[0].testTop1, 0.65);
+    ASSERT_EQ(q.front.size(), 2u);
+    EXPECT_EQ(q.frontChosen, 1);
+    EXPECT_TRUE(q.front[1].tome == p.front[1].tome);
+    EXPECT_EQ(q.front[1].r, 8);
+    EXPECT_DOUBLE_EQ(q.front[1].imagesPerSecond, 170);
 }
 
 TEST(Project, BadFilesGiveErrorsNamingThemAndAFailedSaveKeepsTheOldFile)
@@ -154,10 +173,11 @@ TEST(FigureSet, WritesTheFiguresAProjectHasWithTheirDataAndKeepsTheFolderOnFailu
     }
     QStringList expected;
     for (const char* figure :
-         {"nose-path", "training-loss", "training-lambda", "training-accuracy", "spectrum", "compare"})
+         {"nose-path", "training-loss", "training-lambda", "training-accuracy", "spectrum", "compare", "front"})
         for (const char* ext : {"svg", "pdf", "png"})
             expected << QString("%1.%2").arg(figure, ext);
-    expected << "project-data.json";
+    expected << "project-data.json"
+             << "front.csv";
     EXPECT_EQ(names, expected);
     EXPECT_TRUE(app::dilutionRun(app::loadProject(QDir(out).filePath("project-data.json"))) == app::dilutionRun(p));
     ASSERT_TRUE(old.open(QIODevice::ReadOnly));

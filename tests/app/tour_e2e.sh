@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # End to end under Xvfb: mlpify-gui walks the guided tour on the default model as a person
 # would (analysis, a short dilution run, spectra, comparison), saving a screenshot per step,
-# the project and every figure; then `mlpify figures` re-renders the figures from the project.
+# the project and every figure; then `mlpify front` measures the accuracy-throughput front into
+# the project (r = 0, 1 on 256 test images), and `mlpify figures` renders every figure again.
 set -euo pipefail
 BIN_DIR=$1
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 export XDG_CONFIG_HOME="$OUT/config"
 xvfb-run -a -s "-screen 0 1400x900x24" "$BIN_DIR/mlpify-gui" --tour-screenshots "$OUT/tour" --train-images 1024
-"$BIN_DIR/mlpify" figures "$OUT/tour/tour.mlpify-project" --out "$OUT/again" --size 800x500 --dpi 120
+cp "$OUT/tour/tour.mlpify-project" "$OUT/front.mlpify-project"
+"$BIN_DIR/mlpify" --threads 2 front "$OUT/front.mlpify-project" --tome-max 1 --limit 256 --repeats 2 --csv "$OUT/front.csv"
+"$BIN_DIR/mlpify" figures "$OUT/front.mlpify-project" --out "$OUT/again" --size 800x500 --dpi 120
 /usr/bin/python3 - "$OUT" <<'PY'
 import json, struct, sys, xml.etree.ElementTree as ET
 from pathlib import Path
@@ -34,6 +37,13 @@ for d in ("tour/figures", "again"):
         assert root.tag.endswith("svg"), f"{d}/{name}.svg is not SVG"
         assert (out / d / f"{name}.pdf").read_bytes()[:5] == b"%PDF-", f"{d}/{name}.pdf is not PDF"
         png_size(out / d / f"{name}.png")
+front = json.loads((out / "front.mlpify-project").read_text())["results"]["front"]
+points = front["points"]
+assert [(p["label"], p["r"]) for p in points] == [("original", 0), ("original", 1), ("slimmed", 0), ("slimmed", 1)], points
+assert all(0 < p["top1"] <= 1 and p["images_per_s"] > 0 for p in points), points
+assert points[1]["gflops_per_image"] < points[0]["gflops_per_image"], "merging lowers the FLOPs"
+assert (out / "again" / "front.csv").read_text() == (out / "front.csv").read_text()
+png_size(out / "again" / "front.png")
 w, h, _ = png_size(out / "again" / "compare.png")
 assert (w, h) == (800, 500), f"--size not honoured: {w}x{h}"
 print("tour end-to-end: 6 steps, screenshots, project and figures checked")

@@ -1,6 +1,7 @@
 // The views added for training, spectra and comparison show the numbers they are given.
 #include "widgets/compare_view.h"
 #include "widgets/figure_export.h"
+#include "widgets/front_view.h"
 #include "widgets/line_chart_view.h"
 #include "widgets/spectrum_view.h"
 #include "widgets/training_view.h"
@@ -9,6 +10,8 @@
 #include <QApplication>
 #include <QChart>
 #include <QFile>
+#include <QLineSeries>
+#include <QScatterSeries>
 #include <QTemporaryDir>
 #include <QValueAxis>
 #include <QXmlStreamReader>
@@ -127,4 +130,52 @@ TEST(ChartTheme, ChartsFollowTheApplicationPaletteThemselves)
     QApplication::setPalette(before);
     QApplication::processEvents();
     EXPECT_EQ(chart.chart()->backgroundBrush().color(), before.color(QPalette::Base));
+}
+
+namespace {
+mlpify::core::FrontPoint point(const char* label, int64_t r, double top1, double ips)
+{
+    mlpify::core::FrontPoint p;
+    p.model = std::string(label) + ".mlpify";
+    p.label = label;
+    p.r = r;
+    p.top1 = top1;
+    p.imagesPerSecond = ips;
+    return p;
+}
+} // namespace
+
+TEST(FrontView, DrawsTheParetoFrontThroughThePointsNoOtherBeats)
+{
+    using mlpify::core::paretoFront;
+    // (top-1, images/s): b beats c on both; a and d and e trade one for the other; e equals d.
+    const std::vector<mlpify::core::FrontPoint> points = {
+        point("original", 0, 0.90, 100), point("original", 1, 0.89, 150), point("slimmed", 0, 0.88, 140),
+        point("slimmed", 1, 0.86, 200), point("slimmed", 2, 0.86, 200)};
+    EXPECT_EQ(paretoFront(points), (std::vector<size_t>{0, 1, 3, 4}));
+    EXPECT_TRUE(paretoFront({}).empty());
+    const auto csv = mlpify::core::frontCsv(points);
+    EXPECT_NE(csv.find("\"slimmed.mlpify\",slimmed,0,0.88,140,0,0,0,0\n"), std::string::npos) << csv;
+    EXPECT_NE(csv.find("\"original.mlpify\",original,1,0.89,150,0,0,0,1\n"), std::string::npos) << csv;
+
+    mlpify::widgets::FrontView view;
+    view.setPoints(points);
+    QLineSeries* front = nullptr;
+    int scatters = 0;
+    for (auto* s : view.chartView()->chart()->series()) {
+        if (auto* line = qobject_cast<QLineSeries*>(s); line && !qobject_cast<QScatterSeries*>(s))
+            front = line;
+        scatters += qobject_cast<QScatterSeries*>(s) ? 1 : 0;
+    }
+    ASSERT_NE(front, nullptr);
+    EXPECT_EQ(scatters, 2); // one per model
+    ASSERT_EQ(front->count(), 4);
+    EXPECT_EQ(front->at(0), QPointF(100, 90));
+    EXPECT_EQ(front->at(3), QPointF(200, 86));
+    EXPECT_TRUE(view.describe(3).contains("ToMe r = 1")) << view.describe(3).toStdString();
+    int chosen = -2;
+    QObject::connect(&view, &mlpify::widgets::FrontView::pointChosen, [&chosen](int i) { chosen = i; });
+    view.choose(2);
+    EXPECT_EQ(chosen, 2);
+    EXPECT_EQ(view.chosen(), 2);
 }

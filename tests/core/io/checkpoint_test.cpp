@@ -64,6 +64,30 @@ TEST(Checkpoint, OwnFormatRoundTripIsBitExact)
     EXPECT_TRUE(torch::equal(m.net->forward(x), back.net->forward(x)));
 }
 
+TEST(Checkpoint, AModelKeepsItsDeploymentMergingButLoadsUnmerged)
+{
+    auto m = sampleModel();
+    m.meta.tome = constantSchedule(3, 4, 1);
+    const auto path = (tempDir() / "tome.mlpify").string();
+    saveModel(m, path);
+    auto back = loadModel(path);
+    EXPECT_TRUE(back.meta.tome == m.meta.tome);
+    EXPECT_FALSE(back.net->mergeSchedule().active()); // analyses and training see every token
+    auto x = torch::randn({2, 1, 28, 28});
+    EXPECT_TRUE(torch::equal(m.net->forward(x), back.net->forward(x)));
+    // A file whose schedule does not fit its blocks is refused, naming it.
+    auto wrong = sampleModel();
+    wrong.meta.tome = MergeSchedule{{1, 1, 1, 1, 1}};
+    const auto bad = (tempDir() / "tome-bad.mlpify").string();
+    saveModel(wrong, bad);
+    try {
+        loadModel(bad);
+        FAIL() << "a 5-block schedule on 4 blocks was read";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("tome-bad.mlpify"), std::string::npos) << e.what();
+    }
+}
+
 TEST(Checkpoint, TruncatedFileGivesAnErrorNamingIt)
 {
     auto m = sampleModel();
