@@ -168,6 +168,8 @@ void FrontView::rebuild()
     }
     x->setRange(x0, x1);
     y->setRange(y0, y1);
+    x->applyNiceNumbers();
+    y->applyNiceNumbers();
     chart->legend()->setAlignment(Qt::AlignBottom);
     showChart(m_chart, chart);
     m_export->setEnabled(m_chosen >= 0);
