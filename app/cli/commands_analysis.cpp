@@ -1,6 +1,7 @@
 // analyze, select and spectrum: the analysis engine from the command line (JSON and CSV out).
 #include "app/cli/commands.h"
 #include "app/cli/terminal_progress.h"
+#include "core/analysis/criteria.h"
 #include "core/analysis/entropy_profile.h"
 #include "core/analysis/selection.h"
 #include "core/analysis/spectrum.h"
@@ -148,6 +149,8 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
         int64_t count = 0;
         uint64_t randomSeed = 0;
         bool naive = false, stepwise = false, absolute = false, dilute = false, feature = false;
+        bool evaluate = false, curve = false;
+        int64_t testLimit = 0;
     };
     auto o = std::make_shared<Opts>();
     auto* cmd = app.add_subcommand("select", "choose attention layers to remove (NOSE or a baseline)");
@@ -155,7 +158,9 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     o->data.add(cmd);
     cmd->add_option("--ratio", o->ratio, "fraction of attention layers to remove")->check(inRange(0.0, 1.0));
     cmd->add_option("--count", o->count, "number of attention layers to remove")->check(inRange(0, 1e12));
-    cmd->add_option("--method", o->method, "nose | exhaustive | single-te | first | random | entropy")
+    cmd->add_option("--method", o->method,
+                    "nose | exhaustive | single-te | first | random | entropy | block-influence | attention-cosine | "
+                    "angular | greedy-loss | greedy-kl (README, Criteria)")
         ->check(CLI::IsMember(core::selectionMethods()))
         ->capture_default_str();
     cmd->add_option("--random-seed", o->randomSeed, "seed for --method random")->capture_default_str();
@@ -167,6 +172,11 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                   "NOSE one pass per step (prefix reuse within a step only) instead of a guessed, checked path");
     cmd->add_option("--out", o->out, "write the selection as JSON");
     cmd->add_option("--csv", o->csv, "write the step x candidate matrix as CSV");
+    cmd->add_flag("--evaluate", o->evaluate,
+                  "training-free top-1 and loss on the test split with the set removed (x = x and x = 2x)");
+    cmd->add_flag("--curve", o->curve, "training-free top-1 for 1, 2, ... all layers removed in the method's order");
+    cmd->add_option("--test-limit", o->testLimit, "with --evaluate/--curve: the first N test images (0: all)")
+        ->check(inRange(0, 1e12));
     cmd->callback([o, &g, runner] {
         *runner = [o, &g] {
             core::checkOutputPaths({o->out, o->csv}, {o->input});
@@ -219,9 +229,38 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             auto r = core::selectLayers(model, &calib, s, progress, &interruptToken(), profile ? &*profile : nullptr);
             // Every method's set gets the same yardstick: its transfer entropy on these images.
             const double te = core::transferEntropy(model, calib, r.selected, to, progress, &interruptToken());
-            progress.finish();
             nlohmann::json j = r;
             j["transfer_entropy"] = te;
+            if (o->evaluate || o->curve) {
+                const auto test = core::loadDataset(o->data.data, core::Split::Test,
+                                                    core::DataOptions().size(model.meta.config.imageSize));
+                core::EvalOptions eo;
+                eo.limit = o->testLimit;
+                eo.device = g.device;
+                if (o->evaluate) {
+                    const auto skip = core::evaluateWithout(model, test, r.selected, core::SkipRule::Skip, eo, progress,
+                                                            &interruptToken());
+                    const auto twice = core::evaluateWithout(model, test, r.selected, core::SkipRule::DiluteZero, eo,
+                                                             progress, &interruptToken());
+                    if (skip.cancelled || twice.cancelled)
+                        throw core::Error("select", "interrupted");
+                    j["training_free"] = {{"images", skip.count},
+                                          {"skip", {{"top1", skip.top1()}, {"loss", skip.loss}}},
+                                          {"double", {{"top1", twice.top1()}, {"loss", twice.loss}}}};
+                }
+                if (o->curve) {
+                    if (o->method == "exhaustive")
+                        throw core::Error("--curve", "needs a method whose choices for k layers extend those for "
+                                                     "k - 1 (every method but exhaustive)");
+                    auto all = s;
+                    all.count = layers;
+                    const auto order = core::selectLayers(model, &calib, all, progress, &interruptToken(),
+                                                          profile ? &*profile : nullptr)
+                                           .selected;
+                    j["curve"] = core::removalCurve(model, test, order, eo, progress, &interruptToken());
+                }
+            }
+            progress.finish();
             j["units"] = to.entropy.units();
             j["provenance"] = {{"model", model.meta.source},
                                {"calibration", core::calibrationJson(calib, o->data.calibration())}};
@@ -234,6 +273,19 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                                                       " set evaluations on a subset to guess the path)"
                                                 : std::string())
                           << "\n";
+            if (j.contains("training_free"))
+                std::cout << "  training-free test top-1 with the set removed: " << std::fixed << std::setprecision(2)
+                          << 100 * j["training_free"]["skip"]["top1"].get<double>() << "% (x = x), "
+                          << 100 * j["training_free"]["double"]["top1"].get<double>() << "% (x = 2x) on "
+                          << j["training_free"]["images"].get<int64_t>() << " images\n";
+            if (j.contains("curve")) {
+                std::cout << "  removed  top-1 x = x  top-1 x = 2x  layers\n";
+                for (const auto& p : j["curve"])
+                    std::cout << std::setw(9) << p["removed"].size() << std::setw(13) << std::setprecision(2)
+                              << 100 * p["skip"]["top1"].get<double>() << std::setw(14)
+                              << 100 * p["double"]["top1"].get<double>() << "  "
+                              << joinLayers(p["removed"].get<std::vector<int64_t>>()) << "\n";
+            }
             if (!o->out.empty())
                 writeText(o->out, j.dump(2) + "\n");
             if (!o->csv.empty()) {

@@ -31,6 +31,12 @@ SlimPanel::SlimPanel(QWidget* parent) : QWidget(parent)
     m_method->addItem(tr("first N"), "first");
     m_method->addItem(tr("random"), "random");
     m_method->addItem(tr("lowest attention entropy"), "entropy");
+    m_method->addItem(tr("single-layer transfer entropy"), "single-te");
+    m_method->addItem(tr("block influence (ShortGPT)"), "block-influence");
+    m_method->addItem(tr("attention cosine (LLM-Drop)"), "attention-cosine");
+    m_method->addItem(tr("angular distance (Gromov et al.)"), "angular");
+    m_method->addItem(tr("greedy calibration loss (SLEB)"), "greedy-loss");
+    m_method->addItem(tr("greedy KL to the original"), "greedy-kl");
     m_method->setToolTip(tr("How to choose the layers for the ratio"));
     m_ratio = new QDoubleSpinBox(choice);
     m_ratio->setRange(0.05, 1.0);

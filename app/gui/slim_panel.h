@@ -42,7 +42,7 @@ public:
     // The run the controls describe: the last run set, with the panel's layers and settings.
     core::DilutionRun request() const;
     void setRequest(const core::DilutionRun& r);
-    QString method() const; // nose, first, random, entropy
+    QString method() const; // one of core::selectionMethods() the panel offers
     double ratio() const;
     void setRatio(double ratio);
 

@@ -1,6 +1,7 @@
 #include "core/analysis/selection.h"
 
 #include "core/analysis/calibration.h"
+#include "core/analysis/criteria.h"
 #include "core/error.h"
 #include "core/io/json_file.h"
 
@@ -14,24 +15,6 @@
 namespace mlpify::core {
 
 namespace {
-std::vector<int64_t> attentionLayers(const ModelBundle& model)
-{
-    std::vector<int64_t> out;
-    const auto modes = model.net->blockModes();
-    for (size_t i = 0; i < modes.size(); ++i)
-        if (modes[i].hasAttention())
-            out.push_back(static_cast<int64_t>(i));
-    return out;
-}
-
-void checkCount(const ModelBundle& model, int64_t count)
-{
-    const auto n = static_cast<int64_t>(attentionLayers(model).size());
-    if (count < 1 || count > n)
-        throw Error("selection", "cannot choose " + std::to_string(count) + " of the " + std::to_string(n) +
-                                     " attention layers left");
-}
-
 double rankValue(double te, const TeOptions& o)
 {
     return o.absolute ? std::abs(te) : te;
@@ -85,7 +68,7 @@ SelectionResult selectNose(ModelBundle& model, const Dataset& calibration, int64
                            Progress& progress, const CancelToken* cancel)
 {
     model.net->requireEveryToken("layer selection");
-    checkCount(model, count);
+    checkSelectionCount(model, count);
     const auto layers = attentionLayers(model);
     const auto depth = static_cast<size_t>(model.meta.config.depth);
     const auto steps = static_cast<size_t>(count);
@@ -179,7 +162,7 @@ SelectionResult selectExhaustive(ModelBundle& model, const Dataset& calibration,
                                  Progress& progress, const CancelToken* cancel)
 {
     model.net->requireEveryToken("layer selection");
-    checkCount(model, count);
+    checkSelectionCount(model, count);
     const auto layers = attentionLayers(model);
     std::vector<std::vector<int64_t>> sets;
     std::vector<bool> pick(layers.size(), false);
@@ -214,7 +197,7 @@ SelectionResult selectSingleTe(ModelBundle& model, const Dataset& calibration, i
                                Progress& progress, const CancelToken* cancel)
 {
     model.net->requireEveryToken("layer selection");
-    checkCount(model, count);
+    checkSelectionCount(model, count);
     const auto layers = attentionLayers(model);
     std::vector<std::vector<int64_t>> sets{{}};
     for (auto l : layers)
@@ -241,7 +224,7 @@ SelectionResult selectSingleTe(ModelBundle& model, const Dataset& calibration, i
 
 SelectionResult selectFirst(const ModelBundle& model, int64_t count)
 {
-    checkCount(model, count);
+    checkSelectionCount(model, count);
     const auto layers = attentionLayers(model);
     SelectionResult r;
     r.method = "first";
@@ -251,7 +234,7 @@ SelectionResult selectFirst(const ModelBundle& model, int64_t count)
 
 SelectionResult selectRandom(const ModelBundle& model, int64_t count, uint64_t seed)
 {
-    checkCount(model, count);
+    checkSelectionCount(model, count);
     auto layers = attentionLayers(model);
     std::mt19937_64 rng(seed);
     std::shuffle(layers.begin(), layers.end(), rng);
@@ -282,7 +265,9 @@ SelectionResult selectLowestEntropy(const EntropyProfile& profile, int64_t count
 
 const std::vector<std::string>& selectionMethods()
 {
-    static const std::vector<std::string> methods{"nose", "exhaustive", "single-te", "first", "random", "entropy"};
+    static const std::vector<std::string> methods{"nose",    "exhaustive",  "single-te",       "first",
+                                                  "random",  "entropy",     "block-influence", "attention-cosine",
+                                                  "angular", "greedy-loss", "greedy-kl"};
     return methods;
 }
 
@@ -295,8 +280,12 @@ SelectionResult selectLayers(ModelBundle& model, const Dataset* calibration, con
                              Progress& progress, const CancelToken* cancel, const EntropyProfile* profile)
 {
     const auto& m = s.method;
-    if (std::find(selectionMethods().begin(), selectionMethods().end(), m) == selectionMethods().end())
-        throw Error("selection method " + m, "unknown (nose, exhaustive, single-te, first, random, entropy)");
+    if (std::find(selectionMethods().begin(), selectionMethods().end(), m) == selectionMethods().end()) {
+        std::string known;
+        for (const auto& name : selectionMethods())
+            known += (known.empty() ? "" : ", ") + name;
+        throw Error("selection method " + m, "unknown (" + known + ")");
+    }
     if (m == "first")
         return selectFirst(model, s.count);
     if (m == "random")
@@ -311,6 +300,10 @@ SelectionResult selectLayers(ModelBundle& model, const Dataset* calibration, con
         return selectExhaustive(model, *calibration, s.count, s.te, progress, cancel);
     if (m == "single-te")
         return selectSingleTe(model, *calibration, s.count, s.te, progress, cancel);
+    if (m == "block-influence" || m == "attention-cosine" || m == "angular")
+        return selectByCriterion(model, *calibration, m, s.count, s.te.device, progress, cancel);
+    if (m == "greedy-loss" || m == "greedy-kl")
+        return selectGreedyLoss(model, *calibration, s.count, m == "greedy-kl", s.te.device, progress, cancel);
     return selectLowestEntropy(profileEntropy(model, *calibration, s.profile, progress, cancel), s.count);
 }
 

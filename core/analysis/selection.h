@@ -37,7 +37,9 @@ struct LayerSelection {
     ProfileOptions profile;  // entropy, when no profile is given
 };
 
-const std::vector<std::string>& selectionMethods(); // nose, exhaustive, single-te, first, random, entropy
+// nose, exhaustive, single-te, first, random, entropy, and the criteria of analysis/criteria.h:
+// block-influence, attention-cosine, angular, greedy-loss, greedy-kl
+const std::vector<std::string>& selectionMethods();
 // Whether the method reads calibration images (first and random do not; entropy does unless a
 // profile of the model is given).
 bool selectionNeedsCalibration(const std::string& method);

@@ -1,11 +1,16 @@
+#include "core/analysis/criteria.h"
 #include "core/analysis/entropy_profile.h"
 #include "core/analysis/selection.h"
 #include "core/analysis/spectrum.h"
 #include "core/error.h"
 #include "core/io/model_io.h"
+#include "core/train/evaluate.h"
 #include "tests/core/test_support.h"
 
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
 
 using namespace mlpify::core;
 
@@ -293,4 +298,96 @@ TEST(TransferEntropy, GuessedPathGivesTheStepwiseSelection)
     EXPECT_GT(r.passes, reference.passes); // the wrong path was evaluated, then the corrected one
     o.guessPath = {0, 0};
     EXPECT_THROW(selectNose(m, calibration(), 4, o, quiet), Error);
+}
+
+// The field's criteria (analysis/criteria.h), in float64 on the synthetic model.
+TEST(Criteria, ClosedFormsOfAZeroBranch)
+{
+    auto m = syntheticModel(21);
+    zeroAttention(m, 2); // block 2's attention adds nothing: x + Attn(LN1 x) = x
+    {
+        torch::NoGradGuard g; // block 4 adds nothing at all: its output is its input
+        zeroAttention(m, 4);
+        auto* b = m.net->blocks[4]->as<Block>();
+        b->mlp->fc2->weight.zero_();
+        b->mlp->fc2->bias.zero_();
+    }
+    m.net->setBlockMode(5, {AttnMode::Removed, 0.0});
+    FunctionProgress quiet;
+    const auto s = scoreCriteria(m, calibration(), 64, "cpu", quiet);
+    // cos(x, x) in float64 is 1 within a few roundings; arccos turns 1 - d into sqrt(2 d).
+    const double eps = std::numeric_limits<double>::epsilon();
+    EXPECT_NEAR(s.attentionCosine[2], 1.0, 8 * eps);
+    EXPECT_NEAR(s.angularDistance[2], 0.0, std::sqrt(2 * 8 * eps));
+    EXPECT_NEAR(s.blockInfluence[4], 0.0, 8 * eps);
+    EXPECT_GT(s.blockInfluence[3], 1e-6); // a working block changes its input
+    EXPECT_LT(s.attentionCosine[3], 1.0 - 1e-6);
+    EXPECT_TRUE(std::isnan(s.attentionCosine[5]) && std::isnan(s.blockInfluence[5])); // not a candidate
+    // The selections rank by those scores: the zero branches go first.
+    for (const char* method : {"attention-cosine", "angular", "block-influence"}) {
+        const auto r = selectByCriterion(m, calibration(), method, 2, "cpu", quiet);
+        EXPECT_EQ(r.selected.size(), 2u);
+        EXPECT_TRUE(r.selected[0] == 2 || r.selected[0] == 4) << method << " chose " << r.selected[0];
+    }
+}
+
+TEST(Criteria, GreedyLossPicksTheLayerWhoseRemovalChangesNothing)
+{
+    auto m = syntheticModel(22);
+    zeroAttention(m, 3);
+    FunctionProgress quiet;
+    // KL from the original's outputs is 0 only where the outputs do not change: block 3 first.
+    const auto kl = selectGreedyLoss(m, calibration(), 2, true, "cpu", quiet);
+    ASSERT_EQ(kl.selected.size(), 2u);
+    EXPECT_EQ(kl.selected[0], 3);
+    EXPECT_NEAR(kl.stepValues[0], 0.0, 1e-12);
+    EXPECT_GT(kl.stepValues[1], 0.0);
+    EXPECT_TRUE(std::isnan(kl.candidates[1][3])); // a chosen layer is no candidate again
+    // Cross-entropy with the labels: skipping block 3 leaves the loss exactly as the model's, and
+    // each step takes the lowest loss of its row (another skip may lower a random model's loss).
+    EvalOptions eo;
+    eo.device = "cpu";
+    const double full = evaluate(m, calibration(), eo, quiet).loss;
+    const auto ce = selectGreedyLoss(m, calibration(), 2, false, "cpu", quiet);
+    EXPECT_NEAR(ce.candidates[0][3], full, 1e-12);
+    for (size_t step = 0; step < ce.candidates.size(); ++step)
+        for (double v : ce.candidates[step])
+            if (!std::isnan(v))
+                EXPECT_LE(ce.stepValues[step], v);
+    // Through the dispatcher, as select and dilute ask for it.
+    LayerSelection s;
+    s.method = "greedy-kl";
+    s.count = 1;
+    s.te.device = "cpu";
+    EXPECT_EQ(selectLayers(m, &calibration(), s, quiet).selected, (std::vector<int64_t>{3}));
+}
+
+TEST(Criteria, TrainingFreeEvaluationRemovesBySkipOrDoubleAndRestoresTheModel)
+{
+    auto m = syntheticModel(23);
+    zeroAttention(m, 1);
+    const auto before = m.net->blockModes();
+    FunctionProgress quiet;
+    EvalOptions eo;
+    eo.device = "cpu";
+    const auto full = evaluate(m, calibration(), eo, quiet);
+    // Skipping an attention that adds nothing is the model itself.
+    const auto skip = evaluateWithout(m, calibration(), {1}, SkipRule::Skip, eo, quiet);
+    EXPECT_EQ(skip.correct, full.correct);
+    EXPECT_NEAR(skip.loss, full.loss, 1e-12);
+    // x = 2x is what the folded block computes without its attention.
+    auto folded = syntheticModel(23);
+    zeroAttention(folded, 1);
+    folded.net->setBlockMode(1, {AttnMode::Removed, 0.0});
+    const auto twice = evaluateWithout(m, calibration(), {1}, SkipRule::DiluteZero, eo, quiet);
+    const auto direct = evaluate(folded, calibration(), eo, quiet);
+    EXPECT_EQ(twice.correct, direct.correct);
+    EXPECT_NEAR(twice.loss, direct.loss, 1e-12);
+    EXPECT_EQ(m.net->blockModes(), before);
+    EXPECT_THROW(evaluateWithout(folded, calibration(), {1}, SkipRule::Skip, eo, quiet), Error); // no attention left
+    const auto curve = removalCurve(m, calibration(), {1, 0, 2}, eo, quiet);
+    ASSERT_EQ(curve.size(), 3u);
+    EXPECT_EQ(curve[1].removed, (std::vector<int64_t>{1, 0}));
+    EXPECT_NEAR(curve[0].skipLoss, full.loss, 1e-12);
+    EXPECT_EQ(m.net->blockModes(), before);
 }
