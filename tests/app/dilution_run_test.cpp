@@ -89,7 +89,7 @@ TEST(DilutionRunFaces, TheSlimTabChoosesWhatSelectChooses)
     window.findChild<QSpinBox*>("calibrationImages")->setValue(200);
     window.findChild<QComboBox*>("analysisTokens")->setCurrentText("all");
     QTemporaryDir dir;
-    for (const QString method : {"first", "random", "entropy"}) {
+    for (const QString method : {"first", "random", "entropy", "block-influence", "angular"}) {
         slim->setSelected({});
         QSignalSpy chosenSpy(&window, &app::MainWindow::layersChosen);
         window.applyMethod(method, 0.5);
