@@ -151,6 +151,8 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
         bool naive = false, stepwise = false, absolute = false, dilute = false, feature = false;
         bool evaluate = false, curve = false;
         int64_t testLimit = 0;
+        int bootstrap = 0;
+        uint64_t bootstrapSeed = 0;
     };
     auto o = std::make_shared<Opts>();
     auto* cmd = app.add_subcommand("select", "choose attention layers to remove (NOSE or a baseline)");
@@ -175,6 +177,11 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     cmd->add_flag("--evaluate", o->evaluate,
                   "training-free top-1 and loss on the test split with the set removed (x = x and x = 2x)");
     cmd->add_flag("--curve", o->curve, "training-free top-1 for 1, 2, ... all layers removed in the method's order");
+    cmd->add_option("--bootstrap", o->bootstrap,
+                    "run the method on B resamples of the calibration images (drawn with replacement): how often "
+                    "each layer and each set is chosen")
+        ->check(inRange(0, 100000));
+    cmd->add_option("--bootstrap-seed", o->bootstrapSeed, "seed of the resamples")->capture_default_str();
     cmd->add_option("--test-limit", o->testLimit, "with --evaluate/--curve: the first N test images (0: all)")
         ->check(inRange(0, 1e12));
     cmd->callback([o, &g, runner] {
@@ -231,6 +238,23 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             const double te = core::transferEntropy(model, calib, r.selected, to, progress, &interruptToken());
             nlohmann::json j = r;
             j["transfer_entropy"] = te;
+            if (o->bootstrap > 0) {
+                const auto stability = core::selectionStability(
+                    calib, core::bootstrapResamples(calib.size(), o->bootstrap, o->bootstrapSeed),
+                    [&](const core::Dataset& resample, core::Progress& p) {
+                        return core::selectLayers(model, &resample, s, p, &interruptToken(),
+                                                  nullptr); // each resample's own curves, not the file's
+                    },
+                    model.meta.config.depth, progress, &interruptToken());
+                j["stability"] = stability;
+                auto sorted = r.selected;
+                std::sort(sorted.begin(), sorted.end());
+                int same = 0;
+                for (const auto& [set, count] : stability.sets)
+                    if (set == sorted)
+                        same = count;
+                j["stability"]["chosen_set_share"] = static_cast<double>(same) / o->bootstrap;
+            }
             if (o->evaluate || o->curve) {
                 const auto test = core::loadDataset(o->data.data, core::Split::Test,
                                                     core::DataOptions().size(model.meta.config.imageSize));
@@ -273,6 +297,16 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                                                       " set evaluations on a subset to guess the path)"
                                                 : std::string())
                           << "\n";
+            if (j.contains("stability")) {
+                std::cout << "  over " << o->bootstrap << " resamples the set was chosen " << std::fixed
+                          << std::setprecision(0) << 100 * j["stability"]["chosen_set_share"].get<double>()
+                          << "% of the time; per layer:";
+                const auto freq = j["stability"]["layer_frequency"].get<std::vector<double>>();
+                for (size_t b = 0; b < freq.size(); ++b)
+                    if (freq[b] > 0)
+                        std::cout << " " << b << ":" << std::setprecision(2) << freq[b];
+                std::cout << "\n";
+            }
             if (j.contains("training_free"))
                 std::cout << "  training-free test top-1 with the set removed: " << std::fixed << std::setprecision(2)
                           << 100 * j["training_free"]["skip"]["top1"].get<double>() << "% (x = x), "

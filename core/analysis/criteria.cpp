@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <numeric>
+#include <random>
 
 namespace mlpify::core {
 
@@ -229,6 +231,53 @@ void to_json(nlohmann::json& j, const RemovalCurvePoint& p)
     j = {{"removed", p.removed},
          {"skip", {{"top1", p.skipTop1}, {"loss", p.skipLoss}}},
          {"double", {{"top1", p.doubleTop1}, {"loss", p.doubleLoss}}}};
+}
+
+SelectionStability selectionStability(const Dataset& calibration, const std::vector<std::vector<int64_t>>& resamples,
+                                      const std::function<SelectionResult(const Dataset&, Progress&)>& select,
+                                      int64_t depth, Progress& progress, const CancelToken* cancel)
+{
+    SelectionStability out;
+    out.resamples = static_cast<int>(resamples.size());
+    out.layerFrequency.assign(static_cast<size_t>(depth), 0.0);
+    std::map<std::vector<int64_t>, int> counts;
+    for (size_t k = 0; k < resamples.size(); ++k) {
+        if (cancel && cancel->cancelled())
+            throw Cancelled("bootstrap");
+        const double n = static_cast<double>(resamples.size());
+        ProgressSpan span(progress, static_cast<double>(k) / n, static_cast<double>(k + 1) / n);
+        auto set = select(calibration.subset(resamples[k]), span).selected;
+        std::sort(set.begin(), set.end());
+        for (auto b : set)
+            out.layerFrequency[static_cast<size_t>(b)] += 1.0 / n;
+        ++counts[set];
+    }
+    for (const auto& [set, count] : counts)
+        out.sets.emplace_back(set, count);
+    std::stable_sort(out.sets.begin(), out.sets.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    return out;
+}
+
+std::vector<std::vector<int64_t>> bootstrapResamples(int64_t n, int count, uint64_t seed)
+{
+    std::mt19937_64 rng(seed);
+    std::uniform_int_distribution<int64_t> pick(0, n - 1);
+    std::vector<std::vector<int64_t>> out(static_cast<size_t>(count));
+    for (auto& r : out) {
+        r.resize(static_cast<size_t>(n));
+        for (auto& i : r)
+            i = pick(rng);
+    }
+    return out;
+}
+
+void to_json(nlohmann::json& j, const SelectionStability& s)
+{
+    auto sets = nlohmann::json::array();
+    for (const auto& [set, count] : s.sets)
+        sets.push_back({{"set", set}, {"count", count}});
+    j = {{"resamples", s.resamples}, {"layer_frequency", s.layerFrequency}, {"sets", sets}};
 }
 
 } // namespace mlpify::core

@@ -10,6 +10,7 @@
 #include "core/progress.h"
 #include "core/train/evaluate.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -66,5 +67,21 @@ std::vector<RemovalCurvePoint> removalCurve(ModelBundle& model, const Dataset& d
                                             const EvalOptions& options, Progress& progress,
                                             const CancelToken* cancel = nullptr);
 void to_json(nlohmann::json& j, const RemovalCurvePoint& p);
+
+// How sure a method's choice is: the method run on resamples of the calibration images.
+struct SelectionStability {
+    int resamples = 0;
+    std::vector<double> layerFrequency; // per block: the fraction of resamples whose set holds it
+    // Each distinct set (in index order) with the number of resamples that chose it, most often first.
+    std::vector<std::pair<std::vector<int64_t>, int>> sets;
+};
+// resamples[k] lists the calibration images of resample k (indices may repeat). Runs `select`
+// (a selectLayers call) on each.
+SelectionStability selectionStability(const Dataset& calibration, const std::vector<std::vector<int64_t>>& resamples,
+                                      const std::function<SelectionResult(const Dataset&, Progress&)>& select,
+                                      int64_t depth, Progress& progress, const CancelToken* cancel = nullptr);
+// `count` bootstrap resamples of n images: n indices drawn with replacement each, seeded.
+std::vector<std::vector<int64_t>> bootstrapResamples(int64_t n, int count, uint64_t seed);
+void to_json(nlohmann::json& j, const SelectionStability& s);
 
 } // namespace mlpify::core

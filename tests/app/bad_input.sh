@@ -410,6 +410,8 @@ num analyze --split "bogus" -- analyze default --images 8
 num select --ratio "-1 1.5 1e30 nan" -- select default --method first --images 8
 num select --count "-1 13 1000000" -- select default --method first --images 8
 num select --images "0" -- select default --ratio 0.5 --method nose
+num select --bootstrap "-1 1e30 x" -- select default --ratio 0.5 --method first --images 8
+num select --test-limit "-1 1e30" -- select default --ratio 0.5 --method first --images 8 --evaluate
 num select --method "bogus" -- select default --ratio 0.5 --images 8
 num spectrum --images "0" -- spectrum default
 num spectrum --source "bogus" -- spectrum default --images 8

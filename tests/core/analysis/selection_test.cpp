@@ -9,8 +9,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 using namespace mlpify::core;
 
@@ -390,4 +392,36 @@ TEST(Criteria, TrainingFreeEvaluationRemovesBySkipOrDoubleAndRestoresTheModel)
     EXPECT_EQ(curve[1].removed, (std::vector<int64_t>{1, 0}));
     EXPECT_NEAR(curve[0].skipLoss, full.loss, 1e-12);
     EXPECT_EQ(m.net->blockModes(), before);
+}
+
+TEST(Criteria, BootstrapWithTheDataItselfIsThePlainChoice)
+{
+    auto m = syntheticModel(24);
+    FunctionProgress quiet;
+    LayerSelection s;
+    s.method = "block-influence";
+    s.count = 2;
+    s.te.device = "cpu";
+    const auto plain = selectLayers(m, &calibration(), s, quiet);
+    std::vector<int64_t> identity(static_cast<size_t>(calibration().size()));
+    std::iota(identity.begin(), identity.end(), 0);
+    auto run = [&](const Dataset& d, Progress& p) { return selectLayers(m, &d, s, p); };
+    const auto one = selectionStability(calibration(), {identity}, run, 6, quiet);
+    auto sorted = plain.selected;
+    std::sort(sorted.begin(), sorted.end());
+    ASSERT_EQ(one.sets.size(), 1u);
+    EXPECT_EQ(one.sets[0].first, sorted);
+    for (int64_t b = 0; b < 6; ++b)
+        EXPECT_DOUBLE_EQ(one.layerFrequency[static_cast<size_t>(b)],
+                         std::count(sorted.begin(), sorted.end(), b) ? 1.0 : 0.0);
+    // Resamples: every set has `count` layers, the frequencies add up to count, the counts to B.
+    const auto many = selectionStability(calibration(), bootstrapResamples(calibration().size(), 5, 1), run, 6, quiet);
+    EXPECT_NEAR(std::accumulate(many.layerFrequency.begin(), many.layerFrequency.end(), 0.0), 2.0, 1e-12);
+    int total = 0;
+    for (const auto& [set, count] : many.sets) {
+        EXPECT_EQ(set.size(), 2u);
+        total += count;
+    }
+    EXPECT_EQ(total, 5);
+    EXPECT_EQ(bootstrapResamples(100, 3, 7), bootstrapResamples(100, 3, 7)); // seeded
 }
