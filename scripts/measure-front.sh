@@ -2,7 +2,7 @@
 # The default model's accuracy-throughput front, as a figure made by the project: NOSE's 50% set
 # diluted and folded (the 3-epoch run of training.md, 87.07%), a project holding the original and
 # the slimmed model, `mlpify front` at ToMe r = 0..3, and `mlpify figures`. Writes
-# resources/docs/measurements/tome/front-default.{png,csv} and the project.
+# resources/docs/measurements/tome/front-default.{png,csv,txt} and the Front tab's screenshot.
 # SLIM=path/to/slim.mlpify skips the dilution run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,4 +22,7 @@ printf '{"kind": "mlpify-project", "version": 1, "model": "default", "data": "fa
 mkdir -p "$OUT"
 cp "$TMP/figures/front.png" "$OUT/front-default.png"
 cp "$TMP/front.csv" "$OUT/front-default.csv"
+# The window's Front tab on the same project (the README's picture).
+XDG_CONFIG_HOME="$TMP/config" xvfb-run -a -s "-screen 0 1400x900x24" ./build/app/mlpify-gui \
+  --project "$TMP/front.mlpify-project" --screenshot resources/docs/screenshots/front.png --tab 6
 echo "wrote $OUT/front-default.{png,csv,txt}"
