@@ -53,9 +53,9 @@ CriterionScores scoreCriteria(ModelBundle& model, const Dataset& calibration, in
     double images = 0, tokens = 0;
     forEachBatch(model, calibration, batchSize, resolveDevice(device), progress, "criteria", cancel,
                  [&](const torch::Tensor& batch, int64_t) {
-                     ForwardTrace trace;
+                     ForwardTrace trace; // the blocks' outputs; block 0's input is the embedding
                      auto input = model.net->embed(batch);
-                     model.net->forwardTokens(batch, &trace);
+                     model.net->runBlocks(input, 0, nullptr, &trace);
                      images += static_cast<double>(batch.size(0));
                      tokens += static_cast<double>(batch.size(0) * input.size(1));
                      for (size_t b = 0; b < depth; ++b) {

@@ -6,6 +6,7 @@
 #include "core/train/evaluate.h"
 
 #include <algorithm>
+#include <map>
 #include <numeric>
 #include <sstream>
 
@@ -46,9 +47,13 @@ std::vector<FrontPoint> measureFront(const std::vector<FrontModel>& models, cons
 {
     std::vector<FrontPoint> points;
     const double total = static_cast<double>(models.size() * o.rs.size());
+    std::map<int64_t, Dataset> tests; // read once per input size, not once per model
     for (size_t m = 0; m < models.size(); ++m) {
         auto model = loadModel(models[m].spec);
-        const auto test = loadDataset(data, Split::Test, DataOptions().size(model.meta.config.imageSize));
+        const auto size = model.meta.config.imageSize;
+        if (!tests.count(size))
+            tests.emplace(size, loadDataset(data, Split::Test, DataOptions().size(size)));
+        const auto& test = tests.at(size);
         for (size_t k = 0; k < o.rs.size(); ++k) {
             const double from = static_cast<double>(m * o.rs.size() + k) / total, to = from + 1.0 / total;
             const auto schedule = constantSchedule(o.rs[k], model.meta.config.depth);
