@@ -179,7 +179,7 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     cmd->add_flag("--curve", o->curve, "training-free top-1 for 1, 2, ... all layers removed in the method's order");
     cmd->add_option("--bootstrap", o->bootstrap,
                     "run the method on B resamples of the calibration images (drawn with replacement): how often "
-                    "each layer and each set is chosen")
+                    "each layer and each set is chosen, and a 95% interval for every transfer entropy")
         ->check(inRange(0, 100000));
     cmd->add_option("--bootstrap-seed", o->bootstrapSeed, "seed of the resamples")->capture_default_str();
     cmd->add_option("--test-limit", o->testLimit, "with --evaluate/--curve: the first N test images (0: all)")
@@ -233,11 +233,24 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             s.te = to;
             s.profile.batchSize = o->data.batch;
             s.profile.device = g.device;
-            auto r = core::selectLayers(model, &calib, s, progress, &interruptToken(), profile ? &*profile : nullptr);
+            // With --bootstrap, the plain run also gives every TE it computes a 95% interval over
+            // the same resamples (weighted moments, one pass); the resampled runs need none.
+            auto plain = s;
+            plain.te.bootstrap = o->bootstrap;
+            plain.te.bootstrapSeed = o->bootstrapSeed;
+            auto r =
+                core::selectLayers(model, &calib, plain, progress, &interruptToken(), profile ? &*profile : nullptr);
             // Every method's set gets the same yardstick: its transfer entropy on these images.
-            const double te = core::transferEntropy(model, calib, r.selected, to, progress, &interruptToken());
+            const auto estimate =
+                core::estimateTransferEntropy(model, calib, r.selected, plain.te, progress, &interruptToken());
+            const double te = estimate.value;
             nlohmann::json j = r;
             j["transfer_entropy"] = te;
+            if (estimate.interval)
+                j["transfer_entropy_interval"] = {{"level", core::kIntervalLevel},
+                                                  {"resamples", estimate.resamples},
+                                                  {"low", estimate.interval->low},
+                                                  {"high", estimate.interval->high}};
             if (o->bootstrap > 0) {
                 const auto stability = core::selectionStability(
                     calib, core::bootstrapResamples(calib.size(), o->bootstrap, o->bootstrapSeed),
@@ -290,7 +303,10 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                                {"calibration", core::calibrationJson(calib, o->data.calibration())}};
             std::cout << r.method << " selects " << joinLayers(r.selected) << " (" << k << " of "
                       << model.meta.config.depth << " blocks); TE(S -> head) = " << std::setprecision(5) << te << " "
-                      << to.entropy.units() << "\n";
+                      << to.entropy.units();
+            if (estimate.interval)
+                std::cout << " (95% interval " << estimate.interval->low << " to " << estimate.interval->high << ")";
+            std::cout << "\n";
             if (r.blockPasses > 0)
                 std::cout << "  " << r.passes << " set evaluations, " << r.blockPasses << " blocks per image"
                           << (r.guessPasses > 0 ? " (+ " + std::to_string(r.guessPasses) +

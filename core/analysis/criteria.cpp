@@ -259,19 +259,6 @@ SelectionStability selectionStability(const Dataset& calibration, const std::vec
     return out;
 }
 
-std::vector<std::vector<int64_t>> bootstrapResamples(int64_t n, int count, uint64_t seed)
-{
-    std::mt19937_64 rng(seed);
-    std::uniform_int_distribution<int64_t> pick(0, n - 1);
-    std::vector<std::vector<int64_t>> out(static_cast<size_t>(count));
-    for (auto& r : out) {
-        r.resize(static_cast<size_t>(n));
-        for (auto& i : r)
-            i = pick(rng);
-    }
-    return out;
-}
-
 void to_json(nlohmann::json& j, const SelectionStability& s)
 {
     auto sets = nlohmann::json::array();

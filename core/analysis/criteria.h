@@ -80,8 +80,6 @@ struct SelectionStability {
 SelectionStability selectionStability(const Dataset& calibration, const std::vector<std::vector<int64_t>>& resamples,
                                       const std::function<SelectionResult(const Dataset&, Progress&)>& select,
                                       int64_t depth, Progress& progress, const CancelToken* cancel = nullptr);
-// `count` bootstrap resamples of n images: n indices drawn with replacement each, seeded.
-std::vector<std::vector<int64_t>> bootstrapResamples(int64_t n, int count, uint64_t seed);
 void to_json(nlohmann::json& j, const SelectionStability& s);
 
 } // namespace mlpify::core

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <vector>
 
 namespace mlpify::core {
 
@@ -45,6 +46,34 @@ private:
     torch::Tensor m_mean; // float64 [C]
     torch::Tensor m_m2;   // float64 [C]
 };
+
+// ChannelMoments for B bootstrap resamples at once: resample b weights sample i by how often it
+// was drawn (counts[b][i]), which gives exactly the moments of the resampled data, without
+// materialising it. Float64 throughout.
+class ResampledMoments {
+public:
+    // samples: [n, C]; weights: [B, n] (the resamples' counts of these n samples).
+    void add(const torch::Tensor& samples, const torch::Tensor& weights);
+    void merge(const ResampledMoments& other);
+    int64_t resamples() const { return m_n.defined() ? m_n.size(0) : 0; }
+    // Per resample, as ChannelMoments::entropy.
+    std::vector<double> entropies(const EntropyOptions& options) const;
+
+private:
+    torch::Tensor m_n;    // float64 [B]: weight seen
+    torch::Tensor m_mean; // float64 [B, C]
+    torch::Tensor m_m2;   // float64 [B, C]
+};
+
+// `count` bootstrap resamples of n samples: n indices drawn with replacement each, seeded.
+std::vector<std::vector<int64_t>> bootstrapResamples(int64_t n, int count, uint64_t seed);
+// The resamples' counts as a [B, n] float64 matrix (row b: how often resample b drew each of n
+// samples); resamples[b] lists the drawn indices, repeats allowed.
+torch::Tensor resampleCounts(const std::vector<std::vector<int64_t>>& resamples, int64_t n);
+
+// The q-quantile (0..1) of values by linear interpolation between order statistics (NumPy's
+// default); NaN for no values.
+double quantile(std::vector<double> values, double q);
 
 // One-shot reference used by tests: the same estimator on all samples at once.
 double gaussianEntropy(const torch::Tensor& samples, const EntropyOptions& options);

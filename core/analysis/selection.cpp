@@ -108,7 +108,9 @@ SelectionResult selectNose(ModelBundle& model, const Dataset& calibration, int64
         }
         double done = 0.05 + 0.95 * double(chosen.size()) / double(steps);
         if (speculate && guess.size() < steps) {
-            HeadEntropyEvaluator guesser(model, *subset, o);
+            auto guessOptions = o;
+            guessOptions.bootstrap = 0; // the guess only orders the pass; intervals come from all images
+            HeadEntropyEvaluator guesser(model, *subset, guessOptions);
             const double guessEnd = done + 0.2 * (1.0 - done), first = double(guess.size());
             const std::string label = "NOSE: guessing the path on " + std::to_string(subset->size()) + " images";
             ProgressSpan start(progress, done, done, label);
@@ -138,10 +140,19 @@ SelectionResult selectNose(ModelBundle& model, const Dataset& calibration, int64
         size_t at = 0; // (the evaluator runs the common base first by itself)
         for (size_t step = 0; step < cands.size(); ++step) {
             std::vector<double> te;
-            std::vector<double> row(depth, std::numeric_limits<double>::quiet_NaN());
+            std::vector<double> row(depth, std::numeric_limits<double>::quiet_NaN()), low = row, high = row;
             for (auto l : cands[step]) {
+                if (ev.resamples() > 0) {
+                    const auto ci = percentileInterval(ev.resampledTransferEntropy(at, sub, cancel));
+                    low[static_cast<size_t>(l)] = ci.low;
+                    high[static_cast<size_t>(l)] = ci.high;
+                }
                 te.push_back(r.headEntropyFull - h[at++]);
                 row[static_cast<size_t>(l)] = te.back();
+            }
+            if (ev.resamples() > 0) {
+                r.candidatesLow.push_back(low);
+                r.candidatesHigh.push_back(high);
             }
             const auto best = argminCandidate(te, o);
             chosen.push_back(cands[step][best]);
@@ -152,6 +163,7 @@ SelectionResult selectNose(ModelBundle& model, const Dataset& calibration, int64
         }
     }
     r.selected = chosen;
+    r.resamples = ev.resamples();
     r.passes = ev.passes();
     r.blockPasses = ev.blockPasses();
     r.settings = teSettingsJson(o);
@@ -215,6 +227,21 @@ SelectionResult selectSingleTe(ModelBundle& model, const Dataset& calibration, i
     for (size_t k = 0; k < layers.size(); ++k)
         row[static_cast<size_t>(layers[k])] = h[0] - h[k + 1];
     r.candidates = {row};
+    if (ev.resamples() > 0) {
+        auto low = row, high = row;
+        const auto& boot = ev.resampledEntropies();
+        for (size_t k = 0; k < layers.size(); ++k) {
+            std::vector<double> te;
+            for (size_t b = 0; b < boot[0].size(); ++b)
+                te.push_back(boot[0][b] - boot[k + 1][b]);
+            const auto ci = percentileInterval(te);
+            low[static_cast<size_t>(layers[k])] = ci.low;
+            high[static_cast<size_t>(layers[k])] = ci.high;
+        }
+        r.candidatesLow = {low};
+        r.candidatesHigh = {high};
+        r.resamples = ev.resamples();
+    }
     for (int64_t k = 0; k < count; ++k)
         r.selected.push_back(layers[order[static_cast<size_t>(k)]]);
     r.passes = ev.passes();
@@ -341,17 +368,33 @@ double fromNullable(const nlohmann::json& j)
 {
     return j.is_null() ? std::numeric_limits<double>::quiet_NaN() : j.get<double>();
 }
+
+nlohmann::json nullableRows(const std::vector<std::vector<double>>& rows)
+{
+    auto out = nlohmann::json::array();
+    for (const auto& row : rows) {
+        auto jr = nlohmann::json::array();
+        for (double v : row)
+            jr.push_back(finiteOrNull(v));
+        out.push_back(jr);
+    }
+    return out;
+}
+std::vector<std::vector<double>> rowsFromJson(const nlohmann::json& j)
+{
+    std::vector<std::vector<double>> out;
+    for (const auto& row : j) {
+        out.emplace_back();
+        for (const auto& v : row)
+            out.back().push_back(fromNullable(v));
+    }
+    return out;
+}
 } // namespace
 
 void to_json(nlohmann::json& j, const SelectionResult& r)
 {
-    auto rows = nlohmann::json::array();
-    for (const auto& row : r.candidates) {
-        auto jr = nlohmann::json::array();
-        for (double v : row)
-            jr.push_back(finiteOrNull(v));
-        rows.push_back(jr);
-    }
+    const auto rows = nullableRows(r.candidates);
     auto steps = nlohmann::json::array();
     for (double v : r.stepValues)
         steps.push_back(finiteOrNull(v));
@@ -362,6 +405,12 @@ void to_json(nlohmann::json& j, const SelectionResult& r)
         j["block_passes"] = r.blockPasses;
         j["guess_passes"] = r.guessPasses;
     }
+    if (r.resamples > 0)
+        j["candidate_intervals"] = {{"level", kIntervalLevel},
+                                    {"resamples", r.resamples},
+                                    {"method", "bootstrap percentile over calibration images"},
+                                    {"low", nullableRows(r.candidatesLow)},
+                                    {"high", nullableRows(r.candidatesHigh)}};
 }
 
 void from_json(const nlohmann::json& j, SelectionResult& r)
@@ -371,11 +420,15 @@ void from_json(const nlohmann::json& j, SelectionResult& r)
     r.stepValues.clear();
     for (const auto& v : j.at("step_values"))
         r.stepValues.push_back(fromNullable(v));
-    r.candidates.clear();
-    for (const auto& row : j.at("candidates")) {
-        r.candidates.emplace_back();
-        for (const auto& v : row)
-            r.candidates.back().push_back(fromNullable(v));
+    r.candidates = rowsFromJson(j.at("candidates"));
+    r.candidatesLow.clear();
+    r.candidatesHigh.clear();
+    r.resamples = 0;
+    if (j.contains("candidate_intervals")) {
+        const auto& ci = j.at("candidate_intervals");
+        r.candidatesLow = rowsFromJson(ci.at("low"));
+        r.candidatesHigh = rowsFromJson(ci.at("high"));
+        r.resamples = ci.at("resamples").get<int>();
     }
     r.headEntropyFull = fromNullable(j.at("head_entropy_full"));
     r.passes = jsonInteger(j, "passes", int64_t{0});

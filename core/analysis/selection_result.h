@@ -18,6 +18,10 @@ struct SelectionResult {
     int64_t passes = 0;                          // set evaluations over the calibration data
     int64_t blockPasses = 0;                     // blocks run per calibration image (nose)
     int64_t guessPasses = 0;                     // set evaluations on the subset that guessed the path (nose)
+    // With a bootstrap of the calibration images (TeOptions::bootstrap): the 95% percentile
+    // interval of each candidates cell over `resamples` resamples; NaN where the cell has none.
+    std::vector<std::vector<double>> candidatesLow, candidatesHigh;
+    int resamples = 0;
     nlohmann::json settings;
 };
 

@@ -32,12 +32,51 @@ nlohmann::json teSettingsJson(const TeOptions& o)
             {"prefix_reuse", o.reusePrefix}, {"speculative_path", o.speculate && o.reusePrefix}};
 }
 
+Interval percentileInterval(const std::vector<double>& resampled)
+{
+    const double tail = (1.0 - kIntervalLevel) / 2.0;
+    return {quantile(resampled, tail), quantile(resampled, 1.0 - tail)};
+}
+
 HeadEntropyEvaluator::HeadEntropyEvaluator(ModelBundle& model, const Dataset& calibration, TeOptions options)
     : m_model(model), m_data(calibration), m_opt(std::move(options))
 {
     if (calibration.size() <= m_opt.entropy.ddof)
         throw Error(calibration.spec,
                     "the calibration set needs more than " + std::to_string(m_opt.entropy.ddof) + " images");
+    if (m_opt.bootstrap < 0)
+        throw Error("bootstrap", "the number of resamples must be 0 or more");
+    if (m_opt.bootstrap > 0)
+        setResamples(bootstrapResamples(calibration.size(), m_opt.bootstrap, m_opt.bootstrapSeed));
+}
+
+void HeadEntropyEvaluator::setResamples(const std::vector<std::vector<int64_t>>& resamples)
+{
+    m_counts = resamples.empty() ? torch::Tensor() : resampleCounts(resamples, m_data.size());
+    m_full.reset();
+    m_fullResampled.clear();
+}
+
+const std::vector<double>& HeadEntropyEvaluator::resampledFullEntropy(Progress& progress, const CancelToken* cancel)
+{
+    if (m_fullResampled.empty() && m_counts.defined()) {
+        const auto keep = m_resampled;
+        fullEntropy(progress, cancel);
+        m_resampled = keep;
+    }
+    return m_fullResampled;
+}
+
+std::vector<double> HeadEntropyEvaluator::resampledTransferEntropy(size_t k, Progress& progress,
+                                                                   const CancelToken* cancel)
+{
+    const auto& full = resampledFullEntropy(progress, cancel);
+    std::vector<double> te;
+    if (k >= m_resampled.size())
+        return te;
+    for (size_t b = 0; b < full.size(); ++b)
+        te.push_back(full[b] - m_resampled[k][b]);
+    return te;
 }
 
 std::vector<BlockMode> HeadEntropyEvaluator::modesFor(const std::vector<int64_t>& set) const
@@ -71,8 +110,11 @@ torch::Tensor HeadEntropyEvaluator::target(const torch::Tensor& lastBlockOut)
 
 double HeadEntropyEvaluator::fullEntropy(Progress& progress, const CancelToken* cancel)
 {
-    if (!m_full)
+    if (!m_full) {
         m_full = entropies({{}}, progress, cancel).front();
+        if (!m_resampled.empty())
+            m_fullResampled = m_resampled.front();
+    }
     return *m_full;
 }
 
@@ -165,8 +207,12 @@ std::vector<double> HeadEntropyEvaluator::entropies(const std::vector<std::vecto
     // thread, with no serial phase; moments merge at the end.
     std::vector<std::vector<ChannelMoments>> moments(parallelSlots(device),
                                                      std::vector<ChannelMoments>(runSets.size()));
+    std::vector<std::vector<ResampledMoments>> resampled(m_counts.defined() ? moments.size() : 0,
+                                                         std::vector<ResampledMoments>(runSets.size()));
     std::vector<std::vector<torch::Tensor>> kept(sets.size()); // naive mode only
     auto block = [&](int64_t b) { return m_model.net->blocks[static_cast<size_t>(b)]->as<Block>(); };
+    if (!m_opt.reusePrefix && m_counts.defined())
+        throw Error("bootstrap", "needs prefix reuse (the naive reference keeps no resamples)");
     if (!m_opt.reusePrefix)
         forEachBatch(m_model, m_data, m_opt.batchSize, device, progress, "transfer entropy", cancel,
                      [&](const torch::Tensor& images, int64_t) {
@@ -177,7 +223,10 @@ std::vector<double> HeadEntropyEvaluator::entropies(const std::vector<std::vecto
                      });
     else
         forEachBatchParallel(m_model, m_data, m_opt.batchSize, device, progress, "transfer entropy", cancel,
-                             [&](const torch::Tensor& images, int64_t, size_t slot) {
+                             [&](const torch::Tensor& images, int64_t offset, size_t slot) {
+                                 torch::Tensor weights;
+                                 if (m_counts.defined())
+                                     weights = m_counts.narrow(1, offset, images.size(0));
                                  std::vector<torch::Tensor> states(static_cast<size_t>(plan.states));
                                  states[0] = m_model.net->embed(images);
                                  for (const auto& t : plan.tasks) {
@@ -190,12 +239,22 @@ std::vector<double> HeadEntropyEvaluator::entropies(const std::vector<std::vecto
                                          if (store != t.store.end() && store->first == b + 1)
                                              states[static_cast<size_t>((store++)->second)] = x;
                                      }
-                                     moments[slot][t.set].add(target(x));
+                                     auto g = target(x);
+                                     moments[slot][t.set].add(g);
+                                     if (weights.defined())
+                                         resampled[slot][t.set].add(g, weights);
                                      for (auto id : t.release)
                                          states[static_cast<size_t>(id)] = torch::Tensor();
                                  }
                              });
     std::vector<double> h;
+    m_resampled.clear();
+    for (size_t k = 0; k < sets.size() && m_counts.defined(); ++k) {
+        ResampledMoments all;
+        for (const auto& part : resampled)
+            all.merge(part[k + offset]);
+        m_resampled.push_back(all.entropies(m_opt.entropy));
+    }
     for (size_t k = 0; k < sets.size(); ++k) {
         if (!m_opt.reusePrefix) {
             h.push_back(gaussianEntropy(torch::cat(kept[k]), m_opt.entropy));
@@ -218,6 +277,25 @@ double transferEntropy(ModelBundle& model, const Dataset& calibration, const std
     HeadEntropyEvaluator ev(model, calibration, options);
     auto h = ev.entropies({{}, set}, progress, cancel);
     return h[0] - h[1];
+}
+
+TeEstimate estimateTransferEntropy(ModelBundle& model, const Dataset& calibration, const std::vector<int64_t>& set,
+                                   const TeOptions& options, Progress& progress, const CancelToken* cancel)
+{
+    model.net->requireEveryToken("the transfer-entropy analysis");
+    HeadEntropyEvaluator ev(model, calibration, options);
+    const auto h = ev.entropies({{}, set}, progress, cancel);
+    TeEstimate e;
+    e.value = h[0] - h[1];
+    if (ev.resamples() > 0) {
+        const auto& boot = ev.resampledEntropies();
+        std::vector<double> te;
+        for (size_t b = 0; b < boot[0].size(); ++b)
+            te.push_back(boot[0][b] - boot[1][b]);
+        e.interval = percentileInterval(te);
+        e.resamples = ev.resamples();
+    }
+    return e;
 }
 
 LayerMap layerToLayerMap(ModelBundle& model, const Dataset& calibration, const TeOptions& o, TokenSet tokens,

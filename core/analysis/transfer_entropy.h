@@ -36,7 +36,18 @@ struct TeOptions {
         guessPath;          // NOSE: a first guess to check (e.g. an earlier run's path), instead of the subset's
     int64_t batchSize = 64; // images per forward; on a CPU the batches run one per thread
     std::string device = "auto";
+    // Confidence: every set's entropy also on this many bootstrap resamples of the calibration
+    // images (seeded), from the same pass (weighted moments); 0: none.
+    int bootstrap = 0;
+    uint64_t bootstrapSeed = 0;
 };
+
+// The percentile interval a bootstrap gives (2.5% and 97.5% of the resampled values).
+constexpr double kIntervalLevel = 0.95;
+struct Interval {
+    double low = 0, high = 0;
+};
+Interval percentileInterval(const std::vector<double>& resampled);
 
 std::string toString(SkipRule r);
 std::string toString(TeTarget t);
@@ -72,6 +83,14 @@ public:
     double fullEntropy(Progress& progress, const CancelToken* cancel = nullptr);
     std::vector<double> entropies(const std::vector<std::vector<int64_t>>& sets, Progress& progress,
                                   const CancelToken* cancel = nullptr);
+    // With options.bootstrap (or resamples set here): per set of the last entropies() call, its
+    // entropy on each resample; and the full model's.
+    void setResamples(const std::vector<std::vector<int64_t>>& resamples);
+    int resamples() const { return m_counts.defined() ? static_cast<int>(m_counts.size(0)) : 0; }
+    const std::vector<std::vector<double>>& resampledEntropies() const { return m_resampled; }
+    const std::vector<double>& resampledFullEntropy(Progress& progress, const CancelToken* cancel = nullptr);
+    // TE of the last call's set k on each resample: full - set, resample by resample.
+    std::vector<double> resampledTransferEntropy(size_t k, Progress& progress, const CancelToken* cancel = nullptr);
     int64_t passes() const { return m_passes; }           // set evaluations so far (1 per set, 1 for the full model)
     int64_t blockPasses() const { return m_blockPasses; } // blocks run per image so far
 
@@ -83,6 +102,9 @@ private:
     const Dataset& m_data;
     TeOptions m_opt;
     std::optional<double> m_full;
+    torch::Tensor m_counts; // [B, images]: the resamples' counts, when bootstrapping
+    std::vector<std::vector<double>> m_resampled;
+    std::vector<double> m_fullResampled;
     int64_t m_passes = 0;
     int64_t m_blockPasses = 0;
 };
@@ -90,6 +112,15 @@ private:
 // Signed TE for one set.
 double transferEntropy(ModelBundle& model, const Dataset& calibration, const std::vector<int64_t>& set,
                        const TeOptions& options, Progress& progress, const CancelToken* cancel = nullptr);
+
+// The same, with its 95% interval when options.bootstrap > 0 (the same pass, weighted moments).
+struct TeEstimate {
+    double value = 0;
+    std::optional<Interval> interval;
+    int resamples = 0;
+};
+TeEstimate estimateTransferEntropy(ModelBundle& model, const Dataset& calibration, const std::vector<int64_t>& set,
+                                   const TeOptions& options, Progress& progress, const CancelToken* cancel = nullptr);
 
 // Row i = attention i skipped alone; column j < depth = block j's output (tokens as given),
 // column depth = the head; value H(F_j | full) - H(F_j | i skipped); NaN where j < i.
