@@ -5,11 +5,13 @@
 #include "core/analysis/entropy_profile.h"
 #include "core/analysis/selection.h"
 #include "core/analysis/spectrum.h"
+#include "core/analysis/what_if.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
 #include "core/io/json_file.h"
 #include "core/io/model_io.h"
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -352,6 +354,70 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                 }
                 writeText(o->csv, c.str());
             }
+            return 0;
+        };
+    });
+}
+
+void addWhatIfCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
+{
+    struct Opts {
+        std::string model, out;
+        std::vector<std::string> remove;
+        DataArgs data;
+    };
+    auto o = std::make_shared<Opts>();
+    o->data.images = 256;
+    auto* cmd = app.add_subcommand("what-if", "training-free top-1 and TE of attention sets, from kept stream states "
+                                              "(the Slim tab's what-if)");
+    cmd->add_option("MODEL", o->model, "model file or 'default'")->required();
+    cmd->add_option("--remove", o->remove, "blocks whose attention is taken out, e.g. 2,6 (repeat for more sets)")
+        ->required();
+    o->data.add(cmd);
+    cmd->add_option("--out", o->out, "write the results as JSON");
+    cmd->callback([o, &g, runner] {
+        *runner = [o, &g] {
+            core::checkOutputPaths({o->out}, {o->model});
+            auto model = core::loadModel(o->model);
+            std::vector<std::vector<int64_t>> sets;
+            for (const auto& r : o->remove)
+                sets.push_back(parseBlocks(r, model.meta.config.depth));
+            auto images = core::loadCalibrationSet(o->data.data, model.meta.config, o->data.calibration());
+            core::TeOptions te;
+            te.batchSize = o->data.batch;
+            te.device = g.device;
+            TerminalProgress progress;
+            using Clock = std::chrono::steady_clock;
+            auto ms = [](Clock::time_point a) {
+                return std::chrono::duration<double, std::milli>(Clock::now() - a).count();
+            };
+            const auto t0 = Clock::now();
+            const core::WhatIf whatIf(model, images, te, progress, &interruptToken());
+            const double keepMs = ms(t0);
+            progress.finish();
+            auto results = nlohmann::json::array();
+            std::cout << "stream states of " << images.size() << " images kept in " << std::fixed
+                      << std::setprecision(0) << keepMs << " ms\n";
+            for (const auto& set : sets) {
+                const auto t = Clock::now();
+                const auto r = whatIf.evaluate(set, &interruptToken());
+                const double took = ms(t);
+                nlohmann::json j = r;
+                j["milliseconds"] = took;
+                results.push_back(j);
+                std::cout << "remove " << joinLayers(r.removed) << ": top-1 " << std::setprecision(2)
+                          << 100 * r.skipTop1 << "% (x = x), " << 100 * r.doubleTop1 << "% (x = 2x); TE "
+                          << std::setprecision(4) << r.transferEntropy << " " << r.units << "; " << std::setprecision(0)
+                          << took << " ms\n";
+            }
+            if (!o->out.empty())
+                writeText(o->out, nlohmann::json{{"kind", "what_if"},
+                                                 {"model", model.meta.source},
+                                                 {"calibration", core::calibrationJson(images, o->data.calibration())},
+                                                 {"states_ms", keepMs},
+                                                 {"sets", results}}
+                                          .dump(2) +
+                                      "\n");
             return 0;
         };
     });

@@ -2,6 +2,7 @@
 #include "app/gui/main_window.h"
 #include "app/gui/slim_panel.h"
 #include "app/gui/tour.h"
+#include "app/gui/what_if_runner.h"
 #include "core/io/json_file.h"
 #include "core/io/model_io.h"
 #include "core/runtime.h"
@@ -241,10 +242,17 @@ int main(int argc, char** argv)
         auto grab = [&window, file, tabIndex] {
             if (tabIndex >= 0)
                 window.showTab(tabIndex);
-            QTimer::singleShot(300, &window, [&window, file] {
+            // once the Slim tab's what-if has settled (it runs on its own worker)
+            auto* whatIf = window.findChild<mlpify::app::WhatIfRunner*>();
+            auto* poll = new QTimer(&window);
+            QObject::connect(poll, &QTimer::timeout, &window, [&window, file, whatIf, poll, waited = 0]() mutable {
+                if ((whatIf && whatIf->busy()) && (waited += 100) < 30000)
+                    return;
+                poll->stop();
                 window.grab().save(file);
                 QApplication::quit();
             });
+            poll->start(300);
         };
         if (runAnalysis)
             QObject::connect(&window, &mlpify::app::MainWindow::analysisFinished, &window, grab);

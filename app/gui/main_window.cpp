@@ -9,6 +9,7 @@
 #include "app/gui/slim_panel.h"
 #include "app/gui/tour.h"
 #include "app/gui/training_runner.h"
+#include "app/gui/what_if_runner.h"
 #include "core/analysis/selection.h"
 #include "core/bench/front.h"
 #include "core/io/atomic_file.h"
@@ -45,6 +46,13 @@
 
 namespace mlpify::app {
 
+namespace {
+std::vector<int64_t> toIndices(const QVector<int>& blocks)
+{
+    return {blocks.begin(), blocks.end()};
+}
+} // namespace
+
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 {
     setWindowTitle(tr("MLPify"));
@@ -69,6 +77,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_training = new TrainingRunner(this);
     connectTraining();
     m_loader = new ModelLoader(this);
+    m_whatIf = new WhatIfRunner(this);
+    connect(m_whatIf, &WhatIfRunner::resultReady, this, [this] {
+        if (m_whatIf->last() && m_whatIf->last()->removed == toIndices(m_slim->selected()))
+            m_slim->setWhatIf(*m_whatIf->last());
+    });
+    connect(m_whatIf, &WhatIfRunner::failed, this,
+            [this](const QString& message) { m_slim->setWhatIfText(tr("What-if: %1").arg(message)); });
     connect(m_loader, &ModelLoader::loaded, this,
             [this](std::shared_ptr<core::ModelBundle> model, const core::ModelSummary& summary) {
                 m_model = std::move(model);
@@ -81,6 +96,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
                 m_slim->setSelected(QVector<int>(m_project.training.remove.begin(), m_project.training.remove.end()));
                 setWindowTitle(tr("MLPify — %1").arg(QString::fromStdString(summary.name)));
                 statusBar()->showMessage(tr("Loaded %1").arg(QString::fromStdString(summary.source)), 5000);
+                m_whatIf->setSource(m_project.model, m_project.data, m_project.images);
                 updateSavings();
                 Q_EMIT modelReady();
             });
@@ -345,8 +361,10 @@ void MainWindow::updateSavings()
     if (!m_model || !m_modelSummary)
         return;
     const auto chosen = m_slim->selected();
-    const auto s = core::removalSavings(*m_modelSummary, std::vector<int64_t>(chosen.begin(), chosen.end()));
+    const auto s = core::removalSavings(*m_modelSummary, toIndices(chosen));
     m_slim->setSavings(s);
+    m_slim->setWhatIfText(tr("What-if: evaluating…"));
+    m_whatIf->request(chosen);
 }
 
 void MainWindow::startTraining()

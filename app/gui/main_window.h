@@ -37,6 +37,7 @@ class SlimPanel;
 class Tour;
 class RecentMenu;
 class AnalysisBar;
+class WhatIfRunner;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -129,6 +130,7 @@ private:
     QProgressBar* m_progress = nullptr;
     QPushButton* m_cancel = nullptr;
     BackgroundJob* m_job = nullptr;
+    WhatIfRunner* m_whatIf = nullptr;
     ModelLoader* m_loader = nullptr;
     RecentMenu* m_recentMenu = nullptr;
     Tour* m_tour = nullptr;

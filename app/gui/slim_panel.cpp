@@ -47,6 +47,11 @@ SlimPanel::SlimPanel(QWidget* parent) : QWidget(parent)
     apply->setToolTip(tr("Select the layers the method picks for this ratio (NOSE uses the last analysis)"));
     m_savings = new QLabel(choice);
     m_savings->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_whatIf = new QLabel(choice);
+    m_whatIf->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_whatIf->setToolTip(tr("Before any training, on calibration images: top-1 with the chosen attention taken out "
+                            "by skipping (x = x) and by the fold's rule (x = 2x), and the set's transfer entropy to "
+                            "the head. Updated as blocks are toggled."));
     auto* methodRow = new QHBoxLayout;
     auto* methodLabel = new QLabel(tr("&Method"), choice);
     methodLabel->setBuddy(m_method);
@@ -62,6 +67,7 @@ SlimPanel::SlimPanel(QWidget* parent) : QWidget(parent)
     choiceLayout->addLayout(m_strip);
     choiceLayout->addLayout(methodRow);
     choiceLayout->addWidget(m_savings);
+    choiceLayout->addWidget(m_whatIf);
     connect(apply, &QPushButton::clicked, this, [this] { Q_EMIT applyMethodRequested(method(), m_ratio->value()); });
 
     // Training settings
@@ -190,6 +196,33 @@ void SlimPanel::setSavings(const core::RemovalSavings& s)
                            .arg(flops / 1e9, 0, 'f', 4)
                            .arg(s.flopsAfter / 1e9, 0, 'f', 4)
                            .arg(flops > 0 ? 100.0 * (s.flopsAfter - flops) / flops : 0.0, 0, 'f', 1));
+}
+
+void SlimPanel::setWhatIf(const core::WhatIfResult& r)
+{
+    if (r.removed.empty()) {
+        m_whatIf->setText(tr("What-if on %1 calibration images: the full model has top-1 %2%.")
+                              .arg(r.images)
+                              .arg(100.0 * r.skipTop1, 0, 'f', 1));
+        return;
+    }
+    m_whatIf->setText(tr("What-if on %1 calibration images, before training: top-1 %2% (x = x), %3% (x = 2x, as "
+                         "folded); TE to the head %4 %5.")
+                          .arg(r.images)
+                          .arg(100.0 * r.skipTop1, 0, 'f', 1)
+                          .arg(100.0 * r.doubleTop1, 0, 'f', 1)
+                          .arg(r.transferEntropy, 0, 'f', 3)
+                          .arg(QString::fromStdString(r.units)));
+}
+
+void SlimPanel::setWhatIfText(const QString& text)
+{
+    m_whatIf->setText(text);
+}
+
+QString SlimPanel::whatIfText() const
+{
+    return m_whatIf->text();
 }
 
 void SlimPanel::setRunning(bool running, bool paused)

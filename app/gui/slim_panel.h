@@ -3,6 +3,7 @@
 // It holds no computation: the window runs the jobs and feeds the curves back.
 #pragma once
 
+#include "core/analysis/what_if_result.h"
 #include "core/bench/flops.h"
 #include "core/train/dilution_run.h"
 
@@ -37,6 +38,10 @@ public:
     QVector<int> selected() const;
     // What removing the chosen layers saves (core/bench/benchmark.h removalSavings).
     void setSavings(const core::RemovalSavings& savings);
+    // The what-if of the chosen layers (training-free top-1 and TE), or a line saying why none.
+    void setWhatIf(const core::WhatIfResult& result);
+    void setWhatIfText(const QString& text);
+    QString whatIfText() const;
     void setRunning(bool running, bool paused = false);
 
     // The run the controls describe: the last run set, with the panel's layers and settings.
@@ -61,6 +66,7 @@ private:
     QComboBox* m_method;
     QDoubleSpinBox* m_ratio;
     QLabel* m_savings;
+    QLabel* m_whatIf;
     QSpinBox* m_epochs;
     QDoubleSpinBox* m_dilutionEpochs;
     QDoubleSpinBox* m_lr;

@@ -1,5 +1,8 @@
 #include "app/gui/main_window.h"
 #include "app/gui/slim_panel.h"
+#include "app/gui/what_if_runner.h"
+#include "core/analysis/calibration.h"
+#include "core/analysis/what_if.h"
 #include "core/io/model_io.h"
 #include "widgets/compare_view.h"
 #include "widgets/front_view.h"
@@ -283,4 +286,40 @@ TEST(MainWindow, TheFrontMeasuresOnTheWorkerAndExportsTheChosenPointWithItsMergi
     ASSERT_TRUE(exported.first().first().toBool());
     const auto model = core::loadModel(out.toStdString());
     EXPECT_TRUE(model.meta.tome == core::constantSchedule(1, 12));
+}
+
+TEST(MainWindow, TogglingABlockUpdatesTheWhatIfFromTheWorker)
+{
+    app::MainWindow window;
+    ASSERT_TRUE(showDefault(window));
+    auto* runner = window.findChild<app::WhatIfRunner*>();
+    auto* slim = window.findChild<app::SlimPanel*>();
+    ASSERT_NE(runner, nullptr);
+    QSignalSpy ready(runner, &app::WhatIfRunner::resultReady);
+    slim->setSelected({2, 6});
+    EXPECT_TRUE(runner->busy()); // evaluated on the worker, not in the toggle's handler
+    ASSERT_TRUE(ready.wait(kPatienceMs));
+    while (runner->busy() || !runner->last() || runner->last()->removed != std::vector<int64_t>{2, 6})
+        ASSERT_TRUE(ready.wait(kPatienceMs));
+    // The numbers are core::WhatIf's on the same images (core's test holds WhatIf equal to a
+    // full evaluation), and the Slim tab shows them.
+    auto model = core::loadModel("default");
+    const auto images =
+        core::loadCalibrationSet("fashion-mnist", model.meta.config, {app::WhatIfRunner::kImages, 0, "train"});
+    core::FunctionProgress quiet;
+    const core::WhatIf direct(model, images, core::TeOptions{}, quiet);
+    const auto expected = direct.evaluate({2, 6});
+    const auto& got = *runner->last();
+    EXPECT_EQ(got.images, app::WhatIfRunner::kImages);
+    EXPECT_DOUBLE_EQ(got.skipTop1, expected.skipTop1);
+    EXPECT_DOUBLE_EQ(got.doubleTop1, expected.doubleTop1);
+    EXPECT_DOUBLE_EQ(got.transferEntropy, expected.transferEntropy);
+    EXPECT_TRUE(slim->whatIfText().contains(QString::number(100.0 * expected.doubleTop1, 'f', 1)))
+        << slim->whatIfText().toStdString();
+    // A second toggle reuses the kept states and follows the new set.
+    slim->setSelected({2});
+    ASSERT_TRUE(ready.wait(kPatienceMs));
+    while (runner->busy() || runner->last()->removed != std::vector<int64_t>{2})
+        ASSERT_TRUE(ready.wait(kPatienceMs));
+    EXPECT_DOUBLE_EQ(runner->last()->skipTop1, direct.evaluate({2}).skipTop1);
 }

@@ -2,6 +2,7 @@
 #include "core/analysis/entropy_profile.h"
 #include "core/analysis/selection.h"
 #include "core/analysis/spectrum.h"
+#include "core/analysis/what_if.h"
 #include "core/error.h"
 #include "core/io/model_io.h"
 #include "core/train/evaluate.h"
@@ -510,4 +511,37 @@ TEST(TransferEntropyBootstrap, IntervalsShrinkAsTheCalibrationSetGrows)
     EXPECT_NEAR(e.value, transferEntropy(m, calibration(), nose.selected, plain, quiet), 1e-12);
     ASSERT_TRUE(e.interval.has_value());
     EXPECT_LT(e.interval->low, e.interval->high);
+}
+
+TEST(WhatIf, EqualsAFullEvaluationOfTheSameSet)
+{
+    // The what-if starts each set from the full model's stream state below its lowest layer;
+    // a full evaluation runs every image from the input with the blocks' states changed. In
+    // float64 they agree to rounding.
+    auto m = syntheticModel(33);
+    FunctionProgress quiet;
+    TeOptions o;
+    o.device = "cpu";
+    o.batchSize = 48;
+    const WhatIf w(m, calibration(), o, quiet);
+    EvalOptions eo;
+    eo.device = "cpu";
+    eo.batchSize = 100;
+    const auto modes = m.net->blockModes();
+    for (const std::vector<int64_t>& set : {std::vector<int64_t>{}, {3}, {4, 1}, {0, 2, 5}}) {
+        const auto r = w.evaluate(set);
+        const auto skip = evaluateWithout(m, calibration(), set, SkipRule::Skip, eo, quiet);
+        const auto twice = evaluateWithout(m, calibration(), set, SkipRule::DiluteZero, eo, quiet);
+        EXPECT_EQ(r.images, calibration().size());
+        EXPECT_DOUBLE_EQ(r.skipTop1, skip.top1());
+        EXPECT_DOUBLE_EQ(r.doubleTop1, twice.top1());
+        EXPECT_NEAR(r.skipLoss, skip.loss, 1e-9);
+        EXPECT_NEAR(r.doubleLoss, twice.loss, 1e-9);
+        EXPECT_NEAR(r.transferEntropy, transferEntropy(m, calibration(), set, o, quiet), 1e-9);
+    }
+    // A skipped layer changes the numbers (the check above is not trivially true), and the
+    // model's own states are untouched.
+    EXPECT_NE(w.evaluate({0}).skipLoss, w.evaluate({}).skipLoss);
+    EXPECT_TRUE(m.net->blockModes() == modes);
+    EXPECT_THROW(w.evaluate({6}), Error);
 }
