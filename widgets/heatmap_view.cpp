@@ -92,11 +92,20 @@ void paintHeatmap(QPainter& p, const QRect& rect, const HeatmapData& d)
         p.drawText(QRect(rect.left(), cell.top(), kLeft - 6, cell.height()), Qt::AlignRight | Qt::AlignVCenter,
                    d.rowLabels[r]);
     }
+    const bool notes = !d.columnNotes.isEmpty();
     for (int c = 0; c < cols && c < d.columnLabels.size(); ++c) {
         const QRect cell = l.cell(0, c);
         p.drawText(QRect(cell.left(), l.grid.bottom() + 4, cell.width(), 16), Qt::AlignCenter, d.columnLabels[c]);
+        if (notes && c < d.columnNotes.size()) {
+            QFont small = f;
+            small.setPointSizeF(7.5);
+            p.setFont(small);
+            p.drawText(QRect(cell.left(), l.grid.bottom() + 18, cell.width(), 14), Qt::AlignCenter, d.columnNotes[c]);
+            p.setFont(f);
+        }
     }
-    p.drawText(QRect(l.grid.left(), l.grid.bottom() + 22, l.grid.width(), 18), Qt::AlignCenter, d.columnTitle);
+    p.drawText(QRect(l.grid.left(), l.grid.bottom() + (notes ? 34 : 22), l.grid.width(), 18), Qt::AlignCenter,
+               notes ? d.columnTitle + " — " + d.notesTitle : d.columnTitle);
     p.save();
     p.translate(rect.left() + 12, l.grid.center().y());
     p.rotate(-90);
@@ -137,10 +146,42 @@ HeatmapData noseHeatmapData(const core::SelectionResult& sel, const QString& uni
     for (size_t c = 0; !d.values.empty() && c < d.values.front().size(); ++c)
         d.columnLabels << QString::number(c);
     d.title = QObject::tr("NOSE path: transfer entropy of each candidate (chosen: framed)");
+    d.low = sel.candidatesLow;
+    d.high = sel.candidatesHigh;
+    d.resamples = sel.resamples;
     d.rowTitle = QObject::tr("step");
     d.columnTitle = QObject::tr("attention layer");
     d.valueTitle = units;
     return d;
+}
+
+QString cellText(const HeatmapData& d, int row, int column)
+{
+    const auto r = static_cast<size_t>(row), c = static_cast<size_t>(column);
+    if (r >= d.values.size() || c >= d.values[r].size())
+        return {};
+    const double v = d.values[r][c];
+    QString text = QObject::tr("%1 %2, %3 %4: %5")
+                       .arg(d.rowTitle, d.rowLabels.value(row), d.columnTitle, d.columnLabels.value(column),
+                            std::isnan(v) ? QObject::tr("no value") : QString::number(v, 'g', 4) + " " + d.valueTitle);
+    if (!std::isnan(v) && r < d.low.size() && c < d.low[r].size() && r < d.high.size() && c < d.high[r].size() &&
+        std::isfinite(d.low[r][c]))
+        text += QObject::tr(" (95% interval %1 to %2, %3 resamples)")
+                    .arg(QString::number(d.low[r][c], 'g', 4), QString::number(d.high[r][c], 'g', 4))
+                    .arg(d.resamples);
+    if (column < d.columnNotes.size() && !d.columnNotes[column].isEmpty())
+        text += "\n" + d.notesTitle + ": " + d.columnNotes[column];
+    return text;
+}
+
+void setColumnFrequencies(HeatmapData& d, const std::vector<double>& frequency, int resamples)
+{
+    d.columnNotes.clear();
+    for (int c = 0; c < d.columnLabels.size(); ++c)
+        d.columnNotes << (static_cast<size_t>(c) < frequency.size()
+                              ? QStringLiteral("%1%").arg(100.0 * frequency[static_cast<size_t>(c)], 0, 'f', 0)
+                              : QString());
+    d.notesTitle = QObject::tr("chosen in % of %1 resamples").arg(resamples);
 }
 
 HeatmapData layerMapHeatmapData(const std::vector<std::vector<double>>& values, const QString& units)
@@ -218,13 +259,7 @@ void HeatmapView::mouseMoveEvent(QMouseEvent* event)
         QToolTip::hideText();
         return;
     }
-    const double v = m_data.values[hit->first][hit->second];
-    QToolTip::showText(event->globalPosition().toPoint(),
-                       tr("%1 %2, %3 %4: %5")
-                           .arg(m_data.rowTitle, m_data.rowLabels.value(hit->first), m_data.columnTitle,
-                                m_data.columnLabels.value(hit->second),
-                                std::isnan(v) ? tr("no value") : QString::number(v, 'g', 4) + " " + m_data.valueTitle),
-                       this);
+    QToolTip::showText(event->globalPosition().toPoint(), cellText(m_data, hit->first, hit->second), this);
 }
 
 } // namespace mlpify::widgets

@@ -21,6 +21,13 @@ struct HeatmapData {
     QStringList rowLabels, columnLabels;
     QString rowTitle, columnTitle, valueTitle, title;
     std::set<std::pair<int, int>> highlighted; // (row, column)
+    // Optional: each cell's 95% interval (same shape as values) over `resamples` bootstrap
+    // resamples, shown on hover; and a note under each column label (e.g. how often a layer is
+    // chosen over resamples), with what the notes mean.
+    std::vector<std::vector<double>> low, high;
+    int resamples = 0;
+    QStringList columnNotes;
+    QString notesTitle;
     ColourScale::Kind scaleKind = ColourScale::Kind::Diverging;
 };
 
@@ -37,6 +44,11 @@ struct HeatmapLayout {
 // Paints the whole figure into rect: used by the widget and by figure export alike.
 void paintHeatmap(QPainter& painter, const QRect& rect, const HeatmapData& data);
 ColourScale scaleFor(const HeatmapData& data);
+
+// What hovering a cell shows: its row, column and value, and its interval where there is one.
+QString cellText(const HeatmapData& data, int row, int column);
+// Puts under each column label the share of resamples whose set held that layer (stability).
+void setColumnFrequencies(HeatmapData& data, const std::vector<double>& frequency, int resamples);
 
 // The two heatmaps of method.md section 3, from core's plain results.
 HeatmapData noseHeatmapData(const core::SelectionResult& selection, const QString& units);

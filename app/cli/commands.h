@@ -52,6 +52,7 @@ void addAnalyzeCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addSpectrumCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addWhatIfCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
+void addCriteriaCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addFiguresCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addFrontCommand(CLI::App& app, const GlobalOptions& g, Runner* runner); // with the figures (Qt)
 void addLaunchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);

@@ -359,6 +359,142 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     });
 }
 
+void addCriteriaCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
+{
+    struct Opts {
+        std::string model, methods, out, csv;
+        std::vector<std::string> diluted;
+        DataArgs data;
+        double ratio = 0.5;
+        int teResamples = 100, stability = 0;
+        uint64_t bootstrapSeed = 0, randomSeed = 0;
+        int64_t testLimit = 0;
+    };
+    auto o = std::make_shared<Opts>();
+    auto* cmd = app.add_subcommand("criteria", "every selection criterion side by side: set, TE with interval, "
+                                               "training-free top-1, stability, top-1 after dilution");
+    cmd->add_option("MODEL", o->model, "model file or 'default'")->required();
+    o->data.add(cmd);
+    cmd->add_option("--ratio", o->ratio, "fraction of attention layers each method removes")
+        ->capture_default_str()
+        ->check(inRange(0.0, 1.0));
+    cmd->add_option("--methods", o->methods, "comma-separated methods (default: all but exhaustive)");
+    cmd->add_option("--te-resamples", o->teResamples, "bootstrap resamples for each set's TE interval (0: none)")
+        ->capture_default_str()
+        ->check(inRange(0, 100000));
+    cmd->add_option("--stability", o->stability, "run each method again on B resamples: how stable its choice is")
+        ->capture_default_str()
+        ->check(inRange(0, 100000));
+    cmd->add_option("--bootstrap-seed", o->bootstrapSeed, "seed of the resamples")->capture_default_str();
+    cmd->add_option("--random-seed", o->randomSeed, "seed for the random method")->capture_default_str();
+    cmd->add_option("--test-limit", o->testLimit, "the first N test images for the training-free top-1 (0: all)")
+        ->check(inRange(0, 1e12));
+    cmd->add_option("--diluted", o->diluted,
+                    "a diluted, folded model, or `mlpify eval --json` of one (repeatable): its test top-1 goes to "
+                    "the criteria that chose its set");
+    cmd->add_option("--out", o->out, "write the comparison as JSON");
+    cmd->add_option("--csv", o->csv, "write the comparison as CSV");
+    cmd->callback([o, &g, runner] {
+        *runner = [o, &g] {
+            core::checkOutputPaths({o->out, o->csv}, {o->model});
+            auto model = core::loadModel(o->model);
+            core::ComparisonOptions co;
+            std::stringstream list(o->methods);
+            for (std::string m; std::getline(list, m, ',');)
+                if (!m.empty()) {
+                    const auto& known = core::selectionMethods();
+                    if (std::find(known.begin(), known.end(), m) == known.end())
+                        throw core::Error("--methods " + m, "unknown method (see select --help)");
+                    co.methods.push_back(m);
+                }
+            // the diluted models first: a bad file is reported before minutes of work
+            struct Diluted {
+                std::string file;
+                std::vector<int64_t> removed;
+                double top1;
+            };
+            std::vector<Diluted> diluted;
+            for (const auto& file : o->diluted) {
+                if (std::filesystem::path(file).extension() == ".json") { // `mlpify eval MODEL --json`
+                    const auto j = core::readJsonFile(file);
+                    if (!j.contains("top1") || !j.contains("evaluated_at") || !j.at("evaluated_at").is_array())
+                        throw core::Error(file, "not the output of `mlpify eval --json` (top1, evaluated_at)");
+                    Diluted x{file, {}, j.at("top1").get<double>()};
+                    for (size_t b = 0; b < j.at("evaluated_at").size(); ++b)
+                        if (j.at("evaluated_at")[b].value("attention", "") == "removed")
+                            x.removed.push_back(static_cast<int64_t>(b));
+                    diluted.push_back(x);
+                    continue;
+                }
+                const auto d = core::loadModel(file);
+                if (!d.meta.metrics.contains("test_top1"))
+                    throw core::Error(file, "has no test top-1 in its metadata (not made by `mlpify dilute`)");
+                Diluted x{file, {}, d.meta.metrics.at("test_top1").get<double>()};
+                for (size_t b = 0; b < d.meta.blocks.size(); ++b)
+                    if (!d.meta.blocks[b].hasAttention())
+                        x.removed.push_back(static_cast<int64_t>(b));
+                diluted.push_back(x);
+            }
+            co.count = core::countForRatio(model, o->ratio);
+            co.randomSeed = o->randomSeed;
+            co.te.batchSize = o->data.batch;
+            co.te.device = g.device;
+            co.te.bootstrap = o->teResamples;
+            co.te.bootstrapSeed = o->bootstrapSeed;
+            co.stability = o->stability;
+            co.stabilitySeed = o->bootstrapSeed;
+            co.eval.limit = o->testLimit;
+            co.eval.device = g.device;
+            auto calib = core::loadCalibrationSet(o->data.data, model.meta.config, o->data.calibration());
+            const auto test = core::loadDataset(o->data.data, core::Split::Test,
+                                                core::DataOptions().size(model.meta.config.imageSize));
+            TerminalProgress progress;
+            auto c = core::compareCriteria(model, calib, test, co, progress, &interruptToken());
+            progress.finish();
+            for (const auto& d : diluted)
+                if (core::attachDiluted(c, d.removed, d.top1, d.file) == 0)
+                    std::cerr << "note: " << d.file << " removes " << joinLayers(d.removed)
+                              << ", a set no criterion chose\n";
+            c.settings["model"] = model.meta.source;
+            c.settings["calibration"] = core::calibrationJson(calib, o->data.calibration());
+            std::cout << "each method removes " << c.count << " of " << model.meta.config.depth << " blocks; TE on "
+                      << c.calibrationImages << " calibration images"
+                      << (c.teResamples > 0 ? " (95% interval, " + std::to_string(c.teResamples) + " resamples)" : "")
+                      << ", top-1 on " << c.testImages << " test images\n";
+            std::cout << std::left << std::setw(17) << "method" << std::setw(20) << "set" << std::right << std::setw(24)
+                      << "TE (" + c.units + ")" << std::setw(9) << "x = x" << std::setw(9) << "x = 2x" << std::setw(9)
+                      << "stable" << std::setw(10) << "diluted" << std::setw(9) << "s"
+                      << "\n";
+            double total = 0;
+            for (const auto& r : c.rows) {
+                std::ostringstream te;
+                te << std::fixed << std::setprecision(3) << r.transferEntropy;
+                if (std::isfinite(r.teLow))
+                    te << " [" << r.teLow << ", " << r.teHigh << "]";
+                std::cout << std::left << std::setw(17) << r.method << std::setw(20) << joinLayers(r.selected)
+                          << std::right << std::setw(24) << te.str() << std::fixed << std::setprecision(2)
+                          << std::setw(8) << 100 * r.skipTop1 << "%" << std::setw(8) << 100 * r.doubleTop1 << "%";
+                if (r.stabilityResamples > 0)
+                    std::cout << std::setw(8) << std::setprecision(0) << 100 * r.chosenSetShare << "%";
+                else
+                    std::cout << std::setw(9) << "-";
+                if (r.dilutedTop1)
+                    std::cout << std::setw(9) << std::setprecision(2) << 100 * *r.dilutedTop1 << "%";
+                else
+                    std::cout << std::setw(10) << "-";
+                std::cout << std::setw(9) << std::setprecision(1) << r.seconds << "\n";
+                total += r.seconds;
+            }
+            std::cout << "selections took " << std::setprecision(1) << total << " s in all\n";
+            if (!o->out.empty())
+                writeText(o->out, nlohmann::json(c).dump(2) + "\n");
+            if (!o->csv.empty())
+                writeText(o->csv, core::criteriaCsv(c));
+            return 0;
+        };
+    });
+}
+
 void addWhatIfCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
 {
     struct Opts {

@@ -39,6 +39,7 @@ int main(int argc, char** argv)
     app::addSelectCommand(app, g, &runner);
     app::addSpectrumCommand(app, g, &runner);
     app::addWhatIfCommand(app, g, &runner);
+    app::addCriteriaCommand(app, g, &runner);
 #ifdef MLPIFY_WITH_FIGURES
     app::addFiguresCommand(app, g, &runner);
     app::addFrontCommand(app, g, &runner);

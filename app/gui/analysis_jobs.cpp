@@ -1,5 +1,6 @@
 #include "app/gui/analysis_jobs.h"
 
+#include "core/analysis/criteria.h"
 #include "core/analysis/entropy_profile.h"
 #include "core/analysis/selection.h"
 #include "core/analysis/spectrum.h"
@@ -33,7 +34,40 @@ core::SelectionResult noseSelection(core::ModelBundle& model, const core::Datase
 {
     auto s = core::selectionFor(dilutionRun(p), model);
     s.method = "nose";
+    s.te.bootstrap = 100; // a 95% interval per heatmap cell, from the same pass
     return core::selectLayers(model, &calib, s, progress, &cancel);
+}
+
+core::CriteriaComparison criteriaComparison(core::ModelBundle& model, const Project& p, int stability, int testLimit,
+                                            core::Progress& progress, const core::CancelToken& cancel)
+{
+    const auto data = p.data.toStdString();
+    auto calib = core::loadCalibrationSet(data, model.meta.config, analysisCalibration(p));
+    const auto test = core::loadDataset(data, core::Split::Test, core::DataOptions().size(model.meta.config.imageSize));
+    const auto run = dilutionRun(p);
+    core::ComparisonOptions o;
+    o.count = core::countForRatio(model, p.ratio);
+    o.randomSeed = run.randomSeed;
+    o.te.bootstrap = 100;
+    o.te.device = run.device;
+    o.eval.device = run.device;
+    o.eval.limit = testLimit;
+    o.stability = stability;
+    auto c = core::compareCriteria(model, calib, test, o, progress, &cancel);
+    c.settings["model"] = p.model.toStdString();
+    c.settings["calibration"] = core::calibrationJson(calib, analysisCalibration(p));
+    if (!p.slimmedModel.isEmpty()) {
+        const auto slim = core::loadModel(p.slimmedModel.toStdString());
+        if (slim.meta.metrics.contains("test_top1")) {
+            std::vector<int64_t> removed;
+            for (size_t b = 0; b < slim.meta.blocks.size(); ++b)
+                if (!slim.meta.blocks[b].hasAttention())
+                    removed.push_back(static_cast<int64_t>(b));
+            core::attachDiluted(c, removed, slim.meta.metrics.at("test_top1").get<double>(),
+                                p.slimmedModel.toStdString());
+        }
+    }
+    return c;
 }
 
 Spectra spectra(core::ModelBundle& model, const Project& p, core::Progress& progress, const core::CancelToken& cancel)

@@ -28,6 +28,13 @@ core::EntropyProfile entropyCurves(core::ModelBundle& model, const core::Dataset
 core::SelectionResult noseSelection(core::ModelBundle& model, const core::Dataset& calib, const Project& p,
                                     core::Progress& progress, const core::CancelToken& cancel);
 
+// Every criterion for the project's ratio on the analysis's calibration images (TE with a
+// 95% interval over 100 resamples; with stability > 0, each re-run on that many resamples),
+// training-free top-1 on the test split, and the slimmed model's top-1 given to the criteria
+// that chose its set. testLimit > 0: the first N test images only.
+core::CriteriaComparison criteriaComparison(core::ModelBundle& model, const Project& p, int stability, int testLimit,
+                                            core::Progress& progress, const core::CancelToken& cancel);
+
 struct Spectra {
     core::SpectrumResult original;
     std::optional<core::SpectrumResult> slimmed;

@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/io/atomic_file.h"
 #include "widgets/compare_view.h"
+#include "widgets/criteria_view.h"
 #include "widgets/entropy_chart_view.h"
 #include "widgets/figure_export.h"
 #include "widgets/front_view.h"
@@ -22,19 +23,34 @@
 
 namespace mlpify::app {
 
+widgets::HeatmapData noseFigureData(const Project& p)
+{
+    if (!p.selection)
+        return {};
+    const auto& s = *p.selection;
+    auto d = widgets::noseHeatmapData(
+        s, QString::fromStdString(s.settings.is_object() ? s.settings.value("units", "") : std::string()));
+    if (p.criteria)
+        for (const auto& row : p.criteria->rows)
+            if (row.method == "nose" && row.stabilityResamples > 0 && row.selected.size() == s.selected.size())
+                widgets::setColumnFrequencies(d, row.layerFrequency, row.stabilityResamples);
+    return d;
+}
+
 void showProject(const Project& p, const ProjectViews& v)
 {
     if (p.profile)
         v.entropy->setProfiles(*p.profile, p.slimmedProfile ? &*p.slimmedProfile : nullptr);
     if (p.selection && !p.selection->candidates.empty())
-        v.nose->setData(
-            widgets::noseHeatmapData(*p.selection, QString::fromStdString(p.selection->settings.is_object()
-                                                                              ? p.selection->settings.value("units", "")
-                                                                              : std::string())));
+        v.nose->setData(noseFigureData(p));
     if (p.spectrum)
         v.spectrum->setSpectra(*p.spectrum, p.slimmedSpectrum ? &*p.slimmedSpectrum : nullptr);
     v.compare->setModels(p.compare);
     v.front->setPoints(p.front, p.frontChosen);
+    if (p.criteria)
+        v.criteria->setComparison(*p.criteria);
+    else
+        v.criteria->clear();
     v.training->clear();
     for (const auto& s : p.curves.steps)
         v.training->addStep(s.step, p.curves.totalSteps, s.loss, s.lambda, s.imagesPerSecond);
@@ -60,6 +76,7 @@ QVector<Figure> projectFigures(const Project& p, const ProjectViews& v)
     add(p.spectrum.has_value(), "spectrum", v.spectrum->chart());
     add(!p.compare.isEmpty(), "compare", v.compare->chartView());
     add(!p.front.empty(), "front", v.front->chartView());
+    add(p.criteria.has_value(), "criteria", v.criteria->chartView());
     return out;
 }
 
@@ -84,7 +101,8 @@ QStringList writeProjectFigures(const Project& p, const QString& dir, const Figu
     widgets::SpectrumView spectrum;
     widgets::CompareView compare;
     widgets::FrontView front;
-    const ProjectViews views{&entropy, &nose, &training, &spectrum, &compare, &front};
+    widgets::CriteriaView criteria;
+    const ProjectViews views{&entropy, &nose, &training, &spectrum, &compare, &front, &criteria};
     showProject(p, views);
     QStringList names;
     for (const auto& f : projectFigures(p, views))
@@ -101,6 +119,11 @@ QStringList writeProjectFigures(const Project& p, const QString& dir, const Figu
     if (!p.front.empty()) {
         core::writeBytesAtomically(QDir(staging).filePath("front.csv").toStdString(), core::frontCsv(p.front));
         names << "front.csv";
+    }
+    if (p.criteria) {
+        core::writeBytesAtomically(QDir(staging).filePath("criteria.csv").toStdString(),
+                                   core::criteriaCsv(*p.criteria));
+        names << "criteria.csv";
     }
 
     if (!QDir().mkpath(dir))

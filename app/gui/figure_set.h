@@ -3,6 +3,7 @@
 #pragma once
 
 #include "app/gui/project.h"
+#include "widgets/heatmap_view.h"
 
 #include <QSize>
 #include <QStringList>
@@ -16,6 +17,7 @@ class TrainingView;
 class SpectrumView;
 class CompareView;
 class FrontView;
+class CriteriaView;
 } // namespace mlpify::widgets
 
 namespace mlpify::app {
@@ -28,7 +30,13 @@ struct ProjectViews {
     widgets::SpectrumView* spectrum = nullptr;
     widgets::CompareView* compare = nullptr;
     widgets::FrontView* front = nullptr;
+    widgets::CriteriaView* criteria = nullptr;
 };
+
+// The NOSE heatmap of the project's selection: with each cell's interval where the selection has
+// them, and, when the criteria comparison measured NOSE's stability for the same count, how often
+// each layer was chosen under each column.
+widgets::HeatmapData noseFigureData(const Project& project);
 
 // Shows the project's stored results in the views (what opening a project shows).
 void showProject(const Project& project, const ProjectViews& views);
@@ -46,8 +54,8 @@ struct FigureOptions {
 };
 
 // Draws every figure of the project offscreen and writes each as SVG, PDF and PNG, plus the
-// numbers behind them (project-data.json, the project itself, and front.csv when the project has
-// an accuracy-throughput front), into dir. The files are written
+// numbers behind them (project-data.json, the project itself; front.csv when the project has an
+// accuracy-throughput front, criteria.csv when it has a criteria comparison), into dir. The files are written
 // into a folder beside dir first and moved in only when all were written, so a failure leaves
 // what dir held as it was. Returns the files in dir; throws core::Error naming the file that
 // failed. Needs a QApplication.

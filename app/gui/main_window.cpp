@@ -16,6 +16,7 @@
 #include "core/io/model_io.h"
 #include "widgets/chart_theme.h"
 #include "widgets/compare_view.h"
+#include "widgets/criteria_view.h"
 #include "widgets/entropy_chart_view.h"
 #include "widgets/figure_export.h"
 #include "widgets/front_view.h"
@@ -65,6 +66,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_spectrum = new widgets::SpectrumView(m_tabs);
     m_compare = new widgets::CompareView(m_tabs);
     m_front = new widgets::FrontView(m_tabs);
+    m_criteria = new widgets::CriteriaView(m_tabs);
     m_tabs->addTab(m_summary, tr("&Summary"));
     m_tabs->addTab(m_entropy, tr("&Entropy"));
     m_tabs->addTab(m_nose, tr("&NOSE path"));
@@ -72,6 +74,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_tabs->addTab(m_spectrum, tr("Spect&rum"));
     m_tabs->addTab(m_compare, tr("C&ompare"));
     m_tabs->addTab(m_front, tr("&Front"));
+    m_tabs->addTab(m_criteria, tr("C&riteria"));
     setCentralWidget(m_tabs);
     m_job = new BackgroundJob(this);
     m_training = new TrainingRunner(this);
@@ -105,6 +108,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
         warnAsync(tr("Could not open the model"), message);
     });
     connect(m_front, &widgets::FrontView::measureRequested, this, &MainWindow::startFront);
+    connect(m_criteria, &widgets::CriteriaView::compareRequested, this, &MainWindow::startCriteria);
     connect(m_front, &widgets::FrontView::pointChosen, this, [this](int i) { m_project.frontChosen = i; });
     connect(m_front, &widgets::FrontView::exportRequested, this, [this](int i) {
         QString path =
@@ -283,8 +287,7 @@ void MainWindow::startAnalysis()
             auto selection = noseSelection(*model, calib, p, p2, cancel);
             m_job->post([this, selection] {
                 m_project.selection = selection;
-                m_nose->setData(
-                    widgets::noseHeatmapData(selection, QString::fromStdString(selection.settings.value("units", ""))));
+                m_nose->setData(noseFigureData(m_project));
                 if (m_slim->method() == "nose")
                     m_slim->setSelected(QVector<int>(selection.selected.begin(), selection.selected.end()));
                 m_tabs->setCurrentWidget(m_nose);
@@ -470,6 +473,34 @@ void MainWindow::startFront(int maxR)
         });
 }
 
+void MainWindow::startCriteria(int stability, int testLimit)
+{
+    if (!m_model)
+        return;
+    syncProjectFromControls();
+    auto model = m_model;
+    const auto p = m_project;
+    const bool started = startJob(
+        tr("Criteria"),
+        [this](bool ok, const QString&) {
+            m_criteria->setRunning(false);
+            if (!ok)
+                m_project.criteria ? m_criteria->setComparison(*m_project.criteria) : m_criteria->clear();
+            Q_EMIT criteriaFinished(ok);
+        },
+        [this, model, p, stability, testLimit](core::Progress& progress, const core::CancelToken& cancel) {
+            auto c = criteriaComparison(*model, p, stability, testLimit, progress, cancel);
+            m_job->post([this, c] {
+                m_project.criteria = c;
+                m_criteria->setComparison(c);
+                if (m_project.selection && !m_project.selection->candidates.empty())
+                    m_nose->setData(noseFigureData(m_project)); // NOSE's stability under its columns
+                m_tabs->setCurrentWidget(m_criteria);
+            });
+        });
+    m_criteria->setRunning(started);
+}
+
 void MainWindow::exportFrontModel(int index, const QString& path)
 {
     if (index < 0 || index >= static_cast<int>(m_project.front.size()))
@@ -524,7 +555,7 @@ void MainWindow::cancelAnalysis()
 
 void MainWindow::showModelResults()
 {
-    showProject(m_project, {m_entropy, m_nose, m_slim->view(), m_spectrum, m_compare, m_front});
+    showProject(m_project, {m_entropy, m_nose, m_slim->view(), m_spectrum, m_compare, m_front, m_criteria});
 }
 
 bool MainWindow::openProject(const QString& path, bool loadModel)

@@ -22,6 +22,7 @@ class HeatmapView;
 class SpectrumView;
 class CompareView;
 class FrontView;
+class CriteriaView;
 } // namespace mlpify::widgets
 class QTabWidget;
 class QProgressBar;
@@ -42,7 +43,7 @@ class WhatIfRunner;
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    enum TabIndex { SummaryTab, EntropyTab, NoseTab, SlimTab, SpectrumTab, CompareTab, FrontTab };
+    enum TabIndex { SummaryTab, EntropyTab, NoseTab, SlimTab, SpectrumTab, CompareTab, FrontTab, CriteriaTab };
 
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override;
@@ -62,6 +63,9 @@ public:
     void startCompare();
     // The accuracy-throughput front: the original and the slimmed model at ToMe r = 0..maxR.
     void startFront(int maxR);
+    // Every criterion for the Slim tab's ratio (Criteria tab), on the worker; stability > 0 runs
+    // each again on that many bootstrap resamples; testLimit > 0: the first N test images.
+    void startCriteria(int stability, int testLimit = 0);
     // Writes the model of a front point with its token merging (eval and bench run with it).
     void exportFrontModel(int index, const QString& path);
     void cancelAnalysis(); // cancels whatever job runs
@@ -88,6 +92,7 @@ Q_SIGNALS:
     void spectrumFinished(bool ok);
     void compareFinished(bool ok);
     void frontFinished(bool ok);
+    void criteriaFinished(bool ok);
     void frontModelExported(bool ok);
     void layersChosen(bool ok); // applyMethod's set is in the Slim tab (or the choice failed)
 
@@ -125,6 +130,7 @@ private:
     widgets::SpectrumView* m_spectrum = nullptr;
     widgets::CompareView* m_compare = nullptr;
     widgets::FrontView* m_front = nullptr;
+    widgets::CriteriaView* m_criteria = nullptr;
     AnalysisBar* m_bar = nullptr;
     QAction* m_dark = nullptr;
     QProgressBar* m_progress = nullptr;

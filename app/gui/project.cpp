@@ -84,6 +84,8 @@ void saveProject(const Project& p, const QString& path)
                            {"run_memory_mib", m.runMemoryMiB}});
     results["compare"] = compare;
     results["front"] = {{"points", p.front}, {"chosen", p.frontChosen}};
+    if (p.criteria)
+        results["criteria"] = *p.criteria;
     auto steps = json::array(), epochs = json::array();
     for (const auto& s : p.curves.steps)
         steps.push_back({s.step, s.loss, s.lambda, s.imagesPerSecond});
@@ -153,6 +155,13 @@ Project loadProject(const QString& path)
                 ep.lambda = e.at(3).get<double>();
                 p.curves.epochs.push_back(ep);
             }
+        if (r.contains("criteria")) {
+            try {
+                p.criteria = r.at("criteria").get<core::CriteriaComparison>();
+            } catch (const core::Error& e) {
+                throw core::Error(str(path), e.what());
+            }
+        }
         if (r.contains("front")) {
             p.front = r.at("front").at("points").get<std::vector<core::FrontPoint>>();
             p.frontChosen = core::jsonInteger(r.at("front"), "chosen", -1);

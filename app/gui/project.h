@@ -3,6 +3,7 @@
 // from the command line (mlpify figures PROJECT --out DIR).
 #pragma once
 
+#include "core/analysis/criteria_comparison.h"
 #include "core/analysis/entropy_profile_result.h"
 #include "core/analysis/selection_result.h"
 #include "core/analysis/spectrum_result.h"
@@ -34,8 +35,9 @@ struct Project {
     std::optional<core::SpectrumResult> slimmedSpectrum;
     QVector<widgets::ModelNumbers> compare;
     core::TrainingCurves curves;
-    std::vector<core::FrontPoint> front; // the accuracy-throughput front's measured points
-    int frontChosen = -1;                // the point picked as the model to export
+    std::vector<core::FrontPoint> front;              // the accuracy-throughput front's measured points
+    int frontChosen = -1;                             // the point picked as the model to export
+    std::optional<core::CriteriaComparison> criteria; // the Criteria tab's comparison
 };
 
 // The project's dilution run: its training settings with the project's model, data, ratio,

@@ -1,10 +1,12 @@
 #include "core/analysis/criteria.h"
 
 #include "core/analysis/batches.h"
+#include "core/analysis/selection.h"
 #include "core/device.h"
 #include "core/error.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -265,6 +267,79 @@ void to_json(nlohmann::json& j, const SelectionStability& s)
     for (const auto& [set, count] : s.sets)
         sets.push_back({{"set", set}, {"count", count}});
     j = {{"resamples", s.resamples}, {"layer_frequency", s.layerFrequency}, {"sets", sets}};
+}
+
+std::vector<std::string> comparedMethods()
+{
+    return {"nose",    "single-te",   "entropy",   "block-influence", "attention-cosine",
+            "angular", "greedy-loss", "greedy-kl", "first",           "random"};
+}
+
+CriteriaComparison compareCriteria(ModelBundle& model, const Dataset& calibration, const Dataset& test,
+                                   const ComparisonOptions& o, Progress& progress, const CancelToken* cancel)
+{
+    const auto methods = o.methods.empty() ? comparedMethods() : o.methods;
+    checkSelectionCount(model, o.count);
+    CriteriaComparison c;
+    c.count = o.count;
+    c.calibrationImages = calibration.size();
+    c.teResamples = o.te.bootstrap;
+    c.units = o.te.entropy.units();
+    c.settings = teSettingsJson(o.te);
+    c.settings["stability_seed"] = o.stabilitySeed;
+    c.settings["random_seed"] = o.randomSeed;
+    LayerSelection s;
+    s.count = o.count;
+    s.randomSeed = o.randomSeed;
+    s.te = o.te;
+    s.te.bootstrap = 0; // the selections themselves; the interval comes with the yardstick below
+    s.profile.batchSize = o.te.batchSize;
+    s.profile.device = o.te.device;
+    const double n = static_cast<double>(methods.size());
+    for (size_t k = 0; k < methods.size(); ++k) {
+        const double at = static_cast<double>(k) / n, step = 1.0 / n;
+        CriterionRow r;
+        r.method = methods[k];
+        s.method = methods[k];
+        ProgressSpan select(progress, at, at + 0.4 * step, "criteria: " + r.method);
+        const auto t0 = std::chrono::steady_clock::now();
+        const auto chosen = selectLayers(model, &calibration, s, select, cancel);
+        r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        r.selected = chosen.selected;
+        ProgressSpan te(progress, at + 0.4 * step, at + 0.5 * step, "criteria: " + r.method + ", TE");
+        const auto e = estimateTransferEntropy(model, calibration, r.selected, o.te, te, cancel);
+        r.transferEntropy = e.value;
+        if (e.interval) {
+            r.teLow = e.interval->low;
+            r.teHigh = e.interval->high;
+        }
+        ProgressSpan a(progress, at + 0.5 * step, at + 0.6 * step, "criteria: " + r.method + ", top-1 x = x");
+        const auto skip = evaluateWithout(model, test, r.selected, SkipRule::Skip, o.eval, a, cancel);
+        ProgressSpan b(progress, at + 0.6 * step, at + 0.7 * step, "criteria: " + r.method + ", top-1 x = 2x");
+        const auto twice = evaluateWithout(model, test, r.selected, SkipRule::DiluteZero, o.eval, b, cancel);
+        if (skip.cancelled || twice.cancelled)
+            throw Cancelled("criteria comparison");
+        r.skipTop1 = skip.top1();
+        r.doubleTop1 = twice.top1();
+        c.testImages = skip.count;
+        if (o.stability > 0) {
+            ProgressSpan st(progress, at + 0.7 * step, at + step, "criteria: " + r.method + ", stability");
+            const auto stab = selectionStability(
+                calibration, bootstrapResamples(calibration.size(), o.stability, o.stabilitySeed),
+                [&](const Dataset& resample, Progress& p) { return selectLayers(model, &resample, s, p, cancel); },
+                model.meta.config.depth, st, cancel);
+            auto set = r.selected;
+            std::sort(set.begin(), set.end());
+            r.stabilityResamples = stab.resamples;
+            r.layerFrequency = stab.layerFrequency;
+            r.chosenSetShare = 0;
+            for (const auto& [seen, times] : stab.sets)
+                if (seen == set)
+                    r.chosenSetShare = static_cast<double>(times) / stab.resamples;
+        }
+        c.rows.push_back(r);
+    }
+    return c;
 }
 
 } // namespace mlpify::core

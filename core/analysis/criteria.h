@@ -3,6 +3,7 @@
 // greedy loss, from evaluating candidate sets. Definitions and sources: README, "Criteria".
 #pragma once
 
+#include "core/analysis/criteria_comparison.h"
 #include "core/analysis/selection_result.h"
 #include "core/analysis/transfer_entropy.h"
 #include "core/data/dataset.h"
@@ -81,5 +82,24 @@ SelectionStability selectionStability(const Dataset& calibration, const std::vec
                                       const std::function<SelectionResult(const Dataset&, Progress&)>& select,
                                       int64_t depth, Progress& progress, const CancelToken* cancel = nullptr);
 void to_json(nlohmann::json& j, const SelectionStability& s);
+
+// Criteria side by side on the same calibration images (core/analysis/criteria_comparison.h).
+struct ComparisonOptions {
+    std::vector<std::string> methods; // of selectionMethods(); empty: every method but exhaustive
+    int64_t count = 0;                // layers each removes
+    uint64_t randomSeed = 0;          // for random
+    TeOptions te;                     // the yardstick TE; te.bootstrap resamples give its interval
+    int stability = 0;                // resamples each method is run again on (0: none)
+    uint64_t stabilitySeed = 0;
+    EvalOptions eval; // the training-free top-1 on the test split
+};
+// Every criterion's set, timed; its TE with interval, training-free top-1 by x = x and x = 2x on
+// test, and (with stability > 0) its selection stability. Dilution numbers are attached by the
+// caller (attachDiluted), from models that exist.
+CriteriaComparison compareCriteria(ModelBundle& model, const Dataset& calibration, const Dataset& test,
+                                   const ComparisonOptions& options, Progress& progress,
+                                   const CancelToken* cancel = nullptr);
+// The methods a comparison runs by default, in the README's order.
+std::vector<std::string> comparedMethods();
 
 } // namespace mlpify::core

@@ -1,10 +1,13 @@
+#include "app/gui/analysis_bar.h"
 #include "app/gui/main_window.h"
 #include "app/gui/slim_panel.h"
 #include "app/gui/what_if_runner.h"
 #include "core/analysis/calibration.h"
+#include "core/analysis/criteria.h"
 #include "core/analysis/what_if.h"
 #include "core/io/model_io.h"
 #include "widgets/compare_view.h"
+#include "widgets/criteria_view.h"
 #include "widgets/front_view.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/line_chart_view.h"
@@ -322,4 +325,26 @@ TEST(MainWindow, TogglingABlockUpdatesTheWhatIfFromTheWorker)
     while (runner->busy() || runner->last()->removed != std::vector<int64_t>{2})
         ASSERT_TRUE(ready.wait(kPatienceMs));
     EXPECT_DOUBLE_EQ(runner->last()->skipTop1, direct.evaluate({2}).skipTop1);
+}
+
+TEST(MainWindow, TheCriteriaComparisonRunsOnTheWorkerAndFillsItsTabAndTheProject)
+{
+    app::MainWindow window;
+    ASSERT_TRUE(showDefault(window));
+    window.findChild<app::AnalysisBar*>()->setSettings("fashion-mnist", 64, "cls");
+    QSignalSpy done(&window, &app::MainWindow::criteriaFinished);
+    window.startCriteria(0, 300);
+    EXPECT_TRUE(window.analysisRunning());
+    ASSERT_TRUE(done.wait(kPatienceMs));
+    ASSERT_TRUE(done.first().first().toBool());
+    ASSERT_TRUE(window.project().criteria.has_value());
+    const auto& c = *window.project().criteria;
+    EXPECT_EQ(c.rows.size(), core::comparedMethods().size());
+    EXPECT_EQ(c.calibrationImages, 64);
+    EXPECT_EQ(c.testImages, 300);
+    EXPECT_EQ(c.count, 6); // the Slim tab's ratio 0.5 of 12
+    auto* view = window.findChild<widgets::CriteriaView*>();
+    ASSERT_NE(view, nullptr);
+    EXPECT_EQ(view->cell(0, 0), "nose");
+    EXPECT_EQ(view->table()->rowCount(), static_cast<int>(c.rows.size()));
 }

@@ -8,6 +8,8 @@
 #include <QTemporaryDir>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <tuple>
 
 using namespace mlpify;
@@ -67,6 +69,33 @@ app::Project fullProject()
     b.imagesPerSecond = 170;
     p.front = {a, b};
     p.frontChosen = 1;
+    core::CriteriaComparison c;
+    c.count = 2;
+    c.calibrationImages = 321;
+    c.testImages = 500;
+    c.teResamples = 100;
+    c.units = "bits";
+    core::CriterionRow nose;
+    nose.method = "nose";
+    nose.selected = {3, 0};
+    nose.transferEntropy = 0.3;
+    nose.teLow = 0.2;
+    nose.teHigh = 0.45;
+    nose.skipTop1 = 0.7;
+    nose.doubleTop1 = 0.6;
+    nose.stabilityResamples = 10;
+    nose.chosenSetShare = 0.4;
+    nose.layerFrequency = {1.0, 0.0};
+    nose.seconds = 2.5;
+    auto first = nose;
+    first.method = "first";
+    first.selected = {0, 1};
+    first.teLow = first.teHigh = std::nan("");
+    first.stabilityResamples = 0;
+    first.layerFrequency.clear();
+    c.rows = {nose, first};
+    EXPECT_EQ(core::attachDiluted(c, {0, 3}, 0.85, "/tmp/x.mlpify"), 1); // the set in any order
+    p.criteria = c;
     return p;
 }
 } // namespace
@@ -121,6 +150,23 @@ TEST(Project, RoundTripsSettingsAndResults)
     EXPECT_TRUE(q.front[1].tome == p.front[1].tome);
     EXPECT_EQ(q.front[1].r, 8);
     EXPECT_DOUBLE_EQ(q.front[1].imagesPerSecond, 170);
+    ASSERT_TRUE(q.criteria.has_value());
+    ASSERT_EQ(q.criteria->rows.size(), 2u);
+    const auto& n = q.criteria->rows[0];
+    EXPECT_EQ(n.selected, (std::vector<int64_t>{3, 0}));
+    EXPECT_DOUBLE_EQ(n.teHigh, 0.45);
+    EXPECT_DOUBLE_EQ(n.chosenSetShare, 0.4);
+    EXPECT_EQ(n.layerFrequency, (std::vector<double>{1.0, 0.0}));
+    ASSERT_TRUE(n.dilutedTop1.has_value());
+    EXPECT_DOUBLE_EQ(*n.dilutedTop1, 0.85);
+    EXPECT_FALSE(q.criteria->rows[1].dilutedTop1.has_value());
+    EXPECT_TRUE(std::isnan(q.criteria->rows[1].teLow));
+    EXPECT_EQ(q.criteria->rows[1].stabilityResamples, 0);
+    // The CSV has a header and a row per method; a missing number is an empty field.
+    const auto csv = core::criteriaCsv(*q.criteria);
+    EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3);
+    EXPECT_NE(csv.find("\nnose,3 0,0.3,0.2,0.45,0.7,0.6,10,0.4,0.85,2.5\n"), std::string::npos) << csv;
+    EXPECT_NE(csv.find("\nfirst,0 1,0.3,,,0.7,0.6,0,,,2.5\n"), std::string::npos) << csv;
 }
 
 TEST(Project, BadFilesGiveErrorsNamingThemAndAFailedSaveKeepsTheOldFile)
@@ -172,12 +218,13 @@ TEST(FigureSet, WritesTheFiguresAProjectHasWithTheirDataAndKeepsTheFolderOnFailu
         EXPECT_GT(QFileInfo(f).size(), 0) << f.toStdString();
     }
     QStringList expected;
-    for (const char* figure :
-         {"nose-path", "training-loss", "training-lambda", "training-accuracy", "spectrum", "compare", "front"})
+    for (const char* figure : {"nose-path", "training-loss", "training-lambda", "training-accuracy", "spectrum",
+                               "compare", "front", "criteria"})
         for (const char* ext : {"svg", "pdf", "png"})
             expected << QString("%1.%2").arg(figure, ext);
     expected << "project-data.json"
-             << "front.csv";
+             << "front.csv"
+             << "criteria.csv";
     EXPECT_EQ(names, expected);
     EXPECT_TRUE(app::dilutionRun(app::loadProject(QDir(out).filePath("project-data.json"))) == app::dilutionRun(p));
     ASSERT_TRUE(old.open(QIODevice::ReadOnly));

@@ -3,6 +3,7 @@
 #include "widgets/heatmap_view.h"
 
 #include <QImage>
+#include <QPainter>
 #include <QTemporaryDir>
 #include <gtest/gtest.h>
 
@@ -60,4 +61,30 @@ TEST(HeatmapView, PaintsTheValuesItIsGiven)
     // the highlighted cell has a dark frame
     const QRect h = l.cell(0, 2);
     EXPECT_LT(img.pixelColor(h.left() + 1, h.center().y()).lightness(), 60);
+}
+
+TEST(HeatmapView, AHoveredNoseCellShowsItsIntervalAndTheColumnsTheirStability)
+{
+    mlpify::core::SelectionResult sel;
+    sel.method = "nose";
+    sel.selected = {1, 0};
+    sel.candidates = {{0.5, 0.125}, {0.25, std::nan("")}};
+    sel.candidatesLow = {{0.375, 0.0625}, {0.125, std::nan("")}};
+    sel.candidatesHigh = {{0.625, 0.25}, {0.5, std::nan("")}};
+    sel.resamples = 100;
+    auto d = mlpify::widgets::noseHeatmapData(sel, "bits");
+    EXPECT_EQ(mlpify::widgets::cellText(d, 0, 1),
+              "step 1, attention layer 1: 0.125 bits (95% interval 0.0625 to 0.25, 100 resamples)");
+    EXPECT_EQ(mlpify::widgets::cellText(d, 1, 1), "step 2, attention layer 1: no value");
+    mlpify::widgets::setColumnFrequencies(d, {1.0, 0.4}, 10);
+    EXPECT_EQ(d.columnNotes, (QStringList{"100%", "40%"}));
+    EXPECT_TRUE(mlpify::widgets::cellText(d, 0, 1).endsWith("\nchosen in % of 10 resamples: 40%"))
+        << mlpify::widgets::cellText(d, 0, 1).toStdString();
+    // Painted with the notes, the figure still draws every cell.
+    QImage image(500, 300, QImage::Format_RGB32);
+    QPainter painter(&image);
+    mlpify::widgets::paintHeatmap(painter, image.rect(), d);
+    painter.end();
+    const auto layout = mlpify::widgets::HeatmapLayout::compute(image.rect(), 2, 2);
+    EXPECT_NE(image.pixel(layout.cell(0, 0).center()), qRgb(255, 255, 255));
 }

@@ -1,5 +1,6 @@
 // The views added for training, spectra and comparison show the numbers they are given.
 #include "widgets/compare_view.h"
+#include "widgets/criteria_view.h"
 #include "widgets/figure_export.h"
 #include "widgets/front_view.h"
 #include "widgets/line_chart_view.h"
@@ -8,6 +9,7 @@
 
 #include <QAbstractAxis>
 #include <QApplication>
+#include <QBarSeries>
 #include <QChart>
 #include <QFile>
 #include <QLineSeries>
@@ -178,4 +180,66 @@ TEST(FrontView, DrawsTheParetoFrontThroughThePointsNoOtherBeats)
     view.choose(2);
     EXPECT_EQ(chosen, 2);
     EXPECT_EQ(view.chosen(), 2);
+}
+
+TEST(CriteriaView, ShowsEachCriterionWithItsIntervalStabilityAndDilution)
+{
+    mlpify::core::CriteriaComparison c;
+    c.count = 2;
+    c.calibrationImages = 100;
+    c.testImages = 500;
+    c.units = "bits";
+    mlpify::core::CriterionRow a;
+    a.method = "nose";
+    a.selected = {6, 2};
+    a.transferEntropy = 0.5;
+    a.teLow = 0.25;
+    a.teHigh = 0.75;
+    a.skipTop1 = 0.662;
+    a.doubleTop1 = 0.4707;
+    a.stabilityResamples = 10;
+    a.chosenSetShare = 0.4;
+    a.dilutedTop1 = 0.8707;
+    auto b = a;
+    b.method = "first";
+    b.selected = {0, 1};
+    b.transferEntropy = 5.5;
+    b.teLow = b.teHigh = std::nan("");
+    b.dilutedTop1.reset();
+    c.rows = {a, b};
+    mlpify::widgets::CriteriaView view;
+    view.setComparison(c);
+    EXPECT_EQ(view.cell(0, 1), "{6, 2}");
+    EXPECT_EQ(view.cell(0, 3), "0.250 to 0.750");
+    EXPECT_EQ(view.cell(0, 5), "47.07%");
+    EXPECT_EQ(view.cell(0, 6), "40% of 10");
+    EXPECT_EQ(view.cell(0, 7), "87.07%");
+    EXPECT_EQ(view.cell(1, 3), "–");
+    EXPECT_EQ(view.cell(1, 7), "–");
+    // Bars for both training-free rules and the dilution; a TE point per method; one whisker
+    // (nose's interval), on the TE axis from its low to its high end.
+    int bars = 0, whiskers = 0;
+    QScatterSeries* te = nullptr;
+    for (auto* s : view.chartView()->chart()->series()) {
+        if (auto* bar = qobject_cast<QBarSeries*>(s))
+            bars = static_cast<int>(bar->count());
+        else if (auto* sc = qobject_cast<QScatterSeries*>(s))
+            te = sc;
+        else if (auto* line = qobject_cast<QLineSeries*>(s)) {
+            ++whiskers;
+            ASSERT_EQ(line->count(), 2);
+            EXPECT_EQ(line->at(0), QPointF(0, 0.25));
+            EXPECT_EQ(line->at(1), QPointF(0, 0.75));
+        }
+    }
+    EXPECT_EQ(bars, 3);
+    EXPECT_EQ(whiskers, 1);
+    ASSERT_NE(te, nullptr);
+    EXPECT_EQ(te->at(1), QPointF(1, 5.5));
+    // Without a dilution the third bar set is left out.
+    c.rows[0].dilutedTop1.reset();
+    view.setComparison(c);
+    for (auto* s : view.chartView()->chart()->series())
+        if (auto* bar = qobject_cast<QBarSeries*>(s))
+            EXPECT_EQ(bar->count(), 2);
 }

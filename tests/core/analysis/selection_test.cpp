@@ -545,3 +545,53 @@ TEST(WhatIf, EqualsAFullEvaluationOfTheSameSet)
     EXPECT_TRUE(m.net->blockModes() == modes);
     EXPECT_THROW(w.evaluate({6}), Error);
 }
+
+TEST(Criteria, TheComparisonGivesEachSetTheSameYardsticks)
+{
+    auto m = syntheticModel(34);
+    FunctionProgress quiet;
+    ComparisonOptions o;
+    o.methods = {"block-influence", "first", "greedy-loss"};
+    o.count = 2;
+    o.te.device = "cpu";
+    o.te.bootstrap = 20;
+    o.stability = 2;
+    o.eval.device = "cpu";
+    std::vector<int64_t> first(100);
+    std::iota(first.begin(), first.end(), 0);
+    const auto test = calibration().subset(first);
+    const auto c = compareCriteria(m, calibration(), test, o, quiet);
+    ASSERT_EQ(c.rows.size(), 3u);
+    EXPECT_EQ(c.testImages, 100);
+    EXPECT_EQ(c.calibrationImages, calibration().size());
+    auto plain = o.te;
+    plain.bootstrap = 0;
+    for (const auto& r : c.rows) {
+        LayerSelection s;
+        s.method = r.method;
+        s.count = 2;
+        s.te = plain;
+        EXPECT_EQ(r.selected, selectLayers(m, &calibration(), s, quiet).selected) << r.method;
+        EXPECT_NEAR(r.transferEntropy, transferEntropy(m, calibration(), r.selected, plain, quiet), 1e-9);
+        EXPECT_LE(r.teLow, r.teHigh);
+        EXPECT_DOUBLE_EQ(r.skipTop1, evaluateWithout(m, test, r.selected, SkipRule::Skip, o.eval, quiet).top1());
+        EXPECT_DOUBLE_EQ(r.doubleTop1,
+                         evaluateWithout(m, test, r.selected, SkipRule::DiluteZero, o.eval, quiet).top1());
+        EXPECT_EQ(r.stabilityResamples, 2);
+        EXPECT_NEAR(std::accumulate(r.layerFrequency.begin(), r.layerFrequency.end(), 0.0), 2.0, 1e-12);
+    }
+    EXPECT_DOUBLE_EQ(c.rows[1].chosenSetShare, 1.0); // first-N does not read the images
+    // A diluted model's top-1 goes to every row that chose its set, in any order.
+    auto withRun = c;
+    auto set = c.rows[1].selected;
+    std::reverse(set.begin(), set.end());
+    const auto sameSet = std::count_if(c.rows.begin(), c.rows.end(), [&](const CriterionRow& r) {
+        return std::is_permutation(r.selected.begin(), r.selected.end(), set.begin(), set.end());
+    });
+    EXPECT_EQ(attachDiluted(withRun, set, 0.5, "m.mlpify"), sameSet);
+    EXPECT_DOUBLE_EQ(*withRun.rows[1].dilutedTop1, 0.5);
+    const auto back = nlohmann::json(withRun).get<CriteriaComparison>();
+    EXPECT_EQ(back.rows[2].selected, c.rows[2].selected);
+    EXPECT_DOUBLE_EQ(*back.rows[1].dilutedTop1, 0.5);
+    EXPECT_THROW(nlohmann::json({{"kind", "selection"}}).get<CriteriaComparison>(), Error);
+}

@@ -1,0 +1,244 @@
+#include "widgets/criteria_view.h"
+
+#include "widgets/chart_theme.h"
+
+#include <QBarCategoryAxis>
+#include <QBarSeries>
+#include <QBarSet>
+#include <QChart>
+#include <QChartView>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLegend>
+#include <QLegendMarker>
+#include <QLineSeries>
+#include <QPushButton>
+#include <QScatterSeries>
+#include <QSpinBox>
+#include <QTableWidget>
+#include <QVBoxLayout>
+#include <QValueAxis>
+
+#include <algorithm>
+#include <cmath>
+
+namespace mlpify::widgets {
+
+namespace {
+QString setText(const std::vector<int64_t>& s)
+{
+    QStringList parts;
+    for (auto b : s)
+        parts << QString::number(b);
+    return "{" + parts.join(", ") + "}";
+}
+QString percent(double v)
+{
+    return std::isfinite(v) ? QStringLiteral("%1%").arg(100.0 * v, 0, 'f', 2) : QStringLiteral("–");
+}
+} // namespace
+
+CriteriaView::CriteriaView(QWidget* parent) : QWidget(parent)
+{
+    m_run = new QPushButton(tr("Compare &Criteria"), this);
+    m_run->setToolTip(tr("Run every criterion for the Slim tab's ratio on the analysis's calibration images, on the "
+                         "worker; training-free top-1 on the test split"));
+    m_stability = new QSpinBox(this);
+    m_stability->setRange(0, 1000);
+    m_stability->setSpecialValueText(tr("none"));
+    m_stability->setToolTip(tr("Run each criterion again on this many bootstrap resamples of the calibration images: "
+                               "how often it chooses the same set (costs that many selections)"));
+    m_testLimit = new QSpinBox(this);
+    m_testLimit->setRange(0, 10'000'000);
+    m_testLimit->setSingleStep(1000);
+    m_testLimit->setSpecialValueText(tr("all"));
+    m_testLimit->setToolTip(tr("The first N test images for the training-free top-1 (all: the whole test split)"));
+    m_status = new QLabel(tr("No comparison yet."), this);
+    m_status->setWordWrap(true);
+    auto* controls = new QHBoxLayout;
+    controls->addWidget(m_run);
+    auto* label = new QLabel(tr("Stability &resamples"), this);
+    label->setBuddy(m_stability);
+    controls->addWidget(label);
+    controls->addWidget(m_stability);
+    auto* testLabel = new QLabel(tr("&Test images"), this);
+    testLabel->setBuddy(m_testLimit);
+    controls->addWidget(testLabel);
+    controls->addWidget(m_testLimit);
+    controls->addWidget(m_status, 1);
+    m_chart = new QChartView(new QChart, this);
+    m_chart->setRenderHint(QPainter::Antialiasing);
+    followPalette(m_chart);
+    m_table = new QTableWidget(this);
+    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_table->verticalHeader()->setVisible(false);
+    m_table->setMaximumHeight(260);
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(controls);
+    layout->addWidget(m_chart, 1);
+    layout->addWidget(m_table);
+    connect(m_run, &QPushButton::clicked, this,
+            [this] { Q_EMIT compareRequested(m_stability->value(), m_testLimit->value()); });
+    clear();
+}
+
+int CriteriaView::stabilityResamples() const
+{
+    return m_stability->value();
+}
+
+int CriteriaView::testLimit() const
+{
+    return m_testLimit->value();
+}
+
+void CriteriaView::setTestLimit(int images)
+{
+    m_testLimit->setValue(images);
+}
+
+void CriteriaView::setRunning(bool running)
+{
+    m_run->setEnabled(!running);
+    if (running)
+        m_status->setText(tr("Comparing the criteria on the worker…"));
+}
+
+void CriteriaView::clear()
+{
+    setComparison({});
+    m_status->setText(tr("No comparison yet: Compare Criteria runs every criterion for the Slim tab's ratio."));
+}
+
+void CriteriaView::setComparison(const core::CriteriaComparison& c)
+{
+    const QStringList headers{tr("method"),
+                              tr("set (in order chosen)"),
+                              tr("TE to the head (%1)").arg(QString::fromStdString(c.units.empty() ? "bits" : c.units)),
+                              tr("95% interval"),
+                              tr("top-1 x = x"),
+                              tr("top-1 x = 2x"),
+                              tr("set chosen in"),
+                              tr("top-1 after dilution"),
+                              tr("selection s")};
+    m_table->clear();
+    m_table->setColumnCount(static_cast<int>(headers.size()));
+    m_table->setHorizontalHeaderLabels(headers);
+    m_table->setRowCount(static_cast<int>(c.rows.size()));
+    for (int i = 0; i < static_cast<int>(c.rows.size()); ++i) {
+        const auto& r = c.rows[static_cast<size_t>(i)];
+        const QStringList cells{QString::fromStdString(r.method),
+                                setText(r.selected),
+                                QString::number(r.transferEntropy, 'f', 3),
+                                std::isfinite(r.teLow)
+                                    ? QStringLiteral("%1 to %2").arg(r.teLow, 0, 'f', 3).arg(r.teHigh, 0, 'f', 3)
+                                    : QStringLiteral("–"),
+                                percent(r.skipTop1),
+                                percent(r.doubleTop1),
+                                r.stabilityResamples > 0
+                                    ? tr("%1% of %2").arg(100.0 * r.chosenSetShare, 0, 'f', 0).arg(r.stabilityResamples)
+                                    : QStringLiteral("–"),
+                                r.dilutedTop1 ? percent(*r.dilutedTop1) : QStringLiteral("–"),
+                                QString::number(r.seconds, 'f', 1)};
+        for (int k = 0; k < cells.size(); ++k) {
+            auto* item = new QTableWidgetItem(cells[k]);
+            if (k == 7 && r.dilutedTop1)
+                item->setToolTip(QString::fromStdString(r.dilutedModel));
+            m_table->setItem(i, k, item);
+        }
+    }
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_table->horizontalHeader()->setStretchLastSection(true);
+
+    auto* chart = new QChart;
+    chart->setTitle(c.rows.empty() ? tr("Criteria")
+                                   : tr("Criteria: %1 layers removed, TE on %2 calibration images, top-1 on %3 test "
+                                        "images")
+                                         .arg(c.count)
+                                         .arg(c.calibrationImages)
+                                         .arg(c.testImages));
+    auto* bars = new QBarSeries;
+    auto* skip = new QBarSet(tr("top-1 x = x (training-free)"));
+    auto* twice = new QBarSet(tr("top-1 x = 2x (training-free)"));
+    auto* diluted = new QBarSet(tr("top-1 after dilution"));
+    QStringList categories;
+    bool anyDiluted = false;
+    double teLo = 0, teHi = 1;
+    for (const auto& r : c.rows) {
+        QString label = QString::fromStdString(r.method);
+        if (r.stabilityResamples > 0)
+            label += QStringLiteral(" (%1%)").arg(100.0 * r.chosenSetShare, 0, 'f', 0);
+        categories << label;
+        *skip << 100.0 * r.skipTop1;
+        *twice << 100.0 * r.doubleTop1;
+        *diluted << (r.dilutedTop1 ? 100.0 * *r.dilutedTop1 : 0.0);
+        anyDiluted = anyDiluted || r.dilutedTop1.has_value();
+        for (double v : {r.transferEntropy, r.teLow, r.teHigh})
+            if (std::isfinite(v)) {
+                teLo = std::min(teLo, v);
+                teHi = std::max(teHi, v);
+            }
+    }
+    bars->append(skip);
+    bars->append(twice);
+    if (anyDiluted)
+        bars->append(diluted);
+    else
+        delete diluted;
+    chart->addSeries(bars);
+    auto* x = new QBarCategoryAxis;
+    x->append(categories.isEmpty() ? QStringList{QString()} : categories);
+    x->setTitleText(c.rows.empty() || c.rows.front().stabilityResamples == 0
+                        ? tr("method")
+                        : tr("method (share of resamples choosing its set)"));
+    auto* y = new QValueAxis;
+    y->setRange(0, 100);
+    y->setTitleText(tr("top-1 %"));
+    chart->addAxis(x, Qt::AlignBottom);
+    chart->addAxis(y, Qt::AlignLeft);
+    bars->attachAxis(x);
+    bars->attachAxis(y);
+    // TE of each set with its interval, on its own axis: a point and a vertical whisker per method.
+    auto* teAxis = new QValueAxis;
+    teAxis->setRange(teLo, teHi * 1.05);
+    teAxis->setTitleText(tr("TE to the head (%1), 95% interval").arg(QString::fromStdString(c.units)));
+    chart->addAxis(teAxis, Qt::AlignRight);
+    auto* points = new QScatterSeries;
+    points->setName(tr("TE of the set"));
+    points->setMarkerSize(9);
+    chart->addSeries(points);
+    points->attachAxis(x);
+    points->attachAxis(teAxis);
+    for (int i = 0; i < static_cast<int>(c.rows.size()); ++i) {
+        const auto& r = c.rows[static_cast<size_t>(i)];
+        points->append(i, r.transferEntropy);
+        if (!std::isfinite(r.teLow))
+            continue;
+        auto* whisker = new QLineSeries;
+        whisker->append(i, r.teLow);
+        whisker->append(i, r.teHigh);
+        whisker->setColor(points->color());
+        chart->addSeries(whisker);
+        whisker->attachAxis(x);
+        whisker->attachAxis(teAxis);
+        chart->legend()->markers(whisker).first()->setVisible(false);
+    }
+    chart->legend()->setAlignment(Qt::AlignBottom);
+    showChart(m_chart, chart);
+    m_status->setText(c.rows.empty() ? QString()
+                                     : tr("%1 criteria, %2 of the attention layers each; stability: %3.")
+                                           .arg(c.rows.size())
+                                           .arg(c.count)
+                                           .arg(c.rows.front().stabilityResamples > 0
+                                                    ? tr("%1 resamples").arg(c.rows.front().stabilityResamples)
+                                                    : tr("not measured")));
+}
+
+QString CriteriaView::cell(int row, int column) const
+{
+    const auto* item = m_table->item(row, column);
+    return item ? item->text() : QString();
+}
+
+} // namespace mlpify::widgets
