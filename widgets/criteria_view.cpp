@@ -13,6 +13,7 @@
 #include <QLegend>
 #include <QLegendMarker>
 #include <QLineSeries>
+#include <QPen>
 #include <QPushButton>
 #include <QScatterSeries>
 #include <QSpinBox>
@@ -121,7 +122,7 @@ void CriteriaView::setComparison(const core::CriteriaComparison& c)
                               tr("top-1 x = 2x"),
                               tr("set chosen in"),
                               tr("top-1 after dilution"),
-                              tr("selection s")};
+                              tr("selection (s)")};
     m_table->clear();
     m_table->setColumnCount(static_cast<int>(headers.size()));
     m_table->setHorizontalHeaderLabels(headers);
@@ -202,11 +203,14 @@ void CriteriaView::setComparison(const core::CriteriaComparison& c)
     // TE of each set with its interval, on its own axis: a point and a vertical whisker per method.
     auto* teAxis = new QValueAxis;
     teAxis->setRange(teLo, teHi * 1.05);
-    teAxis->setTitleText(tr("TE to the head (%1), 95% interval").arg(QString::fromStdString(c.units)));
+    teAxis->setTitleText(tr("TE (%1), 95% interval").arg(QString::fromStdString(c.units)));
     chart->addAxis(teAxis, Qt::AlignRight);
     auto* points = new QScatterSeries;
     points->setName(tr("TE of the set"));
     points->setMarkerSize(9);
+    const QColor ink(40, 40, 40); // apart from the bars' colours, in either palette's chart
+    points->setColor(ink);
+    points->setBorderColor(ink);
     chart->addSeries(points);
     points->attachAxis(x);
     points->attachAxis(teAxis);
@@ -218,7 +222,7 @@ void CriteriaView::setComparison(const core::CriteriaComparison& c)
         auto* whisker = new QLineSeries;
         whisker->append(i, r.teLow);
         whisker->append(i, r.teHigh);
-        whisker->setColor(points->color());
+        whisker->setPen(QPen(ink, 2));
         chart->addSeries(whisker);
         whisker->attachAxis(x);
         whisker->attachAxis(teAxis);

@@ -653,6 +653,10 @@ void MainWindow::createMenus()
     analysis->addAction(tr("&Spectrum"), this, &MainWindow::startSpectrum)->setShortcut(QKeySequence(tr("Ctrl+F")));
     analysis->addAction(tr("Co&mpare Models"), this, &MainWindow::startCompare)
         ->setShortcut(QKeySequence(tr("Ctrl+M")));
+    analysis->addAction(tr("Compare C&riteria"), this, [this] {
+        m_tabs->setCurrentWidget(m_criteria);
+        startCriteria(m_criteria->stabilityResamples(), m_criteria->testLimit());
+    });
     analysis->addSeparator();
     analysis->addAction(tr("Start &Dilution Training"), this, &MainWindow::startTraining)
         ->setShortcut(QKeySequence(tr("Ctrl+T")));

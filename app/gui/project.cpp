@@ -60,6 +60,10 @@ json cliCommands(const Project& p)
             {"select", "mlpify select " + model + " --data " + data + " --images " + images + " --ratio " +
                            std::to_string(p.ratio) + " --method " + str(p.method) + " --out selection.json"},
             {"dilute", core::commandLine(run)},
+            {"criteria", "mlpify criteria " + model + " --data " + data + " --images " + images + " --ratio " +
+                             std::to_string(p.ratio) +
+                             (p.slimmedModel.isEmpty() ? "" : " --diluted " + str(p.slimmedModel)) +
+                             " --out criteria.json"},
             {"spectrum", "mlpify spectrum " + model + " --data " + data + " --vs " + slim},
             {"compare", "mlpify eval " + slim + " --data " + data + " && mlpify bench " + model + " --vs " + slim},
             {"figures", "mlpify figures PROJECT --out figures/"}};

@@ -268,9 +268,11 @@ model_cmd() { # CMD IN: the arguments that make CMD read the model IN, in ARGS
     analyze) ARGS=(analyze "$in" --images 8 --out out.json) ;;
     select) ARGS=(select "$in" --ratio 0.5 --method first --images 8 --out out.json) ;;
     spectrum) ARGS=(spectrum "$in" --images 8 --out out.json) ;;
+    what-if) ARGS=(what-if "$in" --remove 2 --images 8 --out out.json) ;;
+    criteria) ARGS=(criteria "$in" --methods first --images 8 --test-limit 8 --out out.json) ;;
   esac
 }
-for c in info eval convert train dilute fold export bench analyze select spectrum; do
+for c in info eval convert train dilute fold export bench analyze select spectrum what-if criteria; do
   model_cmd $c missing.mlpify && bad $c "model: missing file" missing.mlpify "" "${ARGS[@]}"
   model_cmd $c adir.mlpify && bad $c "model: a folder" adir.mlpify "mkdir adir.mlpify" "${ARGS[@]}"
   model_cmd $c locked.mlpify && ROOTSKIP=1 bad $c "model: unreadable (chmod 000)" locked.mlpify \
@@ -309,11 +311,15 @@ out_cmd() { # CMD OPTION PATH: the arguments that make CMD write PATH with OPTIO
     "select --csv") ARGS=(select default --ratio 0.5 --method first --images 8 --csv "$out") ;;
     "spectrum --out") ARGS=(spectrum default --images 8 --out "$out") ;;
     "spectrum --csv") ARGS=(spectrum default --images 8 --csv "$out") ;;
+    "what-if --out") ARGS=(what-if default --remove 2 --images 8 --out "$out") ;;
+    "criteria --out") ARGS=(criteria default --methods first --images 8 --test-limit 8 --out "$out") ;;
+    "criteria --csv") ARGS=(criteria default --methods first --images 8 --test-limit 8 --csv "$out") ;;
   esac
 }
 for o in "convert OUT mlpify" "fold OUT mlpify" "export OUT pth" "train --out mlpify" "train --checkpoint ckpt" \
   "train --json-log jsonl" "dilute --out mlpify" "eval --logits csv" "analyze --out json" "analyze --csv csv" \
-  "select --out json" "select --csv csv" "spectrum --out json" "spectrum --csv csv"; do
+  "select --out json" "select --csv csv" "spectrum --out json" "spectrum --csv csv" "what-if --out json" \
+  "criteria --out json" "criteria --csv csv"; do
   read -r c opt ext <<< "$o"
   out_cmd $c $opt nosuch/out.$ext && bad $c "$opt: folder does not exist" nosuch "" "${ARGS[@]}"
   out_cmd $c $opt ro/out.$ext && ROOTSKIP=1 bad $c "$opt: in a read-only folder (chmod 555)" ro \
@@ -413,6 +419,19 @@ num select --images "0" -- select default --ratio 0.5 --method nose
 num select --bootstrap "-1 1e30 x" -- select default --ratio 0.5 --method first --images 8
 num select --test-limit "-1 1e30" -- select default --ratio 0.5 --method first --images 8 --evaluate
 num select --method "bogus" -- select default --ratio 0.5 --images 8
+num what-if --remove "12 -1 x 2,,3" -- what-if default --images 8
+num what-if --images "0 -1" -- what-if default --remove 2
+num criteria --ratio "-1 1.5 nan" -- criteria default --methods first --images 8 --test-limit 8
+num criteria --methods "bogus first,bogus" -- criteria default --images 8 --test-limit 8
+num criteria --stability "-1 1e30" -- criteria default --methods first --images 8 --test-limit 8
+num criteria --te-resamples "-1 x" -- criteria default --methods first --images 8 --test-limit 8
+num criteria --test-limit "-1" -- criteria default --methods first --images 8
+bad criteria "--diluted: missing model" missing.mlpify "" criteria default --methods first --images 8 \
+  --test-limit 8 --diluted missing.mlpify
+bad criteria "--diluted: a JSON that is no eval output" other.json "echo '{\"kind\": \"x\"}' > other.json" \
+  criteria default --methods first --images 8 --test-limit 8 --diluted other.json
+bad criteria "--diluted: a model without a test top-1" preset:micro "" criteria default --methods first \
+  --images 8 --test-limit 8 --diluted preset:micro
 num spectrum --images "0" -- spectrum default
 num spectrum --source "bogus" -- spectrum default --images 8
 num figures --dpi "0 1e30" -- figures "$FX/project.mlpify-project" --out figs
