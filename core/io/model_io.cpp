@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/io/atomic_file.h"
+#include "core/io/hf_folder.h"
 #include "core/io/json_file.h"
 #include "core/io/pickle.h"
 #include "core/io/safetensors.h"
@@ -268,8 +269,11 @@ ModelBundle loadModel(const std::string& spec, const ImportOptions& options)
     if (!fs::exists(path))
         throw Error(path, spec == "default" ? "the embedded default model is missing (set MLPIFY_DEFAULT_MODEL)"
                                             : "no such file");
-    if (fs::is_directory(path))
-        throw Error(path, "is a folder, not a model file");
+    if (fs::is_directory(path)) {
+        if (isHfFolder(path))
+            return loadHfFolder(path, options);
+        throw Error(path, "is a folder without config.json, not a model (a Hugging Face model folder has one)");
+    }
     // The readers check what they can name; a shape LibTorch refuses further on (a tensor with
     // other dimensions than its key implies) still becomes one Error naming the file.
     try {

@@ -1,0 +1,260 @@
+#include "core/io/hf_folder.h"
+
+#include "core/error.h"
+#include "core/io/json_file.h"
+#include "core/io/model_io.h"
+#include "core/io/pickle.h"
+#include "core/io/safetensors.h"
+
+#include <filesystem>
+#include <map>
+#include <regex>
+#include <set>
+#include <unistd.h>
+
+namespace mlpify::core {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kMlpOnlyKey = "mlpify_mlp_only_layers";
+
+struct Architecture {
+    std::string name, modelType, prefix;
+    bool teacher = false;
+};
+
+const std::vector<Architecture>& supported()
+{
+    static const std::vector<Architecture> a{{"ViTForImageClassification", "vit", "vit", false},
+                                             {"DeiTForImageClassificationWithTeacher", "deit", "deit", true}};
+    return a;
+}
+
+Architecture architectureOf(const nlohmann::json& config, const std::string& file)
+{
+    const auto type = config.value("model_type", std::string());
+    std::string name;
+    if (config.contains("architectures") && config.at("architectures").is_array() &&
+        !config.at("architectures").empty() && config.at("architectures")[0].is_string())
+        name = config.at("architectures")[0].get<std::string>();
+    for (const auto& a : supported())
+        if (a.name == name)
+            return a;
+    std::string known;
+    for (const auto& a : supported())
+        known += (known.empty() ? "" : ", ") + a.name;
+    throw Error(file, "architecture '" + (name.empty() ? std::string("none listed") : name) + "' (model_type '" + type +
+                          "') is not supported; MLPify reads " + known);
+}
+
+// Every tensor of the folder's weights, from one file or from the shards its index lists.
+StateDict readWeights(const fs::path& dir)
+{
+    auto readOne = [](const fs::path& file) {
+        StateDict sd;
+        if (file.extension() == ".safetensors") {
+            for (auto& [k, t] : readSafetensors(file.string()))
+                sd[k] = t;
+            return sd;
+        }
+        const auto top = loadTorchFile(file.string());
+        if (top->kind != PyValue::Kind::Dict)
+            throw Error(file.string(), "not a state dict");
+        for (const auto& [k, v] : top->dict)
+            if (k->kind == PyValue::Kind::Str && v->kind == PyValue::Kind::Tensor)
+                sd[k->s] = v->tensor;
+        return sd;
+    };
+    for (const char* single : {"model.safetensors", "pytorch_model.bin"})
+        if (fs::exists(dir / single))
+            return readOne(dir / single);
+    for (const char* index : {"model.safetensors.index.json", "pytorch_model.bin.index.json"}) {
+        const auto path = dir / index;
+        if (!fs::exists(path))
+            continue;
+        const auto j = readJsonFile(path.string());
+        if (!j.contains("weight_map") || !j.at("weight_map").is_object())
+            throw Error(path.string(), "has no weight_map");
+        std::map<std::string, std::vector<std::string>> byShard;
+        for (const auto& [name, shard] : j.at("weight_map").items()) {
+            if (!shard.is_string() || shard.get<std::string>().find('/') != std::string::npos)
+                throw Error(path.string(), "weight '" + name + "' names no shard file in the folder");
+            byShard[shard.get<std::string>()].push_back(name);
+        }
+        StateDict sd;
+        for (const auto& [shard, names] : byShard) {
+            if (!fs::exists(dir / shard))
+                throw Error((dir / shard).string(), "no such shard (listed in " + std::string(index) + ")");
+            auto part = readOne(dir / shard);
+            for (const auto& n : names) {
+                auto it = part.find(n);
+                if (it == part.end())
+                    throw Error((dir / shard).string(), "lacks '" + n + "', which " + index + " places in it");
+                sd[n] = it->second;
+            }
+        }
+        return sd;
+    }
+    throw Error(dir.string(), "has no weights (model.safetensors, pytorch_model.bin or a shard index)");
+}
+
+// transformers' names to the timm layout the model loads; q, k and v become one qkv.
+StateDict toTimm(StateDict hf, const Architecture& a, int64_t depth, const std::string& file)
+{
+    static const std::vector<std::pair<std::regex, std::string>> rules{
+        {std::regex(R"(^embeddings\.cls_token$)"), "cls_token"},
+        {std::regex(R"(^embeddings\.distillation_token$)"), "dist_token"},
+        {std::regex(R"(^embeddings\.position_embeddings$)"), "pos_embed"},
+        {std::regex(R"(^embeddings\.patch_embeddings\.projection\.(weight|bias)$)"), "patch_embed.proj.$1"},
+        {std::regex(R"(^encoder\.layer\.(\d+)\.layernorm_before\.(weight|bias)$)"), "blocks.$1.norm1.$2"},
+        {std::regex(R"(^encoder\.layer\.(\d+)\.attention\.output\.dense\.(weight|bias)$)"), "blocks.$1.attn.proj.$2"},
+        {std::regex(R"(^encoder\.layer\.(\d+)\.layernorm_after\.(weight|bias)$)"), "blocks.$1.norm2.$2"},
+        {std::regex(R"(^encoder\.layer\.(\d+)\.intermediate\.dense\.(weight|bias)$)"), "blocks.$1.mlp.fc1.$2"},
+        {std::regex(R"(^encoder\.layer\.(\d+)\.output\.dense\.(weight|bias)$)"), "blocks.$1.mlp.fc2.$2"},
+        {std::regex(R"(^layernorm\.(weight|bias)$)"), "norm.$1"},
+    };
+    StateDict out;
+    const std::string prefix = a.prefix + ".";
+    for (auto& [key, t] : hf) {
+        if (key == "classifier.weight" || key == "classifier.bias" || key == "cls_classifier.weight" ||
+            key == "cls_classifier.bias") {
+            out["head." + key.substr(key.rfind('.') + 1)] = t;
+            continue;
+        }
+        if (key.rfind("distillation_classifier.", 0) == 0) {
+            out["head_dist." + key.substr(key.rfind('.') + 1)] = t;
+            continue;
+        }
+        if (key.rfind(prefix, 0) != 0)
+            throw Error(file, "weight '" + key + "' is not part of " + a.name);
+        const auto name = key.substr(prefix.size());
+        if (name == "embeddings.mask_token")
+            continue; // masked-image pretraining only
+        if (std::regex_search(name, std::regex(R"(\.attention\.attention\.(query|key|value)\.)")))
+            continue; // below, as one qkv
+        bool mapped = false;
+        for (const auto& [re, repl] : rules)
+            if (std::regex_match(name, re)) {
+                out[std::regex_replace(name, re, repl)] = t;
+                mapped = true;
+                break;
+            }
+        if (!mapped)
+            throw Error(file, "weight '" + key + "' has no place in " + a.name);
+    }
+    for (int64_t i = 0; i < depth; ++i) {
+        const auto base = prefix + "encoder.layer." + std::to_string(i) + ".attention.attention.";
+        for (const char* kind : {"weight", "bias"}) {
+            std::vector<torch::Tensor> parts;
+            for (const char* p : {"query", "key", "value"}) {
+                auto it = hf.find(base + p + "." + kind);
+                if (it != hf.end())
+                    parts.push_back(it->second);
+            }
+            if (parts.size() == 3)
+                out["blocks." + std::to_string(i) + ".attn.qkv." + kind] = torch::cat(parts, 0);
+            else if (!parts.empty())
+                throw Error(file, "layer " + std::to_string(i) + " has only some of query, key and value");
+        }
+    }
+    return out;
+}
+
+int64_t field(const nlohmann::json& c, const char* key, const std::string& file)
+{
+    if (!c.contains(key))
+        throw Error(file, std::string("lacks '") + key + "'");
+    return jsonInteger(c.at(key));
+}
+
+} // namespace
+
+bool isHfFolder(const std::string& path)
+{
+    std::error_code ec;
+    return fs::is_directory(path, ec) && fs::exists(fs::path(path) / "config.json", ec);
+}
+
+ModelBundle loadHfFolder(const std::string& dirIn, const ImportOptions&)
+{
+    const fs::path dir(dirIn);
+    const auto configFile = (dir / "config.json").string();
+    const auto config = readJsonFile(configFile);
+    const auto arch = architectureOf(config, configFile);
+    ViTConfig c;
+    try {
+        c.embedDim = field(config, "hidden_size", configFile);
+        c.depth = field(config, "num_hidden_layers", configFile);
+        c.numHeads = field(config, "num_attention_heads", configFile);
+        c.mlpHidden = field(config, "intermediate_size", configFile);
+        c.imageSize = field(config, "image_size", configFile);
+        c.patchSize = field(config, "patch_size", configFile);
+        c.inChans = config.contains("num_channels") ? jsonInteger(config.at("num_channels")) : 3;
+        c.lnEps = config.value("layer_norm_eps", 1e-12);
+        if (config.value("hidden_act", std::string("gelu")) != "gelu")
+            throw Error(configFile, "hidden_act '" + config.value("hidden_act", std::string()) +
+                                        "' is not supported (MLPify's MLP uses the exact GELU, 'gelu')");
+        if (!config.value("qkv_bias", true))
+            throw Error(configFile, "qkv_bias false is not supported");
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(configFile, std::string("malformed: ") + e.what());
+    }
+    c.distilled = arch.teacher;
+    auto hf = readWeights(dir);
+    auto sd = toTimm(std::move(hf), arch, c.depth, dirIn);
+    if (!sd.count("head.weight") || sd.at("head.weight").dim() != 2)
+        throw Error(dirIn, "has no classifier weight");
+    c.numClasses = sd.at("head.weight").size(0);
+    c.name = dir.filename().empty() ? dir.parent_path().filename().string() : dir.filename().string();
+    c.validate();
+    ModelBundle b;
+    b.meta.config = c;
+    b.net = VisionTransformer(c);
+    std::set<int64_t> mlpOnly;
+    if (config.contains(kMlpOnlyKey))
+        for (const auto& v : config.at(kMlpOnlyKey))
+            mlpOnly.insert(jsonInteger(v));
+    for (int64_t i = 0; i < c.depth; ++i) {
+        const bool has = sd.count("blocks." + std::to_string(i) + ".attn.qkv.weight") > 0;
+        if (has == static_cast<bool>(mlpOnly.count(i)))
+            throw Error(dirIn, "layer " + std::to_string(i) +
+                                   (has ? " has attention weights but config.json lists it as MLP-only"
+                                        : " has no attention weights and config.json does not list it as MLP-only"));
+        if (!has)
+            b.net->setBlockMode(i, {AttnMode::Removed, 0.0});
+    }
+    b.net->loadStateDict(sd, dirIn);
+    b.meta.blocks = b.net->blockModes();
+    // classes in id order
+    if (config.contains("id2label") && config.at("id2label").is_object()) {
+        std::map<int64_t, std::string> names;
+        for (const auto& [k, v] : config.at("id2label").items())
+            if (v.is_string())
+                names[std::stoll(k)] = v.get<std::string>();
+        if (static_cast<int64_t>(names.size()) == c.numClasses)
+            for (const auto& [i, n] : names)
+                b.meta.classNames.push_back(n);
+    }
+    const auto pre = dir / "preprocessor_config.json";
+    if (fs::exists(pre)) {
+        const auto p = readJsonFile(pre.string());
+        try {
+            if (p.contains("image_mean") && p.contains("image_std"))
+                b.meta.normalization = {p.at("image_mean").get<std::vector<double>>(),
+                                        p.at("image_std").get<std::vector<double>>()};
+        } catch (const nlohmann::json::exception& e) {
+            throw Error(pre.string(), std::string("malformed: ") + e.what());
+        }
+        if (static_cast<int64_t>(b.meta.normalization.mean.size()) != c.inChans ||
+            static_cast<int64_t>(b.meta.normalization.std.size()) != c.inChans)
+            throw Error(pre.string(), "image_mean and image_std need " + std::to_string(c.inChans) + " values");
+    } else
+        b.meta.normalization = {std::vector<double>(c.inChans, 0.5), std::vector<double>(c.inChans, 0.5)};
+    b.meta.training = {{"imported_from", dirIn}, {"layout", "huggingface"}, {"huggingface_config", config}};
+    b.meta.source = dirIn;
+    return b;
+}
+
+} // namespace mlpify::core

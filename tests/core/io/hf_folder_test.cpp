@@ -1,0 +1,122 @@
+#include "core/error.h"
+#include "core/io/hf_folder.h"
+#include "core/io/json_file.h"
+#include "core/io/model_io.h"
+#include "core/io/pickle.h"
+
+#include "test_config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+using namespace mlpify::core;
+namespace fs = std::filesystem;
+
+namespace {
+const std::string kHf = std::string(MLPIFY_FIXTURE_DIR) + "/hf";
+
+torch::Tensor parity(const std::string& key)
+{
+    auto io = loadTorchFile(kHf + "/parity.pth");
+    const PyPtr* t = io->find(key);
+    if (!t)
+        throw std::runtime_error("fixture lacks " + key);
+    return (*t)->tensor;
+}
+
+// As in import_test: logits of a few units, float32; 1e-4 is over 100 eps there, while a misread
+// weight (q, k, v out of order, a wrong head split, the wrong LayerNorm epsilon) moves them ~1e-1.
+double maxDiff(ModelBundle m, const std::string& key)
+{
+    m.net->eval();
+    torch::NoGradGuard g;
+    const auto reference = parity(key);
+    EXPECT_GT(reference.std().item<double>(), 0.1) << key << " would not show a wrong body";
+    return (m.net->forward(parity("input")) - reference).abs().max().item<double>();
+}
+
+// A copy of a fixture folder to break, in a fresh folder of this process.
+fs::path copyOf(const std::string& name)
+{
+    const auto root = fs::temp_directory_path() / ("mlpify_hf_" + std::to_string(::getpid()));
+    const auto to = root / name;
+    fs::remove_all(to);
+    fs::create_directories(root);
+    fs::copy(kHf + "/" + name, to, fs::copy_options::recursive);
+    return to;
+}
+
+std::string errorOf(const std::string& spec)
+{
+    try {
+        loadModel(spec);
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "no error";
+}
+} // namespace
+
+TEST(HuggingFace, ViTFolderReproducesTransformersLogits)
+{
+    for (const char* folder : {"vit", "vit-sharded"}) {
+        const auto m = loadModel(kHf + "/" + folder);
+        // width 36 with 3 heads: the head count comes from config.json, not from width / 64
+        EXPECT_EQ(m.meta.config.numHeads, 3);
+        EXPECT_DOUBLE_EQ(m.meta.config.lnEps, 1e-12);
+        EXPECT_EQ(m.meta.config.numClasses, 5);
+        EXPECT_LT(maxDiff(m, "vit_logits"), 1e-4) << folder;
+        ASSERT_EQ(m.meta.classNames.size(), 5u);
+        EXPECT_EQ(m.meta.classNames[2], "class c");
+        EXPECT_EQ(m.meta.normalization.mean, (std::vector<double>{0.5, 0.4, 0.3}));
+        EXPECT_EQ(m.meta.normalization.std, (std::vector<double>{0.2, 0.25, 0.3}));
+    }
+}
+
+TEST(HuggingFace, DeiTWithTeacherAveragesItsTwoClassifiers)
+{
+    const auto m = loadModel(kHf + "/deit-teacher");
+    EXPECT_TRUE(m.meta.config.distilled);
+    EXPECT_LT(maxDiff(m, "deit_logits"), 1e-4);
+}
+
+TEST(HuggingFace, BadFoldersGiveOneErrorNamingTheFile)
+{
+    auto noConfig = copyOf("vit");
+    fs::remove(noConfig / "config.json");
+    EXPECT_NE(errorOf(noConfig.string()).find("without config.json"), std::string::npos);
+
+    auto dinov2 = copyOf("vit");
+    auto c = readJsonFile((dinov2 / "config.json").string());
+    c["architectures"] = {"Dinov2ForImageClassification"};
+    c["model_type"] = "dinov2";
+    std::ofstream((dinov2 / "config.json").string()) << c.dump();
+    const auto why = errorOf(dinov2.string());
+    EXPECT_NE(why.find("config.json"), std::string::npos) << why;
+    EXPECT_NE(why.find("'Dinov2ForImageClassification'"), std::string::npos) << why;
+
+    auto lost = copyOf("vit-sharded");
+    fs::remove(lost / "pytorch_model-00002-of-00002.bin");
+    EXPECT_NE(errorOf(lost.string()).find("pytorch_model-00002-of-00002.bin: no such shard"), std::string::npos)
+        << errorOf(lost.string());
+
+    auto swapped = copyOf("vit-sharded");
+    fs::rename(swapped / "pytorch_model-00001-of-00002.bin", swapped / "tmp.bin");
+    fs::rename(swapped / "pytorch_model-00002-of-00002.bin", swapped / "pytorch_model-00001-of-00002.bin");
+    fs::rename(swapped / "tmp.bin", swapped / "pytorch_model-00002-of-00002.bin");
+    EXPECT_NE(errorOf(swapped.string()).find("which pytorch_model.bin.index.json places in it"), std::string::npos)
+        << errorOf(swapped.string());
+
+    auto gelu = copyOf("vit");
+    c = readJsonFile((gelu / "config.json").string());
+    c["hidden_act"] = "quick_gelu";
+    std::ofstream((gelu / "config.json").string()) << c.dump();
+    EXPECT_NE(errorOf(gelu.string()).find("hidden_act 'quick_gelu'"), std::string::npos);
+
+    auto none = copyOf("vit");
+    fs::remove(none / "model.safetensors");
+    EXPECT_NE(errorOf(none.string()).find("has no weights"), std::string::npos);
+}
