@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 namespace mlpify::widgets {
 
@@ -33,6 +34,15 @@ QString setText(const std::vector<int64_t>& s)
     for (auto b : s)
         parts << QString::number(b);
     return "{" + parts.join(", ") + "}";
+}
+// The chart's category labels: short enough for ten side by side.
+QString shortName(const std::string& method)
+{
+    static const std::map<std::string, QString> names{
+        {"single-te", "single TE"},   {"block-influence", "block infl."}, {"attention-cosine", "attn cos."},
+        {"greedy-loss", "greedy CE"}, {"greedy-kl", "greedy KL"},         {"exhaustive", "exhaust."}};
+    const auto it = names.find(method);
+    return it != names.end() ? it->second : QString::fromStdString(method);
 }
 QString percent(double v)
 {
@@ -164,13 +174,13 @@ void CriteriaView::setComparison(const core::CriteriaComparison& c)
     auto* twice = new QBarSet(tr("top-1 x = 2x (training-free)"));
     auto* diluted = new QBarSet(tr("top-1 after dilution"));
     QStringList categories;
-    bool anyDiluted = false;
+    bool anyDiluted = false, anyStable = false;
+    auto* stable = new QBarSet(tr("resamples choosing the set"));
     double teLo = 0, teHi = 1;
     for (const auto& r : c.rows) {
-        QString label = QString::fromStdString(r.method);
-        if (r.stabilityResamples > 0)
-            label += QStringLiteral(" (%1%)").arg(100.0 * r.chosenSetShare, 0, 'f', 0);
-        categories << label;
+        categories << shortName(r.method);
+        *stable << (r.stabilityResamples > 0 ? 100.0 * r.chosenSetShare : 0.0);
+        anyStable = anyStable || r.stabilityResamples > 0;
         *skip << 100.0 * r.skipTop1;
         *twice << 100.0 * r.doubleTop1;
         *diluted << (r.dilutedTop1 ? 100.0 * *r.dilutedTop1 : 0.0);
@@ -187,15 +197,17 @@ void CriteriaView::setComparison(const core::CriteriaComparison& c)
         bars->append(diluted);
     else
         delete diluted;
+    if (anyStable)
+        bars->append(stable);
+    else
+        delete stable;
     chart->addSeries(bars);
     auto* x = new QBarCategoryAxis;
     x->append(categories.isEmpty() ? QStringList{QString()} : categories);
-    x->setTitleText(c.rows.empty() || c.rows.front().stabilityResamples == 0
-                        ? tr("method")
-                        : tr("method (share of resamples choosing its set)"));
+    x->setTitleText(tr("method"));
     auto* y = new QValueAxis;
     y->setRange(0, 100);
-    y->setTitleText(tr("top-1 %"));
+    y->setTitleText(anyStable ? tr("top-1 %, resamples %") : tr("top-1 %"));
     chart->addAxis(x, Qt::AlignBottom);
     chart->addAxis(y, Qt::AlignLeft);
     bars->attachAxis(x);
