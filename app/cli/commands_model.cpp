@@ -5,6 +5,7 @@
 #include "core/data/dataset.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
+#include "core/io/hf_folder.h"
 #include "core/io/model_io.h"
 #include "core/model/model_summary.h"
 #include "core/train/evaluate.h"
@@ -136,13 +137,15 @@ void addConvertCommand(CLI::App& app, const GlobalOptions&, Runner* runner)
     };
     auto o = std::make_shared<Opts>();
     auto* cmd = app.add_subcommand("convert", "convert between formats; OUT's extension picks the format "
-                                              "(.mlpify MLPify, .pth timm layout, .safetensors)");
-    cmd->add_option("IN", o->in, "model file or 'default'")->required();
-    cmd->add_option("OUT", o->out, "output file")->required();
+                                              "(.mlpify MLPify, .pth timm layout, .safetensors; a name ending "
+                                              "in / a Hugging Face folder)");
+    cmd->add_option("IN", o->in, "model file, Hugging Face folder or 'default'")->required();
+    cmd->add_option("OUT", o->out, "output file, or a new folder ending in /")->required();
     cmd->add_option("--heads", o->heads, "attention heads, for imported files");
     cmd->callback([o, runner] {
         *runner = [o] {
-            core::checkOutputPath(o->out, {o->in});
+            if (!core::isHfFolderPath(o->out)) // a folder is checked by the export itself
+                core::checkOutputPath(o->out, {o->in});
             auto model = core::loadModel(o->in, importOptions(o->heads));
             core::saveByExtension(model, o->out);
             std::cout << "wrote " << o->out << " (" << model.meta.config.name << ", " << model.net->parameterCount()

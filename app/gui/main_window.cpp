@@ -617,6 +617,15 @@ void MainWindow::createMenus()
     auto* file = menuBar()->addMenu(tr("&File"));
     auto* open = file->addAction(tr("&Open Model…"), this, &MainWindow::chooseModelFile);
     open->setShortcut(QKeySequence::Open);
+    file->addAction(tr("Open &Hugging Face Folder…"), this, [this] {
+        QSettings settings;
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Open Hugging Face Model Folder"),
+                                                              settings.value("paths/lastModelDir").toString());
+        if (dir.isEmpty())
+            return;
+        settings.setValue("paths/lastModelDir", QFileInfo(dir).absolutePath());
+        openModel(dir); // config.json, preprocessor_config.json and the weights (core/io/hf_folder.h)
+    });
     auto* openDefault = file->addAction(tr("Open &Default Model"), this, [this] { openModel("default"); });
     openDefault->setShortcut(QKeySequence(tr("Ctrl+D")));
     m_recentMenu = new RecentMenu(tr("Open &Recent"), this);

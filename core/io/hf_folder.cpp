@@ -1,6 +1,7 @@
 #include "core/io/hf_folder.h"
 
 #include "core/error.h"
+#include "core/io/atomic_file.h"
 #include "core/io/json_file.h"
 #include "core/io/model_io.h"
 #include "core/io/pickle.h"
@@ -253,8 +254,130 @@ ModelBundle loadHfFolder(const std::string& dirIn, const ImportOptions&)
     } else
         b.meta.normalization = {std::vector<double>(c.inChans, 0.5), std::vector<double>(c.inChans, 0.5)};
     b.meta.training = {{"imported_from", dirIn}, {"layout", "huggingface"}, {"huggingface_config", config}};
+    if (fs::exists(pre))
+        b.meta.training["huggingface_preprocessor"] = readJsonFile(pre.string());
     b.meta.source = dirIn;
     return b;
+}
+
+bool isHfFolderPath(const std::string& path)
+{
+    return !path.empty() && path.back() == '/';
+}
+
+void exportHfFolder(const ModelBundle& model, const std::string& dirIn)
+{
+    std::string trimmed = dirIn;
+    while (trimmed.size() > 1 && trimmed.back() == '/')
+        trimmed.pop_back();
+    const fs::path dir(trimmed);
+    std::error_code ec;
+    if (fs::exists(dir, ec))
+        throw Error(dirIn, "exists; a Hugging Face export writes a new folder");
+    checkOutputPath(trimmed); // the parent folder exists and is writable
+    const auto& c = model.meta.config;
+    const auto modes = model.net->blockModes();
+    std::vector<int64_t> mlpOnly;
+    for (size_t i = 0; i < modes.size(); ++i) {
+        if (modes[i].mode == AttnMode::Diluting && modes[i].lambda != 1.0)
+            throw Error(dirIn, "block " + std::to_string(i) + " is still diluting (lambda " +
+                                   std::to_string(modes[i].lambda) + "); fold the model first (mlpify fold)");
+        if (!modes[i].hasAttention())
+            mlpOnly.push_back(static_cast<int64_t>(i));
+    }
+    const Architecture a = supported()[c.distilled ? 1 : 0];
+    const auto sd = model.net->stateDict();
+    const std::string p = a.prefix + ".";
+    std::vector<std::pair<std::string, torch::Tensor>> out;
+    auto put = [&](const std::string& name, const std::string& key) { out.emplace_back(name, sd.at(key)); };
+    put(p + "embeddings.cls_token", "cls_token");
+    if (c.distilled)
+        put(p + "embeddings.distillation_token", "dist_token");
+    put(p + "embeddings.position_embeddings", "pos_embed");
+    put(p + "embeddings.patch_embeddings.projection.weight", "patch_embed.proj.weight");
+    put(p + "embeddings.patch_embeddings.projection.bias", "patch_embed.proj.bias");
+    for (int64_t i = 0; i < c.depth; ++i) {
+        const auto hf = p + "encoder.layer." + std::to_string(i) + ".";
+        const auto timm = "blocks." + std::to_string(i) + ".";
+        if (modes[static_cast<size_t>(i)].hasAttention()) {
+            for (const char* kind : {"weight", "bias"}) {
+                put(hf + "layernorm_before." + kind, timm + "norm1." + kind);
+                const auto qkv = sd.at(timm + "attn.qkv." + kind).chunk(3, 0);
+                const char* names[] = {"query", "key", "value"};
+                for (int k = 0; k < 3; ++k)
+                    out.emplace_back(hf + "attention.attention." + names[k] + "." + kind, qkv[k].contiguous());
+                put(hf + "attention.output.dense." + kind, timm + "attn.proj." + kind);
+            }
+        }
+        for (const char* kind : {"weight", "bias"}) {
+            put(hf + "layernorm_after." + kind, timm + "norm2." + kind);
+            put(hf + "intermediate.dense." + kind, timm + "mlp.fc1." + kind);
+            put(hf + "output.dense." + kind, timm + "mlp.fc2." + kind);
+        }
+    }
+    put(p + "layernorm.weight", "norm.weight");
+    put(p + "layernorm.bias", "norm.bias");
+    for (const char* kind : {"weight", "bias"}) {
+        put(std::string(c.distilled ? "cls_classifier." : "classifier.") + kind, std::string("head.") + kind);
+        if (c.distilled)
+            put(std::string("distillation_classifier.") + kind, std::string("head_dist.") + kind);
+    }
+
+    // The config it was imported with, if any, with the model's own fields set.
+    nlohmann::json config = model.meta.training.is_object() && model.meta.training.contains("huggingface_config")
+                                ? model.meta.training.at("huggingface_config")
+                                : nlohmann::json::object();
+    config["architectures"] = {a.name};
+    config["model_type"] = a.modelType;
+    config["hidden_size"] = c.embedDim;
+    config["num_hidden_layers"] = c.depth;
+    config["num_attention_heads"] = c.numHeads;
+    config["intermediate_size"] = c.mlpHidden;
+    config["hidden_act"] = "gelu";
+    config["layer_norm_eps"] = c.lnEps;
+    config["image_size"] = c.imageSize;
+    config["patch_size"] = c.patchSize;
+    config["num_channels"] = c.inChans;
+    config["qkv_bias"] = true;
+    nlohmann::json id2label = nlohmann::json::object(), label2id = nlohmann::json::object();
+    for (int64_t k = 0; k < c.numClasses; ++k) {
+        const auto name = static_cast<size_t>(k) < model.meta.classNames.size()
+                              ? model.meta.classNames[static_cast<size_t>(k)]
+                              : "LABEL_" + std::to_string(k);
+        id2label[std::to_string(k)] = name;
+        label2id[name] = k;
+    }
+    config["id2label"] = id2label;
+    config["label2id"] = label2id;
+    if (mlpOnly.empty())
+        config.erase(kMlpOnlyKey);
+    else
+        config[kMlpOnlyKey] = mlpOnly;
+    nlohmann::json pre = model.meta.training.is_object() && model.meta.training.contains("huggingface_preprocessor")
+                             ? model.meta.training.at("huggingface_preprocessor")
+                             : nlohmann::json{{"do_normalize", true},
+                                              {"do_rescale", true},
+                                              {"do_resize", true},
+                                              {"image_processor_type", "ViTImageProcessor"},
+                                              {"resample", 2},
+                                              {"rescale_factor", 1.0 / 255.0},
+                                              {"size", {{"height", c.imageSize}, {"width", c.imageSize}}}};
+    pre["image_mean"] = model.meta.normalization.mean;
+    pre["image_std"] = model.meta.normalization.std;
+
+    // Written beside the target, then renamed in: a failure leaves no half-written folder.
+    const auto staging = dir.parent_path() / ("." + dir.filename().string() + ".tmp." + std::to_string(::getpid()));
+    fs::remove_all(staging, ec);
+    fs::create_directories(staging);
+    try {
+        writeSafetensors((staging / "model.safetensors").string(), out);
+        writeBytesAtomically((staging / "config.json").string(), config.dump(2) + "\n");
+        writeBytesAtomically((staging / "preprocessor_config.json").string(), pre.dump(2) + "\n");
+        fs::rename(staging, dir);
+    } catch (...) {
+        fs::remove_all(staging, ec);
+        throw;
+    }
 }
 
 } // namespace mlpify::core

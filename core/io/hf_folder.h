@@ -21,6 +21,9 @@ ModelBundle loadHfFolder(const std::string& dir, const ImportOptions& options);
 // The same layout back (config.json, preprocessor_config.json, model.safetensors), written into a
 // folder beside dir and renamed in; the config a model was imported with is kept, with the
 // architecture's fields set from the model and its MLP-only layers listed.
+// Error when dir exists or a block is still diluting (fold first).
 void exportHfFolder(const ModelBundle& model, const std::string& dir);
+// An output path naming a Hugging Face folder: one that ends in '/'.
+bool isHfFolderPath(const std::string& path);
 
 } // namespace mlpify::core

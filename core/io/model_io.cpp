@@ -340,7 +340,9 @@ void exportTimm(const ModelBundle& model, const std::string& path)
 void saveByExtension(const ModelBundle& model, const std::string& path)
 {
     const auto ext = fs::path(path).extension().string();
-    if (ext == ".mlpify")
+    if (isHfFolderPath(path))
+        exportHfFolder(model, path);
+    else if (ext == ".mlpify")
         saveModel(model, path);
     else if (ext == ".pth" || ext == ".pt")
         exportTimm(model, path);
@@ -351,7 +353,8 @@ void saveByExtension(const ModelBundle& model, const std::string& path)
             tensors.emplace_back(key, sd.at(key));
         writeSafetensors(path, tensors);
     } else
-        throw Error(path, "unknown output format '" + ext + "' (use .mlpify, .pth or .safetensors)");
+        throw Error(path, "unknown output format '" + ext +
+                              "' (use .mlpify, .pth, .safetensors, or a folder name ending in / for Hugging Face)");
 }
 
 } // namespace mlpify::core

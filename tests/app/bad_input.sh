@@ -285,6 +285,13 @@ for c in info eval convert train dilute fold export bench analyze select spectru
 done
 bad info "model: real model cut in half" half.mlpify 'cp "$FX/half.mlpify" .' info half.mlpify
 bad info "model: one byte of the weights flipped" flipped.mlpify 'cp "$FX/flipped.mlpify" .' info flipped.mlpify
+HF=$(realpath "$(dirname "$0")/../fixtures/hf") # Hugging Face folders (tests/fixtures/make_hf_fixtures.py)
+bad info "HF folder: unsupported architecture (DINOv2)" m/config.json "cp -r '$HF/vit' m && sed -i \
+  's/ViTForImageClassification/Dinov2ForImageClassification/' m/config.json" info m
+bad info "HF folder: a shard missing" pytorch_model-00002-of-00002.bin "cp -r '$HF/vit-sharded' m && \
+  rm m/pytorch_model-00002-of-00002.bin" info m
+bad info "HF folder: config.json not JSON" m/config.json "cp -r '$HF/vit' m && echo '{' > m/config.json" info m
+bad convert "OUT/: an existing folder" out/ "mkdir out && echo keep > out/keep.txt" convert default out/
 bad info "model: .safetensors cut at 1000 bytes" trunc.safetensors 'cp "$FX/trunc.safetensors" .' \
   info trunc.safetensors
 bad bench "--vs: missing file" missing.mlpify "" bench default --vs missing.mlpify --batch 1 --repeats 1 --warmup 0

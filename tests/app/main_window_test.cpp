@@ -6,6 +6,7 @@
 #include "core/analysis/criteria.h"
 #include "core/analysis/what_if.h"
 #include "core/io/model_io.h"
+#include "test_config.h"
 #include "widgets/compare_view.h"
 #include "widgets/criteria_view.h"
 #include "widgets/front_view.h"
@@ -347,4 +348,15 @@ TEST(MainWindow, TheCriteriaComparisonRunsOnTheWorkerAndFillsItsTabAndTheProject
     ASSERT_NE(view, nullptr);
     EXPECT_EQ(view->cell(0, 0), "nose");
     EXPECT_EQ(view->table()->rowCount(), static_cast<int>(c.rows.size()));
+}
+
+TEST(MainWindow, OpensAHuggingFaceFolderAsAModel)
+{
+    app::MainWindow window;
+    window.show();
+    QSignalSpy ready(&window, &app::MainWindow::modelReady);
+    window.openModel(QString(MLPIFY_FIXTURE_DIR) + "/hf/vit");
+    ASSERT_TRUE(ready.wait(kPatienceMs));
+    auto* view = window.findChild<widgets::ModelSummaryView*>();
+    EXPECT_EQ(view->blockTable()->rowCount(), 3);
 }

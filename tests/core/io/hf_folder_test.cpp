@@ -3,6 +3,7 @@
 #include "core/io/json_file.h"
 #include "core/io/model_io.h"
 #include "core/io/pickle.h"
+#include "core/io/safetensors.h"
 
 #include "test_config.h"
 
@@ -119,4 +120,59 @@ TEST(HuggingFace, BadFoldersGiveOneErrorNamingTheFile)
     auto none = copyOf("vit");
     fs::remove(none / "model.safetensors");
     EXPECT_NE(errorOf(none.string()).find("has no weights"), std::string::npos);
+}
+
+namespace {
+std::map<std::string, torch::Tensor> tensorsOf(const fs::path& dir)
+{
+    std::map<std::string, torch::Tensor> out;
+    if (fs::exists(dir / "model.safetensors")) {
+        for (auto& [k, t] : readSafetensors((dir / "model.safetensors").string()))
+            out[k] = t;
+        return out;
+    }
+    const auto top = loadTorchFile((dir / "pytorch_model.bin").string());
+    for (const auto& [k, v] : top->dict)
+        out[k->s] = v->tensor;
+    return out;
+}
+} // namespace
+
+TEST(HuggingFace, ImportThenExportReturnsEveryTensorAndTheConfig)
+{
+    const auto root = fs::temp_directory_path() / ("mlpify_hf_out_" + std::to_string(::getpid()));
+    fs::remove_all(root);
+    fs::create_directories(root);
+    for (const char* name : {"vit", "deit-teacher"}) {
+        const auto m = loadModel(kHf + "/" + name);
+        const auto out = root / name;
+        saveByExtension(m, out.string() + "/");
+        EXPECT_EQ(readJsonFile((out / "config.json").string()), readJsonFile(kHf + "/" + name + "/config.json"))
+            << name;
+        EXPECT_EQ(readJsonFile((out / "preprocessor_config.json").string()),
+                  readJsonFile(kHf + "/" + name + "/preprocessor_config.json"));
+        const auto original = tensorsOf(fs::path(kHf) / name), exported = tensorsOf(out);
+        ASSERT_EQ(exported.size(), original.size()) << name;
+        for (const auto& [k, t] : original) {
+            ASSERT_TRUE(exported.count(k)) << k;
+            EXPECT_TRUE(torch::equal(exported.at(k), t)) << k;
+        }
+        // an existing folder is not written over
+        EXPECT_THROW(saveByExtension(m, out.string() + "/"), Error);
+    }
+    // A slimmed model: its MLP-only layers are listed in config.json and come back as such.
+    auto m = loadModel(kHf + "/vit");
+    m.net->setBlockMode(1, {AttnMode::Removed, 0.0});
+    m.net->eval();
+    torch::NoGradGuard g;
+    const auto x = parity("input");
+    const auto logits = m.net->forward(x);
+    saveByExtension(m, (root / "slim").string() + "/");
+    EXPECT_EQ(readJsonFile((root / "slim" / "config.json").string()).at("mlpify_mlp_only_layers"),
+              nlohmann::json::array({1}));
+    auto back = loadModel((root / "slim").string());
+    EXPECT_FALSE(back.meta.blocks[1].hasAttention());
+    back.net->eval();
+    EXPECT_TRUE(torch::equal(back.net->forward(x), logits));
+    fs::remove_all(root);
 }
