@@ -120,6 +120,7 @@ TEST(HuggingFace, BadFoldersGiveOneErrorNamingTheFile)
     auto none = copyOf("vit");
     fs::remove(none / "model.safetensors");
     EXPECT_NE(errorOf(none.string()).find("has no weights"), std::string::npos);
+    fs::remove_all(none.parent_path()); // the copies' folder of this process
 }
 
 namespace {
