@@ -426,14 +426,8 @@ void addCriteriaCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                     diluted.push_back(x);
                     continue;
                 }
-                const auto d = core::loadModel(file);
-                if (!d.meta.metrics.contains("test_top1"))
-                    throw core::Error(file, "has no test top-1 in its metadata (not made by `mlpify dilute`)");
-                Diluted x{file, {}, d.meta.metrics.at("test_top1").get<double>()};
-                for (size_t b = 0; b < d.meta.blocks.size(); ++b)
-                    if (!d.meta.blocks[b].hasAttention())
-                        x.removed.push_back(static_cast<int64_t>(b));
-                diluted.push_back(x);
+                const auto d = core::dilutedResultOf(core::loadModel(file), file);
+                diluted.push_back({file, d.removed, d.top1});
             }
             co.count = core::countForRatio(model, o->ratio);
             co.randomSeed = o->randomSeed;

@@ -57,14 +57,11 @@ core::CriteriaComparison criteriaComparison(core::ModelBundle& model, const Proj
     c.settings["model"] = p.model.toStdString();
     c.settings["calibration"] = core::calibrationJson(calib, analysisCalibration(p));
     if (!p.slimmedModel.isEmpty()) {
-        const auto slim = core::loadModel(p.slimmedModel.toStdString());
-        if (slim.meta.metrics.contains("test_top1")) {
-            std::vector<int64_t> removed;
-            for (size_t b = 0; b < slim.meta.blocks.size(); ++b)
-                if (!slim.meta.blocks[b].hasAttention())
-                    removed.push_back(static_cast<int64_t>(b));
-            core::attachDiluted(c, removed, slim.meta.metrics.at("test_top1").get<double>(),
-                                p.slimmedModel.toStdString());
+        const auto file = p.slimmedModel.toStdString();
+        const auto slim = core::loadModel(file);
+        if (slim.meta.metrics.contains("test_top1")) { // a finished run has it; an opened file may not
+            const auto d = core::dilutedResultOf(slim, file);
+            core::attachDiluted(c, d.removed, d.top1, file);
         }
     }
     return c;

@@ -269,6 +269,18 @@ void to_json(nlohmann::json& j, const SelectionStability& s)
     j = {{"resamples", s.resamples}, {"layer_frequency", s.layerFrequency}, {"sets", sets}};
 }
 
+DilutedResult dilutedResultOf(const ModelBundle& model, const std::string& file)
+{
+    if (!model.meta.metrics.contains("test_top1") || !model.meta.metrics.at("test_top1").is_number())
+        throw Error(file, "has no test top-1 in its metadata (not made by `mlpify dilute`)");
+    DilutedResult d;
+    d.top1 = model.meta.metrics.at("test_top1").get<double>();
+    for (size_t b = 0; b < model.meta.blocks.size(); ++b)
+        if (!model.meta.blocks[b].hasAttention())
+            d.removed.push_back(static_cast<int64_t>(b));
+    return d;
+}
+
 std::vector<std::string> comparedMethods()
 {
     return {"nose",    "single-te",   "entropy",   "block-influence", "attention-cosine",
@@ -295,24 +307,18 @@ CriteriaComparison compareCriteria(ModelBundle& model, const Dataset& calibratio
     s.te.bootstrap = 0; // the selections themselves; the interval comes with the yardstick below
     s.profile.batchSize = o.te.batchSize;
     s.profile.device = o.te.device;
+    model.net->requireEveryToken("the criteria comparison");
     const double n = static_cast<double>(methods.size());
     for (size_t k = 0; k < methods.size(); ++k) {
-        const double at = static_cast<double>(k) / n, step = 1.0 / n;
+        const double at = 0.95 * static_cast<double>(k) / n, step = 0.95 / n;
         CriterionRow r;
         r.method = methods[k];
         s.method = methods[k];
-        ProgressSpan select(progress, at, at + 0.4 * step, "criteria: " + r.method);
+        ProgressSpan select(progress, at, at + 0.5 * step, "criteria: " + r.method);
         const auto t0 = std::chrono::steady_clock::now();
         const auto chosen = selectLayers(model, &calibration, s, select, cancel);
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         r.selected = chosen.selected;
-        ProgressSpan te(progress, at + 0.4 * step, at + 0.5 * step, "criteria: " + r.method + ", TE");
-        const auto e = estimateTransferEntropy(model, calibration, r.selected, o.te, te, cancel);
-        r.transferEntropy = e.value;
-        if (e.interval) {
-            r.teLow = e.interval->low;
-            r.teHigh = e.interval->high;
-        }
         ProgressSpan a(progress, at + 0.5 * step, at + 0.6 * step, "criteria: " + r.method + ", top-1 x = x");
         const auto skip = evaluateWithout(model, test, r.selected, SkipRule::Skip, o.eval, a, cancel);
         ProgressSpan b(progress, at + 0.6 * step, at + 0.7 * step, "criteria: " + r.method + ", top-1 x = 2x");
@@ -338,6 +344,23 @@ CriteriaComparison compareCriteria(ModelBundle& model, const Dataset& calibratio
                     r.chosenSetShare = static_cast<double>(times) / stab.resamples;
         }
         c.rows.push_back(r);
+    }
+    // Every set's TE (and interval) in one pass: the full model once, the sets from shared
+    // stream states, each resample's weights in the same moments.
+    std::vector<std::vector<int64_t>> sets{{}};
+    for (const auto& r : c.rows)
+        sets.push_back(r.selected);
+    HeadEntropyEvaluator ev(model, calibration, o.te);
+    ProgressSpan te(progress, 0.95, 1.0, "criteria: transfer entropy of every set");
+    const auto h = ev.entropies(sets, te, cancel);
+    for (size_t k = 0; k < c.rows.size(); ++k) {
+        auto& r = c.rows[k];
+        r.transferEntropy = h[0] - h[k + 1];
+        if (ev.resamples() > 0) {
+            const auto ci = ev.intervalOfDifference(0, k + 1);
+            r.teLow = ci.low;
+            r.teHigh = ci.high;
+        }
     }
     return c;
 }

@@ -99,6 +99,14 @@ struct ComparisonOptions {
 CriteriaComparison compareCriteria(ModelBundle& model, const Dataset& calibration, const Dataset& test,
                                    const ComparisonOptions& options, Progress& progress,
                                    const CancelToken* cancel = nullptr);
+// What a diluted, folded model gives a comparison (attachDiluted): the blocks it has no attention
+// in and its test top-1 from its metadata; Error naming file when it has no test top-1.
+struct DilutedResult {
+    std::vector<int64_t> removed;
+    double top1 = 0;
+};
+DilutedResult dilutedResultOf(const ModelBundle& model, const std::string& file);
+
 // The methods a comparison runs by default, in the README's order.
 std::vector<std::string> comparedMethods();
 

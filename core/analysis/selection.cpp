@@ -229,12 +229,8 @@ SelectionResult selectSingleTe(ModelBundle& model, const Dataset& calibration, i
     r.candidates = {row};
     if (ev.resamples() > 0) {
         auto low = row, high = row;
-        const auto& boot = ev.resampledEntropies();
         for (size_t k = 0; k < layers.size(); ++k) {
-            std::vector<double> te;
-            for (size_t b = 0; b < boot[0].size(); ++b)
-                te.push_back(boot[0][b] - boot[k + 1][b]);
-            const auto ci = percentileInterval(te);
+            const auto ci = ev.intervalOfDifference(0, k + 1);
             low[static_cast<size_t>(layers[k])] = ci.low;
             high[static_cast<size_t>(layers[k])] = ci.high;
         }

@@ -67,6 +67,16 @@ const std::vector<double>& HeadEntropyEvaluator::resampledFullEntropy(Progress& 
     return m_fullResampled;
 }
 
+Interval HeadEntropyEvaluator::intervalOfDifference(size_t a, size_t b) const
+{
+    if (a >= m_resampled.size() || b >= m_resampled.size())
+        throw Error("bootstrap", "no resampled entropies for these sets");
+    std::vector<double> d;
+    for (size_t k = 0; k < m_resampled[a].size(); ++k)
+        d.push_back(m_resampled[a][k] - m_resampled[b][k]);
+    return percentileInterval(d);
+}
+
 std::vector<double> HeadEntropyEvaluator::resampledTransferEntropy(size_t k, Progress& progress,
                                                                    const CancelToken* cancel)
 {
@@ -288,11 +298,7 @@ TeEstimate estimateTransferEntropy(ModelBundle& model, const Dataset& calibratio
     TeEstimate e;
     e.value = h[0] - h[1];
     if (ev.resamples() > 0) {
-        const auto& boot = ev.resampledEntropies();
-        std::vector<double> te;
-        for (size_t b = 0; b < boot[0].size(); ++b)
-            te.push_back(boot[0][b] - boot[1][b]);
-        e.interval = percentileInterval(te);
+        e.interval = ev.intervalOfDifference(0, 1);
         e.resamples = ev.resamples();
     }
     return e;

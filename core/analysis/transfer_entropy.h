@@ -89,6 +89,9 @@ public:
     int resamples() const { return m_counts.defined() ? static_cast<int>(m_counts.size(0)) : 0; }
     const std::vector<std::vector<double>>& resampledEntropies() const { return m_resampled; }
     const std::vector<double>& resampledFullEntropy(Progress& progress, const CancelToken* cancel = nullptr);
+    // Of the last call, with resamples: the 95% interval of entropy(set a) - entropy(set b), the
+    // difference taken resample by resample (a = the empty set gives set b's TE).
+    Interval intervalOfDifference(size_t a, size_t b) const;
     // TE of the last call's set k on each resample: full - set, resample by resample.
     std::vector<double> resampledTransferEntropy(size_t k, Progress& progress, const CancelToken* cancel = nullptr);
     int64_t passes() const { return m_passes; }           // set evaluations so far (1 per set, 1 for the full model)

@@ -60,13 +60,7 @@ StateDict readWeights(const fs::path& dir)
                 sd[k] = t;
             return sd;
         }
-        const auto top = loadTorchFile(file.string());
-        if (top->kind != PyValue::Kind::Dict)
-            throw Error(file.string(), "not a state dict");
-        for (const auto& [k, v] : top->dict)
-            if (k->kind == PyValue::Kind::Str && v->kind == PyValue::Kind::Tensor)
-                sd[k->s] = v->tensor;
-        return sd;
+        return findStateDict(loadTorchFile(file.string()), file.string());
     };
     for (const char* single : {"model.safetensors", "pytorch_model.bin"})
         if (fs::exists(dir / single))

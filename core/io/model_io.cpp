@@ -57,18 +57,6 @@ StateDict toStateDict(const PyValue& v)
     return sd;
 }
 
-// Finds the state dict in what torch.load would return: bare, or nested under a usual key.
-StateDict findStateDict(const PyPtr& top, const std::string& file)
-{
-    if (isTensorDict(*top))
-        return toStateDict(*top);
-    for (const char* key : {"model", "state_dict", "model_state_dict", "module", "model_ema"}) {
-        if (const PyPtr* inner = top->find(key); inner && (*inner)->kind == PyValue::Kind::Dict)
-            return toStateDict(**inner);
-    }
-    throw Error(file, "no state dict found (expected a dict of tensors, bare or under 'model' or 'state_dict')");
-}
-
 StateDict stripPrefix(StateDict sd, const std::string& prefix)
 {
     bool all = !sd.empty();
@@ -149,6 +137,17 @@ bool looksLikeSafetensors(const std::string& path)
 }
 
 } // namespace
+
+StateDict findStateDict(const PyPtr& top, const std::string& file)
+{
+    if (isTensorDict(*top))
+        return toStateDict(*top);
+    for (const char* key : {"model", "state_dict", "model_state_dict", "module", "model_ema"}) {
+        if (const PyPtr* inner = top->find(key); inner && (*inner)->kind == PyValue::Kind::Dict)
+            return toStateDict(**inner);
+    }
+    throw Error(file, "no state dict found (expected a dict of tensors, bare or under 'model' or 'state_dict')");
+}
 
 ViTConfig inferTimmConfig(const StateDict& sd, const std::string& file, const ImportOptions& options)
 {

@@ -5,6 +5,7 @@
 #include "core/model/model_bundle.h"
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -33,6 +34,11 @@ void saveModel(const ModelBundle& model, const std::string& path);
 void exportTimm(const ModelBundle& model, const std::string& path);
 // Chooses by extension: .mlpify, .pth/.pt, .safetensors.
 void saveByExtension(const ModelBundle& model, const std::string& path);
+
+// The state dict in what torch.load returns (top): a bare dict of tensors, or one nested under a
+// usual key ('model', 'state_dict', ...); Error naming file otherwise.
+struct PyValue;
+StateDict findStateDict(const std::shared_ptr<PyValue>& top, const std::string& file);
 
 // Building blocks, exposed for tests.
 StateDict torchvisionToTimm(const StateDict& tv, const std::string& file);
