@@ -8,9 +8,10 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread libopenblas0-openmp
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-svg-dev libqt6svg6
   libopencv-dev zlib1g-dev nlohmann-json3-dev libcli11-dev
-  libgtest-dev libbenchmark-dev libgloo-dev
+  libgtest-dev libbenchmark-dev libgloo-dev libonnx-dev
   dataset-fashion-mnist
-  python3-torch python3-torchvision
+  python3-torch python3-torchvision python3-onnx
+  nodejs
   xvfb xauth imagemagick time
   clang libclang-rt-14-dev
 )
@@ -28,4 +29,18 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
   echo "install-deps: all packages present"
+fi
+
+# ONNX Runtime for the ONNX checks and bench --onnx: the npm package at the version the lock file
+# pins, without its install script (it would download more, and needs nothing it fetches on CPU).
+# Debian's npm where the nodejs package does not bring one (NodeSource's nodejs includes npm).
+if ! command -v npm >/dev/null; then
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends npm
+fi
+ORT_DIR="$(dirname "$0")/../tools/onnxruntime"
+if [[ ! -f "$ORT_DIR/node_modules/onnxruntime-node/package.json" ]]; then
+  echo "install-deps: installing onnxruntime-node into tools/onnxruntime"
+  (cd "$ORT_DIR" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi

@@ -2,6 +2,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/terminal_progress.h"
 #include "core/bench/benchmark.h"
+#include "core/bench/onnx_runtime.h"
 #include "core/data/dataset.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
@@ -137,8 +138,8 @@ void addConvertCommand(CLI::App& app, const GlobalOptions&, Runner* runner)
     };
     auto o = std::make_shared<Opts>();
     auto* cmd = app.add_subcommand("convert", "convert between formats; OUT's extension picks the format "
-                                              "(.mlpify MLPify, .pth timm layout, .safetensors; a name ending "
-                                              "in / a Hugging Face folder)");
+                                              "(.mlpify MLPify, .pth timm layout, .safetensors, .onnx; a name "
+                                              "ending in / a Hugging Face folder)");
     cmd->add_option("IN", o->in, "model file, Hugging Face folder or 'default'")->required();
     cmd->add_option("OUT", o->out, "output file, or a new folder ending in /")->required();
     cmd->add_option("--heads", o->heads, "attention heads, for imported files");
@@ -164,7 +165,7 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     struct Opts {
         std::string model, vs, remove, parallel = "auto";
         core::BenchOptions b;
-        bool json = false, train = false;
+        bool json = false, train = false, onnx = false;
         int64_t heads = 0;
         TomeOptions tome;
     };
@@ -182,6 +183,9 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
         ->capture_default_str()
         ->check(CLI::IsMember({"auto", "ops", "images"}));
     cmd->add_flag("--train", o->train, "measure training steps (forward, backward, AdamW) instead of inference");
+    cmd->add_flag("--onnx", o->onnx,
+                  "also each model exported to ONNX, run by ONNX Runtime (onnxruntime-node) with the same "
+                  "threads and batch");
     cmd->add_flag("--json", o->json, "print JSON");
     o->tome.add(cmd, true);
     cmd->callback([o, &g, runner] {
@@ -198,6 +202,10 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                 remove = parseBlocks(o->remove, depth);
             if (!o->vs.empty())
                 core::loadModel(o->vs, importOptions(o->heads));
+            if (o->onnx && o->train)
+                throw core::Error("bench", "--onnx measures inference; it cannot be combined with --train");
+            if (o->onnx && !core::onnxRuntimeProblem().empty())
+                throw core::Error("bench --onnx", core::onnxRuntimeProblem());
             std::vector<core::MergeSchedule> merges;
             for (const auto& r : o->tome.r)
                 merges.push_back(o->tome.schedule(r, depth));
@@ -232,6 +240,13 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                 auto m = bases[i]();
                 results.push_back(measure(m));
                 names.push_back(labels[i]);
+                if (o->onnx) { // the same weights in ONNX Runtime, right after LibTorch (ToMe is not exported)
+                    const auto merge = m.net->mergeSchedule();
+                    m.net->setMergeSchedule({});
+                    results.push_back(core::benchmarkOnnxRuntime(m, o->b));
+                    m.net->setMergeSchedule(merge);
+                    names.push_back(labels[i] + " ORT");
+                }
                 for (size_t k = 0; k < merges.size(); ++k) {
                     m.net->setMergeSchedule(merges[k]);
                     results.push_back(measure(m));
@@ -292,14 +307,18 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                     "images/s vs first",
                     [&](const core::BenchResult& r) { return r.imagesPerSecond / results[0].imagesPerSecond; }, 3);
             }
-            const bool perRun =
-                std::all_of(results.begin(), results.end(), [](const core::BenchResult& r) { return r.peakIsPerRun; });
+            const bool perRun = std::all_of(results.begin(), results.end(), [](const core::BenchResult& r) {
+                return r.peakIsPerRun || r.parallelism == "onnxruntime";
+            });
             std::cout << "batch " << o->b.batchSize << ", " << o->b.repeats << " repeats after " << o->b.warmup
                       << " warm-up, device " << results[0].device << ", " << results[0].threads << " threads ("
                       << results[0].parallelism << "), BLAS " << results[0].blas << "; "
                       << (perRun ? "run memory = peak RSS during that model's run minus RSS before it (inputs, "
                                    "activations, workspace)\n"
                                  : "peak RSS is the process's, cumulative (the kernel refused to reset it)\n");
+            if (o->onnx)
+                std::cout << "ORT: ONNX Runtime (onnxruntime-node, CPU, MLAS) on the exported file, same batch, "
+                             "repeats and threads; its memory is not measured (0)\n";
             return 0;
         };
     });

@@ -4,6 +4,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/hf_folder.h"
 #include "core/io/json_file.h"
+#include "core/io/onnx_export.h"
 #include "core/io/pickle.h"
 #include "core/io/safetensors.h"
 
@@ -345,6 +346,8 @@ void saveByExtension(const ModelBundle& model, const std::string& path)
         saveModel(model, path);
     else if (ext == ".pth" || ext == ".pt")
         exportTimm(model, path);
+    else if (ext == ".onnx")
+        exportOnnx(model, path);
     else if (ext == ".safetensors") {
         std::vector<std::pair<std::string, torch::Tensor>> tensors;
         const auto sd = model.net->stateDict();
@@ -352,8 +355,9 @@ void saveByExtension(const ModelBundle& model, const std::string& path)
             tensors.emplace_back(key, sd.at(key));
         writeSafetensors(path, tensors);
     } else
-        throw Error(path, "unknown output format '" + ext +
-                              "' (use .mlpify, .pth, .safetensors, or a folder name ending in / for Hugging Face)");
+        throw Error(path,
+                    "unknown output format '" + ext +
+                        "' (use .mlpify, .pth, .safetensors, .onnx, or a folder name ending in / for Hugging Face)");
 }
 
 } // namespace mlpify::core

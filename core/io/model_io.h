@@ -32,7 +32,8 @@ void saveModel(const ModelBundle& model, const std::string& path);
 // timm layout, a bare state dict that Python's torch.load and timm's load_state_dict accept;
 // when any block is MLP-only, a PATH.json beside it says which (timm cannot represent them).
 void exportTimm(const ModelBundle& model, const std::string& path);
-// Chooses by extension: .mlpify, .pth/.pt, .safetensors.
+// Chooses by extension: .mlpify, .pth/.pt, .safetensors, .onnx (onnx_export.h); a name ending in
+// / a Hugging Face folder.
 void saveByExtension(const ModelBundle& model, const std::string& path);
 
 // The state dict in what torch.load returns (top): a bare dict of tensors, or one nested under a
