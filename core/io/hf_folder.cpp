@@ -7,6 +7,7 @@
 #include "core/io/pickle.h"
 #include "core/io/safetensors.h"
 
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <regex>
@@ -24,13 +25,29 @@ const char* kMlpOnlyKey = "mlpify_mlp_only_layers";
 struct Architecture {
     std::string name, modelType, prefix;
     bool teacher = false;
+    bool dinov2 = false; // LayerScale, the classifier on [class, mean patch], DINOv2's names
+    bool registers = false;
 };
 
 const std::vector<Architecture>& supported()
 {
-    static const std::vector<Architecture> a{{"ViTForImageClassification", "vit", "vit", false},
-                                             {"DeiTForImageClassificationWithTeacher", "deit", "deit", true}};
+    static const std::vector<Architecture> a{
+        {"ViTForImageClassification", "vit", "vit", false, false, false},
+        {"DeiTForImageClassificationWithTeacher", "deit", "deit", true, false, false},
+        {"Dinov2ForImageClassification", "dinov2", "dinov2", false, true, false},
+        {"Dinov2WithRegistersForImageClassification", "dinov2_with_registers", "dinov2_with_registers", false, true,
+         true}};
     return a;
+}
+
+// The architecture that writes a model: by its head and tokens.
+const Architecture& architectureFor(const ViTConfig& c, const std::string& file)
+{
+    if (c.headOnPatchMean != c.layerScale || (c.registerTokens && !c.layerScale))
+        throw Error(file, "no Hugging Face architecture MLPify writes has this model's combination of LayerScale, "
+                          "register tokens and classifier input");
+    const auto& a = supported();
+    return c.layerScale ? a[c.registerTokens ? 3 : 2] : a[c.distilled ? 1 : 0];
 }
 
 Architecture architectureOf(const nlohmann::json& config, const std::string& file)
@@ -109,6 +126,12 @@ StateDict toTimm(StateDict hf, const Architecture& a, int64_t depth, const std::
         {std::regex(R"(^encoder\.layer\.(\d+)\.intermediate\.dense\.(weight|bias)$)"), "blocks.$1.mlp.fc1.$2"},
         {std::regex(R"(^encoder\.layer\.(\d+)\.output\.dense\.(weight|bias)$)"), "blocks.$1.mlp.fc2.$2"},
         {std::regex(R"(^layernorm\.(weight|bias)$)"), "norm.$1"},
+        // DINOv2
+        {std::regex(R"(^embeddings\.register_tokens$)"), "reg_token"},
+        {std::regex(R"(^encoder\.layer\.(\d+)\.(norm1|norm2)\.(weight|bias)$)"), "blocks.$1.$2.$3"},
+        {std::regex(R"(^encoder\.layer\.(\d+)\.mlp\.(fc1|fc2)\.(weight|bias)$)"), "blocks.$1.mlp.$2.$3"},
+        {std::regex(R"(^encoder\.layer\.(\d+)\.layer_scale1\.lambda1$)"), "blocks.$1.ls1.gamma"},
+        {std::regex(R"(^encoder\.layer\.(\d+)\.layer_scale2\.lambda1$)"), "blocks.$1.ls2.gamma"},
     };
     StateDict out;
     const std::string prefix = a.prefix + ".";
@@ -125,8 +148,11 @@ StateDict toTimm(StateDict hf, const Architecture& a, int64_t depth, const std::
         if (key.rfind(prefix, 0) != 0)
             throw Error(file, "weight '" + key + "' is not part of " + a.name);
         const auto name = key.substr(prefix.size());
-        if (name == "embeddings.mask_token")
-            continue; // masked-image pretraining only
+        if (name == "embeddings.mask_token") { // masked-image pretraining only; DINOv2's kept for export
+            if (a.dinov2)
+                out["mask_token"] = t;
+            continue;
+        }
         if (std::regex_search(name, std::regex(R"(\.attention\.attention\.(query|key|value)\.)")))
             continue; // below, as one qkv
         bool mapped = false;
@@ -183,11 +209,19 @@ ModelBundle loadHfFolder(const std::string& dirIn, const ImportOptions&)
         c.embedDim = field(config, "hidden_size", configFile);
         c.depth = field(config, "num_hidden_layers", configFile);
         c.numHeads = field(config, "num_attention_heads", configFile);
-        c.mlpHidden = field(config, "intermediate_size", configFile);
+        if (arch.dinov2) { // the MLP width as a ratio; LayerScale in every layer
+            const double ratio = config.value("mlp_ratio", 4.0);
+            c.mlpHidden = static_cast<int64_t>(std::llround(ratio * static_cast<double>(c.embedDim)));
+            if (config.value("use_swiglu_ffn", false))
+                throw Error(configFile, "use_swiglu_ffn true (DINOv2 giant's SwiGLU MLP) is not supported");
+            c.layerScale = c.headOnPatchMean = true;
+            c.registerTokens = arch.registers ? field(config, "num_register_tokens", configFile) : 0;
+        } else
+            c.mlpHidden = field(config, "intermediate_size", configFile);
         c.imageSize = field(config, "image_size", configFile);
         c.patchSize = field(config, "patch_size", configFile);
         c.inChans = config.contains("num_channels") ? jsonInteger(config.at("num_channels")) : 3;
-        c.lnEps = config.value("layer_norm_eps", 1e-12);
+        c.lnEps = config.value("layer_norm_eps", arch.dinov2 ? 1e-6 : 1e-12);
         if (config.value("hidden_act", std::string("gelu")) != "gelu")
             throw Error(configFile, "hidden_act '" + config.value("hidden_act", std::string()) +
                                         "' is not supported (MLPify's MLP uses the exact GELU, 'gelu')");
@@ -202,6 +236,7 @@ ModelBundle loadHfFolder(const std::string& dirIn, const ImportOptions&)
     if (!sd.count("head.weight") || sd.at("head.weight").dim() != 2)
         throw Error(dirIn, "has no classifier weight");
     c.numClasses = sd.at("head.weight").size(0);
+    c.maskToken = sd.count("mask_token") > 0;
     c.name = dir.filename().empty() ? dir.parent_path().filename().string() : dir.filename().string();
     c.validate();
     ModelBundle b;
@@ -279,7 +314,7 @@ void exportHfFolder(const ModelBundle& model, const std::string& dirIn)
         if (!modes[i].hasAttention())
             mlpOnly.push_back(static_cast<int64_t>(i));
     }
-    const Architecture a = supported()[c.distilled ? 1 : 0];
+    const Architecture a = architectureFor(c, dirIn);
     const auto sd = model.net->stateDict();
     const std::string p = a.prefix + ".";
     std::vector<std::pair<std::string, torch::Tensor>> out;
@@ -287,15 +322,26 @@ void exportHfFolder(const ModelBundle& model, const std::string& dirIn)
     put(p + "embeddings.cls_token", "cls_token");
     if (c.distilled)
         put(p + "embeddings.distillation_token", "dist_token");
+    if (c.maskToken)
+        put(p + "embeddings.mask_token", "mask_token");
+    if (c.registerTokens)
+        put(p + "embeddings.register_tokens", "reg_token");
     put(p + "embeddings.position_embeddings", "pos_embed");
     put(p + "embeddings.patch_embeddings.projection.weight", "patch_embed.proj.weight");
     put(p + "embeddings.patch_embeddings.projection.bias", "patch_embed.proj.bias");
     for (int64_t i = 0; i < c.depth; ++i) {
         const auto hf = p + "encoder.layer." + std::to_string(i) + ".";
         const auto timm = "blocks." + std::to_string(i) + ".";
+        // ViT and DeiT: layernorm_before/after, intermediate/output; DINOv2: norm1/2, mlp.fc1/2, layer_scale1/2.
+        const std::string norm1 = a.dinov2 ? "norm1." : "layernorm_before.",
+                          norm2 = a.dinov2 ? "norm2." : "layernorm_after.";
+        const std::string fc1 = a.dinov2 ? "mlp.fc1." : "intermediate.dense.",
+                          fc2 = a.dinov2 ? "mlp.fc2." : "output.dense.";
         if (modes[static_cast<size_t>(i)].hasAttention()) {
+            if (a.dinov2)
+                put(hf + "layer_scale1.lambda1", timm + "ls1.gamma");
             for (const char* kind : {"weight", "bias"}) {
-                put(hf + "layernorm_before." + kind, timm + "norm1." + kind);
+                put(hf + norm1 + kind, timm + "norm1." + kind);
                 const auto qkv = sd.at(timm + "attn.qkv." + kind).chunk(3, 0);
                 const char* names[] = {"query", "key", "value"};
                 for (int k = 0; k < 3; ++k)
@@ -304,10 +350,12 @@ void exportHfFolder(const ModelBundle& model, const std::string& dirIn)
             }
         }
         for (const char* kind : {"weight", "bias"}) {
-            put(hf + "layernorm_after." + kind, timm + "norm2." + kind);
-            put(hf + "intermediate.dense." + kind, timm + "mlp.fc1." + kind);
-            put(hf + "output.dense." + kind, timm + "mlp.fc2." + kind);
+            put(hf + norm2 + kind, timm + "norm2." + kind);
+            put(hf + fc1 + kind, timm + "mlp.fc1." + kind);
+            put(hf + fc2 + kind, timm + "mlp.fc2." + kind);
         }
+        if (a.dinov2)
+            put(hf + "layer_scale2.lambda1", timm + "ls2.gamma");
     }
     put(p + "layernorm.weight", "norm.weight");
     put(p + "layernorm.bias", "norm.bias");
@@ -326,7 +374,16 @@ void exportHfFolder(const ModelBundle& model, const std::string& dirIn)
     config["hidden_size"] = c.embedDim;
     config["num_hidden_layers"] = c.depth;
     config["num_attention_heads"] = c.numHeads;
-    config["intermediate_size"] = c.mlpHidden;
+    if (a.dinov2) {
+        if (c.mlpHidden % c.embedDim == 0)
+            config["mlp_ratio"] = c.mlpHidden / c.embedDim;
+        else
+            config["mlp_ratio"] = static_cast<double>(c.mlpHidden) / static_cast<double>(c.embedDim);
+        config["use_swiglu_ffn"] = false;
+        if (a.registers)
+            config["num_register_tokens"] = c.registerTokens;
+    } else
+        config["intermediate_size"] = c.mlpHidden;
     config["hidden_act"] = "gelu";
     config["layer_norm_eps"] = c.lnEps;
     config["image_size"] = c.imageSize;

@@ -169,7 +169,11 @@ ViTConfig inferTimmConfig(const StateDict& sd, const std::string& file, const Im
     c.inChans = patch.size(1);
     c.patchSize = patch.size(2);
     c.distilled = sd.count("dist_token") > 0;
-    const int64_t patches = pos.size(1) - c.numPrefixTokens();
+    // timm's names for LayerScale and registers; a head twice the width reads [class, mean patch].
+    c.layerScale = sd.count("blocks.0.ls1.gamma") > 0 || sd.count("blocks.0.ls2.gamma") > 0;
+    if (sd.count("reg_token"))
+        c.registerTokens = need("reg_token", 3).size(1);
+    const int64_t patches = pos.size(1) - (c.distilled ? 2 : 1);
     const auto grid = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(patches))));
     if (grid * grid != patches)
         throw Error(file,
@@ -182,6 +186,8 @@ ViTConfig inferTimmConfig(const StateDict& sd, const std::string& file, const Im
         throw Error(file, "no transformer blocks ('blocks.0.norm2.weight' missing)");
     c.mlpHidden = need("blocks.0.mlp.fc1.weight", 2).size(0);
     c.numClasses = need("head.weight", 2).size(0);
+    c.headOnPatchMean = need("head.weight", 2).size(1) == 2 * c.embedDim;
+    c.maskToken = sd.count("mask_token") > 0;
     c.numHeads = options.numHeads.value_or(c.embedDim % 64 == 0 ? c.embedDim / 64 : 0);
     if (c.numHeads <= 0)
         throw Error(file, "cannot tell the number of attention heads for width " + std::to_string(c.embedDim) +

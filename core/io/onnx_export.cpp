@@ -144,11 +144,13 @@ std::string attentionBranch(GraphWriter& w, BlockImpl& block, const std::string&
     GraphWriter::attr(w.node("Softmax", {w.op("MatMul", {q, w.transpose(k, {0, 1, 3, 2})})}, &probs), "axis",
                       int64_t{-1});
     const auto merged = w.reshape(w.transpose(w.op("MatMul", {probs, v}), {0, 2, 1, 3}), {0, 0, cfg.embedDim});
-    return w.linear(merged, block.attn->proj, name + ".attn.proj");
+    const auto out = w.linear(merged, block.attn->proj, name + ".attn.proj");
+    return block.ls1 ? w.op("Mul", {out, w.weight(name + ".ls1.gamma", block.ls1->gamma)}) : out;
 }
 
 // One block, method.md sections 3 and 4: active x + a, diluting (2 - lambda) x + lambda a,
-// MLP-only 2x; then x + MLP(LN2 x) with the exact (erf) GELU.
+// MLP-only 2x; then x + MLP(LN2 x) with the exact (erf) GELU. With LayerScale a and the MLP's
+// output are scaled by their gammas.
 std::string blockGraph(GraphWriter& w, BlockImpl& block, const std::string& input, const ViTConfig& cfg,
                        const std::string& name)
 {
@@ -173,7 +175,10 @@ std::string blockGraph(GraphWriter& w, BlockImpl& block, const std::string& inpu
     const auto hidden = w.linear(w.layerNorm(x, block.norm2, name + ".norm2"), block.mlp->fc1, name + ".mlp.fc1");
     const auto erf = w.op("Erf", {w.op("Mul", {hidden, w.scalar(static_cast<float>(M_SQRT1_2))})});
     const auto gelu = w.op("Mul", {w.op("Mul", {hidden, w.scalar(0.5f)}), w.op("Add", {erf, w.scalar(1.0f)})});
-    return w.op("Add", {x, w.linear(gelu, block.mlp->fc2, name + ".mlp.fc2")});
+    auto mlp = w.linear(gelu, block.mlp->fc2, name + ".mlp.fc2");
+    if (block.ls2)
+        mlp = w.op("Mul", {mlp, w.weight(name + ".ls2.gamma", block.ls2->gamma)});
+    return w.op("Add", {x, mlp});
 }
 
 void setTensorType(onnx::ValueInfoProto* v, const std::string& name, const std::vector<int64_t>& dims)
@@ -245,13 +250,38 @@ std::string onnxModelBytes(const ModelBundle& model)
     std::string tokens;
     GraphWriter::attr(w.node("Concat", parts, &tokens), "axis", int64_t{1});
     auto x = w.op("Add", {tokens, w.weight("pos_embed", net.pos_embed)});
+    const int64_t front = cfg.distilled ? 2 : 1, big = std::numeric_limits<int64_t>::max();
+    if (cfg.registerTokens) { // after the class (and distillation) token, without a position
+        std::string regShape;
+        GraphWriter::attr(w.node("Concat", {batch, w.ints({cfg.registerTokens, cfg.embedDim})}, &regShape), "axis",
+                          int64_t{0});
+        std::string withRegisters;
+        GraphWriter::attr(w.node("Concat",
+                                 {w.op("Slice", {x, w.ints({0}), w.ints({front}), w.ints({1})}),
+                                  w.op("Expand", {w.weight("reg_token", net.reg_token), regShape}),
+                                  w.op("Slice", {x, w.ints({front}), w.ints({big}), w.ints({1})})},
+                                 &withRegisters),
+                          "axis", int64_t{1});
+        x = withRegisters;
+    }
 
     int64_t index = 0;
     for (const auto& block : *net.blocks)
         x = blockGraph(w, *block->as<Block>(), x, cfg, "blocks." + std::to_string(index++));
 
     const auto normed = w.layerNorm(x, net.norm, "norm");
-    auto logits = w.linear(w.gather(normed, 0, 1), net.head, "head");
+    auto feature = w.gather(normed, 0, 1);
+    if (cfg.headOnPatchMean) { // DINOv2: [class token, mean of the patch tokens]
+        std::string mean, joined;
+        auto* reduce =
+            w.node("ReduceMean", {w.op("Slice", {normed, w.ints({cfg.numPrefixTokens()}), w.ints({big}), w.ints({1})})},
+                   &mean);
+        GraphWriter::attr(reduce, "axes", std::vector<int64_t>{1});
+        GraphWriter::attr(reduce, "keepdims", int64_t{0});
+        GraphWriter::attr(w.node("Concat", {feature, mean}, &joined), "axis", int64_t{1});
+        feature = joined;
+    }
+    auto logits = w.linear(feature, net.head, "head");
     if (cfg.distilled) // DeiT's inference rule: the two heads averaged
         logits = w.op("Mul", {w.op("Add", {logits, w.linear(w.gather(normed, 1, 1), net.head_dist, "head_dist")}),
                               w.scalar(0.5f)});

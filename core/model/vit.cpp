@@ -81,13 +81,22 @@ torch::Tensor MlpImpl::forward(const torch::Tensor& x)
     return fc2->forward(torch::GradMode::is_enabled() ? torch::gelu(hidden) : at::gelu_(hidden));
 }
 
+LayerScaleImpl::LayerScaleImpl(int64_t dim, double init)
+{
+    gamma = register_parameter("gamma", torch::full({dim}, init));
+}
+
 BlockImpl::BlockImpl(const ViTConfig& cfg)
 {
     auto ln = [&] { return torch::nn::LayerNorm(torch::nn::LayerNormOptions({cfg.embedDim}).eps(cfg.lnEps)); };
     norm1 = register_module("norm1", ln());
     attn = register_module("attn", Attention(cfg.embedDim, cfg.numHeads));
+    if (cfg.layerScale)
+        ls1 = register_module("ls1", LayerScale(cfg.embedDim));
     norm2 = register_module("norm2", ln());
     mlp = register_module("mlp", Mlp(cfg.embedDim, cfg.mlpHidden));
+    if (cfg.layerScale)
+        ls2 = register_module("ls2", LayerScale(cfg.embedDim));
 }
 
 void BlockImpl::setMode(const BlockMode& mode)
@@ -99,8 +108,11 @@ void BlockImpl::setMode(const BlockMode& mode)
     if (m_mode.hasAttention() && !mode.hasAttention()) {
         unregister_module("norm1");
         unregister_module("attn");
+        if (ls1)
+            unregister_module("ls1");
         norm1 = nullptr;
         attn = nullptr;
+        ls1 = nullptr;
     }
     m_mode = mode;
 }
@@ -123,7 +135,12 @@ torch::Tensor BlockImpl::forwardAs(const torch::Tensor& input, const BlockMode& 
     torch::Tensor keys, logSize;
     if (merge && merge->size.defined())
         logSize = merge->size.log().squeeze(-1);
-    auto branch = [&] { return attn->forward(norm1->forward(input), keepTokens, logSize, merging ? &keys : nullptr); };
+    // Attn(LN1 x), times gamma with LayerScale: x = (2 - lambda) x + lambda * gamma * Attn(LN1 x)
+    // when diluting, and what an MLP-only block keeps (2x) does not depend on gamma.
+    auto branch = [&] {
+        auto out = attn->forward(norm1->forward(input), keepTokens, logSize, merging ? &keys : nullptr);
+        return ls1 ? (inPlace ? out.mul_(ls1->gamma) : ls1->forward(out)) : out;
+    };
     switch (mode.mode) {
     case AttnMode::Active:
         a = branch();
@@ -148,6 +165,8 @@ torch::Tensor BlockImpl::forwardAs(const torch::Tensor& input, const BlockMode& 
         std::tie(x, merge->size) = mergeWeighted(plan, x, merge->size);
     }
     auto m = mlp->forward(norm2->forward(x));
+    if (ls2)
+        m = inPlace ? m.mul_(ls2->gamma) : ls2->forward(m);
     auto out = inPlace ? m.add_(x) : x + m;
     if (trace)
         *trace = {a, m, out};
@@ -180,20 +199,26 @@ VisionTransformerImpl::VisionTransformerImpl(const ViTConfig& cfg) : m_cfg(cfg)
     cls_token = register_parameter("cls_token", torch::zeros({1, 1, cfg.embedDim}));
     if (cfg.distilled)
         dist_token = register_parameter("dist_token", torch::zeros({1, 1, cfg.embedDim}));
-    pos_embed = register_parameter("pos_embed", torch::zeros({1, cfg.numTokens(), cfg.embedDim}));
+    if (cfg.registerTokens)
+        reg_token = register_parameter("reg_token", torch::zeros({1, cfg.registerTokens, cfg.embedDim}));
+    pos_embed = register_parameter("pos_embed", torch::zeros({1, cfg.numPositions(), cfg.embedDim}));
     blocks = register_module("blocks", torch::nn::ModuleList());
     for (int64_t i = 0; i < cfg.depth; ++i)
         blocks->push_back(Block(cfg));
     norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({cfg.embedDim}).eps(cfg.lnEps)));
-    head = register_module("head", torch::nn::Linear(cfg.embedDim, cfg.numClasses));
+    head = register_module("head", torch::nn::Linear(cfg.headInputDim(), cfg.numClasses));
     if (cfg.distilled)
         head_dist = register_module("head_dist", torch::nn::Linear(cfg.embedDim, cfg.numClasses));
+    if (cfg.maskToken)
+        mask_token = register_buffer("mask_token", torch::zeros({1, cfg.embedDim}));
 
     torch::NoGradGuard guard;
     truncNormal(pos_embed, 0.02);
     truncNormal(cls_token, 0.02);
     if (cfg.distilled)
         truncNormal(dist_token, 0.02);
+    if (cfg.registerTokens)
+        truncNormal(reg_token, 0.02);
     for (auto& m : modules(/*include_self=*/false)) {
         if (auto* lin = m->as<torch::nn::Linear>()) {
             truncNormal(lin->weight, 0.02);
@@ -215,7 +240,14 @@ torch::Tensor VisionTransformerImpl::embed(const torch::Tensor& images)
     if (m_cfg.distilled)
         parts.push_back(dist_token.expand({b, -1, -1}));
     parts.push_back(x);
-    return torch::cat(parts, 1) + pos_embed;
+    auto tokens = torch::cat(parts, 1) + pos_embed;
+    if (!m_cfg.registerTokens)
+        return tokens;
+    // DINOv2: the registers go after the class (and distillation) token, with no position added.
+    const int64_t front = m_cfg.distilled ? 2 : 1;
+    return torch::cat(
+        {tokens.narrow(1, 0, front), reg_token.expand({b, -1, -1}), tokens.narrow(1, front, tokens.size(1) - front)},
+        1);
 }
 
 torch::Tensor VisionTransformerImpl::runBlocks(torch::Tensor x, int64_t from, const std::vector<BlockMode>* modes,
@@ -230,6 +262,8 @@ torch::Tensor VisionTransformerImpl::runBlocks(torch::Tensor x, int64_t from, co
     const bool merging = m_merge.active();
     if (merging && (trace || modes || from != 0))
         requireEveryToken("a traced or restarted forward");
+    if (m_cfg.headOnPatchMean) // the head reads every patch token
+        lastKeepTokens = 0;
     TokenMerge merge;
     merge.distilled = m_cfg.distilled;
     for (int64_t i = from; i < n; ++i) {
@@ -260,7 +294,12 @@ torch::Tensor VisionTransformerImpl::forwardTokens(const torch::Tensor& images, 
 
 torch::Tensor VisionTransformerImpl::head_forward(const torch::Tensor& tokens)
 {
-    auto logits = head->forward(tokens.select(1, 0));
+    auto feature = tokens.select(1, 0);
+    if (m_cfg.headOnPatchMean) { // DINOv2: [class token, mean of the patch tokens (no registers)]
+        const auto prefix = m_cfg.numPrefixTokens();
+        feature = torch::cat({feature, tokens.narrow(1, prefix, tokens.size(1) - prefix).mean(1)}, 1);
+    }
+    auto logits = head->forward(feature);
     if (m_cfg.distilled) // DeiT's inference rule: average the class and distillation heads
         logits = (logits + head_dist->forward(tokens.select(1, 1))) / 2;
     return logits;
@@ -295,6 +334,9 @@ void VisionTransformerImpl::setMergeSchedule(const MergeSchedule& schedule)
     for (auto r : schedule.r)
         if (r < 0)
             throw Error("token merging schedule", "r must be 0 or more (got " + std::to_string(r) + ")");
+    if (schedule.active() && (m_cfg.registerTokens || m_cfg.headOnPatchMean))
+        throw Error("token merging schedule", "token merging is not supported for models with register tokens or a "
+                                              "classifier on the mean patch token (DINOv2)");
     m_merge = schedule;
 }
 

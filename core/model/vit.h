@@ -64,6 +64,16 @@ public:
 };
 TORCH_MODULE(Mlp);
 
+// Per-channel scaling of a branch's output (CaiT, DINOv2): x * gamma.
+class LayerScaleImpl : public torch::nn::Module {
+public:
+    explicit LayerScaleImpl(int64_t dim, double init = 1.0);
+    torch::Tensor forward(const torch::Tensor& x) { return x * gamma; }
+
+    torch::Tensor gamma;
+};
+TORCH_MODULE(LayerScale);
+
 class BlockImpl : public torch::nn::Module {
 public:
     explicit BlockImpl(const ViTConfig& cfg);
@@ -78,14 +88,16 @@ public:
     torch::Tensor forwardAs(const torch::Tensor& x, const BlockMode& mode, BlockTrace* trace = nullptr,
                             int64_t keepTokens = 0, TokenMerge* merge = nullptr);
 
-    // Removed drops norm1 and attn (and their parameters) for good.
+    // Removed drops norm1, attn and ls1 (and their parameters) for good.
     void setMode(const BlockMode& mode);
     const BlockMode& mode() const { return m_mode; }
 
     torch::nn::LayerNorm norm1{nullptr};
     Attention attn{nullptr};
+    LayerScale ls1{nullptr}; // with config.layerScale only, as ls2
     torch::nn::LayerNorm norm2{nullptr};
     Mlp mlp{nullptr};
+    LayerScale ls2{nullptr};
 
 private:
     BlockMode m_mode;
@@ -105,7 +117,8 @@ class VisionTransformerImpl : public torch::nn::Module {
 public:
     explicit VisionTransformerImpl(const ViTConfig& cfg);
 
-    // images: normalised float [B, C, H, W]; returns logits [B, classes].
+    // images: normalised float [B, C, H, W]; returns logits [B, classes]. Tokens: class,
+    // distillation (distilled), registers (registerTokens), patches.
     torch::Tensor forward(const torch::Tensor& images, ForwardTrace* trace = nullptr);
     // Tokens after the last block's output and the final LayerNorm, [B, T, D].
     torch::Tensor forwardTokens(const torch::Tensor& images, ForwardTrace* trace = nullptr);
@@ -142,7 +155,8 @@ public:
     torch::ScalarType dtype() const { return cls_token.scalar_type(); }
 
     PatchEmbed patch_embed{nullptr};
-    torch::Tensor cls_token, dist_token, pos_embed;
+    torch::Tensor cls_token, dist_token, reg_token, pos_embed;
+    torch::Tensor mask_token; // a buffer, with config.maskToken only
     torch::nn::ModuleList blocks{nullptr};
     torch::nn::LayerNorm norm{nullptr};
     torch::nn::Linear head{nullptr};

@@ -16,6 +16,8 @@ void ViTConfig::validate() const
     if (numHeads <= 0 || embedDim % numHeads != 0)
         fail("embedding width " + std::to_string(embedDim) + " is not divisible by " + std::to_string(numHeads) +
              " heads");
+    if (registerTokens < 0 || registerTokens > 256)
+        fail("register tokens must be 0 to 256 (got " + std::to_string(registerTokens) + ")");
 }
 
 ViTConfig presetConfig(const std::string& name)
@@ -67,6 +69,14 @@ void to_json(nlohmann::json& j, const ViTConfig& c)
          {"mlp_hidden", c.mlpHidden},
          {"distilled", c.distilled},
          {"ln_eps", c.lnEps}};
+    if (c.layerScale) // written only where set: files of DeiT-layout models stay as they were
+        j["layer_scale"] = true;
+    if (c.registerTokens)
+        j["register_tokens"] = c.registerTokens;
+    if (c.maskToken)
+        j["mask_token"] = true;
+    if (c.headOnPatchMean)
+        j["head_input"] = "class+patch_mean";
 }
 
 void from_json(const nlohmann::json& j, ViTConfig& c)
@@ -82,6 +92,13 @@ void from_json(const nlohmann::json& j, ViTConfig& c)
     c.mlpHidden = jsonInteger(j.at("mlp_hidden"));
     c.distilled = j.value("distilled", false);
     c.lnEps = j.value("ln_eps", 1e-6);
+    c.layerScale = j.value("layer_scale", false);
+    c.registerTokens = j.contains("register_tokens") ? jsonInteger(j.at("register_tokens")) : 0;
+    c.maskToken = j.value("mask_token", false);
+    const auto head = j.value("head_input", std::string("class"));
+    if (head != "class" && head != "class+patch_mean")
+        throw Error("model config", "head_input '" + head + "' is unknown (class, class+patch_mean)");
+    c.headOnPatchMean = head == "class+patch_mean";
 }
 
 } // namespace mlpify::core

@@ -21,11 +21,19 @@ struct ViTConfig {
     int64_t mlpHidden = 3072; // fc1 width, 4 * embedDim for every DeiT
     bool distilled = false;
     double lnEps = 1e-6;
+    // DINOv2's additions (all off for DeiT/timm ViTs):
+    bool layerScale = false;      // each branch scaled per channel: x + gamma * f(x) (ls1.gamma, ls2.gamma)
+    int64_t registerTokens = 0;   // tokens after the class token, without a position embedding
+    bool maskToken = false;       // a [1, D] mask_token kept for export; no forward reads it
+    bool headOnPatchMean = false; // the classifier reads [class token, mean patch token] (width 2D)
 
     int64_t gridSize() const { return imageSize / patchSize; }
     int64_t numPatches() const { return gridSize() * gridSize(); }
-    int64_t numPrefixTokens() const { return distilled ? 2 : 1; }
+    // Tokens before the patch tokens: class, distillation, registers.
+    int64_t numPrefixTokens() const { return (distilled ? 2 : 1) + registerTokens; }
     int64_t numTokens() const { return numPatches() + numPrefixTokens(); }
+    int64_t numPositions() const { return numPatches() + (distilled ? 2 : 1); } // pos_embed rows
+    int64_t headInputDim() const { return headOnPatchMean ? 2 * embedDim : embedDim; }
 
     // Throws Error when the numbers cannot describe a working model.
     void validate() const;

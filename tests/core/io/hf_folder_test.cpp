@@ -84,20 +84,41 @@ TEST(HuggingFace, DeiTWithTeacherAveragesItsTwoClassifiers)
     EXPECT_LT(maxDiff(m, "deit_logits"), 1e-4);
 }
 
+TEST(HuggingFace, Dinov2WithAndWithoutRegistersReproducesTransformersLogits)
+{
+    const auto plain = loadModel(kHf + "/dinov2");
+    EXPECT_TRUE(plain.meta.config.layerScale);
+    EXPECT_TRUE(plain.meta.config.headOnPatchMean);
+    EXPECT_EQ(plain.meta.config.registerTokens, 0);
+    EXPECT_DOUBLE_EQ(plain.meta.config.lnEps, 1e-6);
+    EXPECT_EQ(plain.meta.config.mlpHidden, 72); // mlp_ratio 2 of width 36
+    EXPECT_EQ(plain.meta.normalization.mean, (std::vector<double>{0.485, 0.456, 0.406}));
+    EXPECT_LT(maxDiff(plain, "dinov2_logits"), 1e-4);
+    const auto registers = loadModel(kHf + "/dinov2-registers");
+    EXPECT_EQ(registers.meta.config.registerTokens, 4);
+    EXPECT_LT(maxDiff(registers, "dinov2_registers_logits"), 1e-4);
+}
+
 TEST(HuggingFace, BadFoldersGiveOneErrorNamingTheFile)
 {
     auto noConfig = copyOf("vit");
     fs::remove(noConfig / "config.json");
     EXPECT_NE(errorOf(noConfig.string()).find("without config.json"), std::string::npos);
 
-    auto dinov2 = copyOf("vit");
-    auto c = readJsonFile((dinov2 / "config.json").string());
-    c["architectures"] = {"Dinov2ForImageClassification"};
-    c["model_type"] = "dinov2";
-    std::ofstream((dinov2 / "config.json").string()) << c.dump();
-    const auto why = errorOf(dinov2.string());
+    auto swin = copyOf("vit");
+    auto c = readJsonFile((swin / "config.json").string());
+    c["architectures"] = {"SwinForImageClassification"};
+    c["model_type"] = "swin";
+    std::ofstream((swin / "config.json").string()) << c.dump();
+    const auto why = errorOf(swin.string());
     EXPECT_NE(why.find("config.json"), std::string::npos) << why;
-    EXPECT_NE(why.find("'Dinov2ForImageClassification'"), std::string::npos) << why;
+    EXPECT_NE(why.find("'SwinForImageClassification'"), std::string::npos) << why;
+
+    auto swiglu = copyOf("dinov2");
+    c = readJsonFile((swiglu / "config.json").string());
+    c["use_swiglu_ffn"] = true;
+    std::ofstream((swiglu / "config.json").string()) << c.dump();
+    EXPECT_NE(errorOf(swiglu.string()).find("use_swiglu_ffn"), std::string::npos) << errorOf(swiglu.string());
 
     auto lost = copyOf("vit-sharded");
     fs::remove(lost / "pytorch_model-00002-of-00002.bin");
@@ -144,7 +165,7 @@ TEST(HuggingFace, ImportThenExportReturnsEveryTensorAndTheConfig)
     const auto root = fs::temp_directory_path() / ("mlpify_hf_out_" + std::to_string(::getpid()));
     fs::remove_all(root);
     fs::create_directories(root);
-    for (const char* name : {"vit", "deit-teacher"}) {
+    for (const char* name : {"vit", "deit-teacher", "dinov2", "dinov2-registers"}) {
         const auto m = loadModel(kHf + "/" + name);
         const auto out = root / name;
         saveByExtension(m, out.string() + "/");
@@ -175,5 +196,18 @@ TEST(HuggingFace, ImportThenExportReturnsEveryTensorAndTheConfig)
     EXPECT_FALSE(back.meta.blocks[1].hasAttention());
     back.net->eval();
     EXPECT_TRUE(torch::equal(back.net->forward(x), logits));
+
+    // DINOv2 with registers, slimmed: LayerScale of the removed layer goes with its attention.
+    auto dino = loadModel(kHf + "/dinov2-registers");
+    dino.net->setBlockMode(0, {AttnMode::Removed, 0.0});
+    dino.net->eval();
+    const auto dinoLogits = dino.net->forward(x);
+    saveByExtension(dino, (root / "slim-dino").string() + "/");
+    const auto exported = tensorsOf(root / "slim-dino");
+    EXPECT_FALSE(exported.count("dinov2_with_registers.encoder.layer.0.layer_scale1.lambda1"));
+    EXPECT_TRUE(exported.count("dinov2_with_registers.encoder.layer.0.layer_scale2.lambda1"));
+    auto dinoBack = loadModel((root / "slim-dino").string());
+    dinoBack.net->eval();
+    EXPECT_TRUE(torch::equal(dinoBack.net->forward(x), dinoLogits));
     fs::remove_all(root);
 }

@@ -188,3 +188,13 @@ TEST(OnnxExport, AFloat64ModelIsWrittenInFloat32AndAMergingModelIsRefused)
         EXPECT_NE(std::string(e.what()).find("merges tokens"), std::string::npos) << e.what();
     }
 }
+
+TEST(OnnxExport, OnnxRuntimeReproducesDinov2WithRegistersLayerScaleAndThePatchMeanHead)
+{
+    auto model = loadModel(std::string(MLPIFY_FIXTURE_DIR) + "/hf/dinov2-registers");
+    model.net->setBlockMode(0, {AttnMode::Removed, 0.0});
+    model.net->setBlockMode(1, {AttnMode::Diluting, 0.4});
+    torch::manual_seed(12);
+    const auto images = torch::randn({3, 3, 32, 32});
+    EXPECT_LT(relativeError(bothLogits(model, images, "dinov2")), kTolerance);
+}

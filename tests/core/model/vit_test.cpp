@@ -173,3 +173,84 @@ TEST(VisionTransformer, PatchEmbeddingIsTheStridedConvolution)
     for (size_t i = 0; i < 2; ++i)
         EXPECT_TRUE(torch::allclose(gGot[i], gWant[i], 1e-12, 1e-12)) << i;
 }
+
+namespace {
+// DINOv2's layout on the tiny model: LayerScale, 3 register tokens, the classifier on
+// [class token, mean patch token]; float64, random gammas, so every term shows.
+VisionTransformer dinoLike()
+{
+    auto c = tinyConfig();
+    c.layerScale = true;
+    c.registerTokens = 3;
+    c.headOnPatchMean = true;
+    c.maskToken = true;
+    torch::manual_seed(5);
+    VisionTransformer m(c);
+    m->to(torch::kDouble);
+    perturb(m);
+    return m;
+}
+} // namespace
+
+TEST(VisionTransformer, LayerScaleDilutionIsTheScaledBranchAndTheFoldStaysExact)
+{
+    auto a = dinoLike();
+    const auto& c = a->config();
+    EXPECT_EQ(a->pos_embed.size(1), c.numPatches() + 1); // registers have no position
+    EXPECT_EQ(a->head->weight.size(1), 2 * c.embedDim);
+    auto x = torch::randn({2, 1, 28, 28}, torch::kDouble);
+    auto tokens = a->embed(x);
+    ASSERT_EQ(tokens.size(1), c.numPatches() + 1 + 3);
+    EXPECT_TRUE(torch::equal(tokens.narrow(1, 1, 3), a->reg_token.expand({2, -1, -1})));
+
+    // x = (2 - lambda) x + lambda * gamma * Attn(LN1 x); x = x + gamma2 * MLP(LN2 x)
+    auto* block = a->blocks[1]->as<Block>();
+    const double lambda = 0.3;
+    const auto out = block->forwardAs(tokens, {AttnMode::Diluting, lambda});
+    const auto attn = block->attn->forward(block->norm1->forward(tokens)) * block->ls1->gamma;
+    const auto y = (2 - lambda) * tokens + lambda * attn;
+    const auto expected = y + block->mlp->forward(block->norm2->forward(y)) * block->ls2->gamma;
+    EXPECT_LT((out - expected).abs().max().item<double>(), 1e-12);
+
+    // lambda 1 is the original block, lambda 0 the MLP-only one; the fold drops ls1 with attn
+    auto b = cloneOf(a);
+    b->setBlockMode(1, {AttnMode::Diluting, 1.0});
+    EXPECT_TRUE(torch::equal(a->forward(x), b->forward(x)));
+    b->setBlockMode(1, {AttnMode::Diluting, 0.0});
+    const auto diluted = b->forward(x);
+    b->setBlockMode(1, {AttnMode::Removed, 0.0});
+    EXPECT_TRUE(torch::equal(b->forward(x), diluted));
+    for (const auto& key : b->stateKeys())
+        EXPECT_EQ(key.rfind("blocks.1.ls1", 0), std::string::npos) << key;
+    EXPECT_TRUE(b->stateDict().count("blocks.1.ls2.gamma"));
+    EXPECT_FALSE(torch::allclose(a->forward(x), diluted));
+
+    // the head reads the class token and the mean of the patch tokens, registers excluded
+    torch::NoGradGuard g;
+    const auto final = a->forwardTokens(x);
+    const auto feature = torch::cat({final.select(1, 0), final.narrow(1, 4, c.numPatches()).mean(1)}, 1);
+    EXPECT_LT((a->head_forward(final) - a->head->forward(feature)).abs().max().item<double>(), 1e-12);
+    EXPECT_THROW(a->setMergeSchedule(MergeSchedule{{1}}), Error);
+}
+
+TEST(VisionTransformer, DinoLayoutSurvivesSaveAndLoad)
+{
+    ModelBundle m;
+    m.net = dinoLike();
+    m.meta.config = m.net->config();
+    m.meta.blocks = m.net->blockModes();
+    m.meta.normalization = {{0.5}, {0.5}};
+    m.meta.source = "test";
+    m.net->setBlockMode(2, {AttnMode::Removed, 0.0});
+    m.meta.blocks = m.net->blockModes();
+    const auto path = mlpify::testing::tempPath("vit", "dino.mlpify");
+    saveModel(m, path);
+    auto back = loadModel(path);
+    EXPECT_TRUE(back.meta.config.layerScale);
+    EXPECT_EQ(back.meta.config.registerTokens, 3);
+    EXPECT_TRUE(back.meta.config.headOnPatchMean);
+    EXPECT_TRUE(back.meta.config.maskToken);
+    auto x = torch::randn({2, 1, 28, 28}, torch::kDouble);
+    torch::NoGradGuard g;
+    EXPECT_TRUE(torch::equal(back.net->forward(x), m.net->forward(x)));
+}
