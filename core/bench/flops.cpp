@@ -31,7 +31,7 @@ double analyticFlops(const ViTConfig& c, const std::vector<BlockMode>& modes, co
         }
         flops += 2.0 * 2.0 * after * d * h; // fc1 and fc2
     }
-    flops += 2.0 * static_cast<double>(c.headInputDim() + (c.distilled ? c.embedDim : 0)) *
+    flops += 2.0 * static_cast<double>(c.headInputDim() + (c.hasDistHead() ? c.embedDim : 0)) *
              static_cast<double>(c.numClasses);
     return flops;
 }

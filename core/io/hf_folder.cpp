@@ -24,7 +24,8 @@ const char* kMlpOnlyKey = "mlpify_mlp_only_layers";
 
 struct Architecture {
     std::string name, modelType, prefix;
-    bool teacher = false;
+    bool teacher = false; // a distillation classifier, averaged with the class one
+    bool distToken = false;
     bool dinov2 = false; // LayerScale, the classifier on [class, mean patch], DINOv2's names
     bool registers = false;
 };
@@ -32,11 +33,12 @@ struct Architecture {
 const std::vector<Architecture>& supported()
 {
     static const std::vector<Architecture> a{
-        {"ViTForImageClassification", "vit", "vit", false, false, false},
-        {"DeiTForImageClassificationWithTeacher", "deit", "deit", true, false, false},
-        {"Dinov2ForImageClassification", "dinov2", "dinov2", false, true, false},
-        {"Dinov2WithRegistersForImageClassification", "dinov2_with_registers", "dinov2_with_registers", false, true,
-         true}};
+        {"ViTForImageClassification", "vit", "vit", false, false, false, false},
+        {"DeiTForImageClassificationWithTeacher", "deit", "deit", true, true, false, false},
+        {"Dinov2ForImageClassification", "dinov2", "dinov2", false, false, true, false},
+        {"Dinov2WithRegistersForImageClassification", "dinov2_with_registers", "dinov2_with_registers", false, false,
+         true, true},
+        {"DeiTForImageClassification", "deit", "deit", false, true, false, false}};
     return a;
 }
 
@@ -47,7 +49,9 @@ const Architecture& architectureFor(const ViTConfig& c, const std::string& file)
         throw Error(file, "no Hugging Face architecture MLPify writes has this model's combination of LayerScale, "
                           "register tokens and classifier input");
     const auto& a = supported();
-    return c.layerScale ? a[c.registerTokens ? 3 : 2] : a[c.distilled ? 1 : 0];
+    if (c.layerScale)
+        return a[c.registerTokens ? 3 : 2];
+    return c.distilled ? a[c.distilledHead ? 1 : 4] : a[0];
 }
 
 Architecture architectureOf(const nlohmann::json& config, const std::string& file)
@@ -230,7 +234,8 @@ ModelBundle loadHfFolder(const std::string& dirIn, const ImportOptions&)
     } catch (const nlohmann::json::exception& e) {
         throw Error(configFile, std::string("malformed: ") + e.what());
     }
-    c.distilled = arch.teacher;
+    c.distilled = arch.distToken;
+    c.distilledHead = arch.teacher;
     auto hf = readWeights(dir);
     auto sd = toTimm(std::move(hf), arch, c.depth, dirIn);
     if (!sd.count("head.weight") || sd.at("head.weight").dim() != 2)
@@ -360,8 +365,8 @@ void exportHfFolder(const ModelBundle& model, const std::string& dirIn)
     put(p + "layernorm.weight", "norm.weight");
     put(p + "layernorm.bias", "norm.bias");
     for (const char* kind : {"weight", "bias"}) {
-        put(std::string(c.distilled ? "cls_classifier." : "classifier.") + kind, std::string("head.") + kind);
-        if (c.distilled)
+        put(std::string(a.teacher ? "cls_classifier." : "classifier.") + kind, std::string("head.") + kind);
+        if (a.teacher)
             put(std::string("distillation_classifier.") + kind, std::string("head_dist.") + kind);
     }
 

@@ -169,6 +169,7 @@ ViTConfig inferTimmConfig(const StateDict& sd, const std::string& file, const Im
     c.inChans = patch.size(1);
     c.patchSize = patch.size(2);
     c.distilled = sd.count("dist_token") > 0;
+    c.distilledHead = sd.count("head_dist.weight") > 0;
     // timm's names for LayerScale and registers; a head twice the width reads [class, mean patch].
     c.layerScale = sd.count("blocks.0.ls1.gamma") > 0 || sd.count("blocks.0.ls2.gamma") > 0;
     if (sd.count("reg_token"))

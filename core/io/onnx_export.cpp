@@ -282,7 +282,7 @@ std::string onnxModelBytes(const ModelBundle& model)
         feature = joined;
     }
     auto logits = w.linear(feature, net.head, "head");
-    if (cfg.distilled) // DeiT's inference rule: the two heads averaged
+    if (cfg.hasDistHead()) // DeiT's inference rule: the two heads averaged
         logits = w.op("Mul", {w.op("Add", {logits, w.linear(w.gather(normed, 1, 1), net.head_dist, "head_dist")}),
                               w.scalar(0.5f)});
     std::string out;

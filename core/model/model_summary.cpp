@@ -69,7 +69,13 @@ std::string summaryToText(const ModelSummary& s)
       << "input      " << c.inChans << "x" << c.imageSize << "x" << c.imageSize << ", patch " << c.patchSize << ", "
       << c.numTokens() << " tokens\n"
       << "width      " << c.embedDim << ", " << c.numHeads << " heads, MLP " << c.mlpHidden << ", " << c.depth
-      << " blocks" << (c.distilled ? ", distilled" : "") << "\n"
+      << " blocks"
+      << (c.hasDistHead() ? ", distilled"
+          : c.distilled   ? ", distillation token (class head only)"
+                          : "")
+      << (c.layerScale ? ", LayerScale" : "")
+      << (c.registerTokens ? ", " + std::to_string(c.registerTokens) + " register tokens" : std::string())
+      << (c.headOnPatchMean ? ", head on [class, mean patch]" : "") << "\n"
       << "classes    " << c.numClasses << "\n"
       << "parameters " << s.totalParams << "\n";
     if (s.testTop1)

@@ -207,7 +207,7 @@ VisionTransformerImpl::VisionTransformerImpl(const ViTConfig& cfg) : m_cfg(cfg)
         blocks->push_back(Block(cfg));
     norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({cfg.embedDim}).eps(cfg.lnEps)));
     head = register_module("head", torch::nn::Linear(cfg.headInputDim(), cfg.numClasses));
-    if (cfg.distilled)
+    if (cfg.hasDistHead())
         head_dist = register_module("head_dist", torch::nn::Linear(cfg.embedDim, cfg.numClasses));
     if (cfg.maskToken)
         mask_token = register_buffer("mask_token", torch::zeros({1, cfg.embedDim}));
@@ -300,7 +300,7 @@ torch::Tensor VisionTransformerImpl::head_forward(const torch::Tensor& tokens)
         feature = torch::cat({feature, tokens.narrow(1, prefix, tokens.size(1) - prefix).mean(1)}, 1);
     }
     auto logits = head->forward(feature);
-    if (m_cfg.distilled) // DeiT's inference rule: average the class and distillation heads
+    if (m_cfg.hasDistHead()) // DeiT's inference rule: average the class and distillation heads
         logits = (logits + head_dist->forward(tokens.select(1, 1))) / 2;
     return logits;
 }

@@ -69,7 +69,9 @@ void to_json(nlohmann::json& j, const ViTConfig& c)
          {"mlp_hidden", c.mlpHidden},
          {"distilled", c.distilled},
          {"ln_eps", c.lnEps}};
-    if (c.layerScale) // written only where set: files of DeiT-layout models stay as they were
+    if (c.distilled && !c.distilledHead) // written only where set: files of DeiT-layout models stay as they were
+        j["distilled_head"] = false;
+    if (c.layerScale)
         j["layer_scale"] = true;
     if (c.registerTokens)
         j["register_tokens"] = c.registerTokens;
@@ -92,6 +94,7 @@ void from_json(const nlohmann::json& j, ViTConfig& c)
     c.mlpHidden = jsonInteger(j.at("mlp_hidden"));
     c.distilled = j.value("distilled", false);
     c.lnEps = j.value("ln_eps", 1e-6);
+    c.distilledHead = j.value("distilled_head", true);
     c.layerScale = j.value("layer_scale", false);
     c.registerTokens = j.contains("register_tokens") ? jsonInteger(j.at("register_tokens")) : 0;
     c.maskToken = j.value("mask_token", false);

@@ -18,8 +18,10 @@ struct ViTConfig {
     int64_t embedDim = 768;
     int64_t depth = 12;
     int64_t numHeads = 12;
-    int64_t mlpHidden = 3072; // fc1 width, 4 * embedDim for every DeiT
-    bool distilled = false;
+    int64_t mlpHidden = 3072;  // fc1 width, 4 * embedDim for every DeiT
+    bool distilled = false;    // a distillation token after the class token
+    bool distilledHead = true; // with distilled: head_dist on it, averaged with head (DeiT's rule);
+                               // false: the class token's head alone (transformers' DeiTForImageClassification)
     double lnEps = 1e-6;
     // DINOv2's additions (all off for DeiT/timm ViTs):
     bool layerScale = false;      // each branch scaled per channel: x + gamma * f(x) (ls1.gamma, ls2.gamma)
@@ -34,6 +36,7 @@ struct ViTConfig {
     int64_t numTokens() const { return numPatches() + numPrefixTokens(); }
     int64_t numPositions() const { return numPatches() + (distilled ? 2 : 1); } // pos_embed rows
     int64_t headInputDim() const { return headOnPatchMean ? 2 * embedDim : embedDim; }
+    bool hasDistHead() const { return distilled && distilledHead; }
 
     // Throws Error when the numbers cannot describe a working model.
     void validate() const;

@@ -82,6 +82,12 @@ TEST(HuggingFace, DeiTWithTeacherAveragesItsTwoClassifiers)
     const auto m = loadModel(kHf + "/deit-teacher");
     EXPECT_TRUE(m.meta.config.distilled);
     EXPECT_LT(maxDiff(m, "deit_logits"), 1e-4);
+    // DeiTForImageClassification: the distillation token runs through every layer, and the class
+    // token's classifier alone gives the logits.
+    const auto single = loadModel(kHf + "/deit");
+    EXPECT_TRUE(single.meta.config.distilled);
+    EXPECT_FALSE(single.meta.config.hasDistHead());
+    EXPECT_LT(maxDiff(single, "deit_single_logits"), 1e-4);
 }
 
 TEST(HuggingFace, Dinov2WithAndWithoutRegistersReproducesTransformersLogits)
@@ -165,7 +171,7 @@ TEST(HuggingFace, ImportThenExportReturnsEveryTensorAndTheConfig)
     const auto root = fs::temp_directory_path() / ("mlpify_hf_out_" + std::to_string(::getpid()));
     fs::remove_all(root);
     fs::create_directories(root);
-    for (const char* name : {"vit", "deit-teacher", "dinov2", "dinov2-registers"}) {
+    for (const char* name : {"vit", "deit-teacher", "deit", "dinov2", "dinov2-registers"}) {
         const auto m = loadModel(kHf + "/" + name);
         const auto out = root / name;
         saveByExtension(m, out.string() + "/");
