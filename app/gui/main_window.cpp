@@ -13,6 +13,7 @@
 #include "core/analysis/selection.h"
 #include "core/bench/front.h"
 #include "core/io/atomic_file.h"
+#include "core/io/hf_folder.h"
 #include "core/io/model_io.h"
 #include "widgets/chart_theme.h"
 #include "widgets/compare_view.h"
@@ -517,6 +518,22 @@ void MainWindow::exportFrontModel(int index, const QString& path)
         });
 }
 
+void MainWindow::exportModel(const QString& path)
+{
+    if (!m_model)
+        return;
+    auto model = m_model;
+    startJob(
+        tr("Export model"), [this](bool ok, const QString&) { Q_EMIT modelExported(ok); },
+        [model, path](core::Progress& progress, const core::CancelToken&) {
+            const auto out = path.toStdString();
+            if (!core::isHfFolderPath(out))
+                core::checkOutputPath(out, {model->meta.source});
+            core::saveByExtension(*model, out);
+            progress.report(1.0, "wrote " + out);
+        });
+}
+
 void MainWindow::startSpectrum()
 {
     if (!m_model)
@@ -647,6 +664,23 @@ void MainWindow::createMenus()
     file->addSeparator();
     file->addAction(tr("&Export Figure…"), this, &MainWindow::exportCurrentFigure)
         ->setShortcut(QKeySequence(tr("Ctrl+E")));
+    file->addAction(tr("Export &Model…"), this,
+                    [this] {
+                        if (!m_model)
+                            return;
+                        QString filter;
+                        QString path = QFileDialog::getSaveFileName(
+                            this, tr("Export Model"), QString(),
+                            tr("ONNX (*.onnx);;MLPify (*.mlpify);;timm layout (*.pth);;safetensors (*.safetensors)"),
+                            &filter);
+                        if (path.isEmpty())
+                            return;
+                        const QString ext = filter.mid(filter.indexOf("*") + 1).chopped(1);
+                        if (!path.endsWith(ext))
+                            path += ext;
+                        exportModel(path);
+                    })
+        ->setShortcut(QKeySequence(tr("Ctrl+Shift+M")));
     file->addAction(tr("Export &All Figures…"), this, &MainWindow::exportAllFiguresInteractive)
         ->setShortcut(QKeySequence(tr("Ctrl+Shift+E")));
     file->addSeparator();

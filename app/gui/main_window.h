@@ -68,6 +68,9 @@ public:
     void startCriteria(int stability, int testLimit = 0);
     // Writes the model of a front point with its token merging (eval and bench run with it).
     void exportFrontModel(int index, const QString& path);
+    // The window's model written by its extension (.mlpify, .pth, .safetensors, .onnx, a folder
+    // ending in / for Hugging Face) on the worker; modelExported tells how it went.
+    void exportModel(const QString& path);
     void cancelAnalysis(); // cancels whatever job runs
     void togglePause();
     bool analysisRunning() const; // any job
@@ -94,6 +97,7 @@ Q_SIGNALS:
     void frontFinished(bool ok);
     void criteriaFinished(bool ok);
     void frontModelExported(bool ok);
+    void modelExported(bool ok);
     void layersChosen(bool ok); // applyMethod's set is in the Slim tab (or the choice failed)
 
 protected:

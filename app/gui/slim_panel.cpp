@@ -102,7 +102,8 @@ SlimPanel::SlimPanel(QWidget* parent) : QWidget(parent)
     m_distill = new QCheckBox(tr("soft targets from the original model"), settings);
     m_augment = new QCheckBox(tr("random shifts and flips"), settings);
     m_out = new QLineEdit(settings);
-    m_out->setToolTip(tr("Where the folded model is written (.mlpify, or .pth for the timm layout)"));
+    m_out->setToolTip(tr("Where the folded model is written (.mlpify; .pth for the timm layout; .onnx; a folder "
+                         "name ending in / for Hugging Face)"));
     form->addRow(tr("&Epochs"), m_epochs);
     form->addRow(tr("&Dilution epochs"), m_dilutionEpochs);
     form->addRow(tr("&Learning rate"), m_lr);

@@ -26,10 +26,15 @@ std::string toString(TeTarget t)
 
 nlohmann::json teSettingsJson(const TeOptions& o)
 {
-    return {{"target", toString(o.target)},  {"log_base", o.entropy.logBase},
-            {"ddof", o.entropy.ddof},        {"units", o.entropy.units()},
-            {"skip_rule", toString(o.rule)}, {"absolute", o.absolute},
-            {"prefix_reuse", o.reusePrefix}, {"speculative_path", o.speculate && o.reusePrefix}};
+    return {{"target", toString(o.target)},
+            {"token", "class"}, // the feature target is the class token after the final LayerNorm
+            {"log_base", o.entropy.logBase},
+            {"ddof", o.entropy.ddof},
+            {"units", o.entropy.units()},
+            {"skip_rule", toString(o.rule)},
+            {"absolute", o.absolute},
+            {"prefix_reuse", o.reusePrefix},
+            {"speculative_path", o.speculate && o.reusePrefix}};
 }
 
 Interval percentileInterval(const std::vector<double>& resampled)

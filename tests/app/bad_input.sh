@@ -286,8 +286,11 @@ done
 bad info "model: real model cut in half" half.mlpify 'cp "$FX/half.mlpify" .' info half.mlpify
 bad info "model: one byte of the weights flipped" flipped.mlpify 'cp "$FX/flipped.mlpify" .' info flipped.mlpify
 HF=$(realpath "$(dirname "$0")/../fixtures/hf") # Hugging Face folders (tests/fixtures/make_hf_fixtures.py)
-bad info "HF folder: unsupported architecture (DINOv2)" m/config.json "cp -r '$HF/vit' m && sed -i \
-  's/ViTForImageClassification/Dinov2ForImageClassification/' m/config.json" info m
+bad info "HF folder: unsupported architecture (Swin)" m/config.json "cp -r '$HF/vit' m && sed -i \
+  's/ViTForImageClassification/SwinForImageClassification/' m/config.json" info m
+bad info "HF folder: DINOv2 with the SwiGLU MLP" m/config.json "cp -r '$HF/dinov2' m && sed -i \
+  's/\"use_swiglu_ffn\": false/\"use_swiglu_ffn\": true/' m/config.json" info m
+bad bench "--onnx with --train" "--train" "" bench default --onnx --train --batch 1 --repeats 1 --warmup 0
 bad info "HF folder: a shard missing" pytorch_model-00002-of-00002.bin "cp -r '$HF/vit-sharded' m && \
   rm m/pytorch_model-00002-of-00002.bin" info m
 bad info "HF folder: config.json not JSON" m/config.json "cp -r '$HF/vit' m && echo '{' > m/config.json" info m
@@ -323,7 +326,7 @@ out_cmd() { # CMD OPTION PATH: the arguments that make CMD write PATH with OPTIO
     "criteria --csv") ARGS=(criteria default --methods first --images 8 --test-limit 8 --csv "$out") ;;
   esac
 }
-for o in "convert OUT mlpify" "fold OUT mlpify" "export OUT pth" "train --out mlpify" "train --checkpoint ckpt" \
+for o in "convert OUT mlpify" "convert OUT onnx" "fold OUT mlpify" "export OUT pth" "train --out mlpify" "train --checkpoint ckpt" \
   "train --json-log jsonl" "dilute --out mlpify" "eval --logits csv" "analyze --out json" "analyze --csv csv" \
   "select --out json" "select --csv csv" "spectrum --out json" "spectrum --csv csv" "what-if --out json" \
   "criteria --out json" "criteria --csv csv"; do

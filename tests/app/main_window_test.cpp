@@ -5,6 +5,7 @@
 #include "core/analysis/calibration.h"
 #include "core/analysis/criteria.h"
 #include "core/analysis/what_if.h"
+#include "core/bench/onnx_runtime.h"
 #include "core/io/model_io.h"
 #include "test_config.h"
 #include "widgets/compare_view.h"
@@ -348,6 +349,29 @@ TEST(MainWindow, TheCriteriaComparisonRunsOnTheWorkerAndFillsItsTabAndTheProject
     ASSERT_NE(view, nullptr);
     EXPECT_EQ(view->cell(0, 0), "nose");
     EXPECT_EQ(view->table()->rowCount(), static_cast<int>(c.rows.size()));
+}
+
+TEST(MainWindow, ExportsTheModelAsOnnxOnTheWorker)
+{
+    app::MainWindow window;
+    QSignalSpy ready(&window, &app::MainWindow::modelReady);
+    window.openModel("default");
+    ASSERT_TRUE(ready.wait(kPatienceMs));
+    QTemporaryDir dir;
+    const QString out = dir.filePath("default.onnx");
+    QSignalSpy exported(&window, &app::MainWindow::modelExported);
+    window.exportModel(out);
+    ASSERT_TRUE(exported.wait(kPatienceMs));
+    ASSERT_TRUE(exported.first().first().toBool());
+    auto model = core::loadModel("default");
+    torch::manual_seed(4);
+    const auto images = torch::randn({2, 1, 28, 28});
+    torch::NoGradGuard g;
+    model.net->eval();
+    const auto mine = model.net->forward(images);
+    const auto ort = core::runOnnxRuntime(out.toStdString(), images, 1);
+    // float32 through two runtimes: 1e-4 of the logits' scale, as tests/core/io/onnx_export_test.cpp
+    EXPECT_LT(((ort - mine).abs().max() / mine.abs().max().clamp_min(1.0)).item<double>(), 1e-4);
 }
 
 TEST(MainWindow, OpensAHuggingFaceFolderAsAModel)
