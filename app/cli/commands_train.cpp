@@ -3,11 +3,13 @@
 #include "app/cli/commands.h"
 #include "app/cli/terminal_progress.h"
 #include "core/analysis/selection.h"
+#include "core/data/batch_loader.h"
 #include "core/device.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
 #include "core/io/json_file.h"
 #include "core/io/model_io.h"
+#include "core/model/adapt.h"
 #include "core/train/dilution.h"
 #include "core/train/distributed.h"
 #include "core/train/evaluate.h"
@@ -28,7 +30,8 @@ namespace {
 
 struct TrainArgs {
     std::string data, out, checkpoint, jsonLog;
-    bool resume = false, noAugment = false, distributed = false;
+    bool resume = false, noAugment = false, distributed = false, newHead = false;
+    int64_t inputSize = 0;
     bool writer = true; // this process writes logs and results (rank 0, or not distributed)
     core::TrainOptions t;
 
@@ -47,6 +50,12 @@ struct TrainArgs {
             ->capture_default_str()
             ->check(inRange(0.0, 1e9));
         cmd->add_flag("--no-augment", noAugment, "no random shifts and flips");
+        cmd->add_flag("--new-head", newHead,
+                      "a new classifier for the data's classes (normal, std 0.02, as timm and DeiT); "
+                      "without it, data with another number of classes than the head is refused");
+        cmd->add_option("--input-size", inputSize,
+                        "train at this input size: the position embedding resampled (bicubic over the patch grid)")
+            ->check(inRange(1, 100000));
         cmd->add_option("--seed", t.seed)->capture_default_str();
         cmd->add_option("--train-limit", t.trainLimit, "use a seeded subset of N training images")
             ->check(inRange(0, 1e12));
@@ -76,12 +85,49 @@ struct TrainArgs {
     }
 };
 
+struct TrainingData {
+    core::Dataset train, test;
+};
+
+// The model fitted to the data before any training (a fresh run only; a resumed one has it):
+// --input-size resamples the position embedding; the data is loaded at the model's size and
+// resized where its images differ (said here); a head without the data's classes is refused
+// unless --new-head, which runNewHead then gives it.
+TrainingData prepareTraining(core::ModelBundle& model, const TrainArgs& a)
+{
+    if (!a.resume && a.inputSize > 0 && a.inputSize != model.meta.config.imageSize) {
+        const auto before = model.meta.config.imageSize;
+        core::setInputSize(model, a.inputSize);
+        std::cout << "input size " << before << " -> " << a.inputSize
+                  << ": position embedding resampled bicubically over the patch grid\n";
+    }
+    const auto size = core::DataOptions().size(model.meta.config.imageSize);
+    TrainingData d{core::loadDataset(a.data, core::Split::Train, size),
+                   core::loadDataset(a.data, core::Split::Test, size)};
+    core::checkCompatible(d.train, model.meta.config);
+    if (const auto resize = core::inputResize(d.train, model.meta.config); !resize.empty())
+        std::cout << "data: " << a.data << ", " << resize << "\n";
+    if (!a.resume && !a.newHead)
+        core::checkClasses(d.train, model.meta.config);
+    return d;
+}
+
+void runNewHead(core::ModelBundle& model, const TrainArgs& a, const core::Dataset& train)
+{
+    if (a.resume || !a.newHead)
+        return;
+    const auto before = model.meta.config.numClasses;
+    core::replaceHead(model, core::classCount(train), train.classNames);
+    std::cout << "new head: " << model.meta.config.numClasses << " classes (was " << before << ")"
+              << (model.meta.config.hasDistHead() ? ", both heads" : "") << "\n";
+}
+
 // Runs training (dilution when d is given) with terminal progress and the JSON log; returns
 // false when interrupted (a checkpoint was written).
-bool runTraining(core::ModelBundle& model, TrainArgs& a, const core::DilutionOptions* d)
+bool runTraining(core::ModelBundle& model, TrainArgs& a, const core::DilutionOptions* d, TrainingData& data)
 {
-    auto train = core::loadDataset(a.data, core::Split::Train, core::DataOptions().size(model.meta.config.imageSize));
-    auto test = core::loadDataset(a.data, core::Split::Test, core::DataOptions().size(model.meta.config.imageSize));
+    auto& train = data.train;
+    auto& test = data.test;
     if (!a.resume)
         model.meta.classNames = train.classNames;
     std::unique_ptr<core::Communicator> comm;
@@ -164,11 +210,13 @@ void addTrainCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             a->finalise(g);
             a->checkFiles(a->resume ? "" : *model);
             auto m = core::loadModel(a->resume ? a->t.checkpoint : *model);
+            auto data = prepareTraining(m, *a);
+            runNewHead(m, *a, data.train);
             if (!a->resume) {
                 m.meta.training["command"] = "mlpify train " + cmd->config_to_str(true, false);
                 m.meta.training["start"] = *model;
             }
-            if (!runTraining(m, *a, nullptr))
+            if (!runTraining(m, *a, nullptr, data))
                 return 130;
             if (!a->writer)
                 return 0; // rank 0 writes the result
@@ -232,6 +280,8 @@ struct DiluteArgs {
         r.device = a.t.device;
         r.seed = a.t.seed;
         r.dilutionEpochs = dilutionEpochs;
+        r.newHead = a.newHead;
+        r.inputSize = a.inputSize;
         r.remove.clear();
         if (!remove.empty()) {
             r.remove = parseBlocks(remove, model ? model->meta.config.depth : std::numeric_limits<int64_t>::max());
@@ -278,6 +328,10 @@ void addDiluteCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             if (!o->remove.empty() == (o->run.ratio > 0))
                 throw core::Error("dilute", "give exactly one of --remove and --ratio");
             const auto run = o->finalRun(*a, &m);
+            if (run.distill && run.newHead)
+                throw core::Error("--distill", "the teacher is the original model with its own head; it cannot be "
+                                               "combined with --new-head");
+            auto data = prepareTraining(m, *a); // refuses a head without the data's classes before any work
             std::vector<int64_t> blocks = run.remove;
             if (blocks.empty() && a->resume) {
                 blocks = core::jsonIntegers(m.meta.training.at("dilution").at("blocks"));
@@ -290,6 +344,7 @@ void addDiluteCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                     std::cout << " " << b;
                 std::cout << "\n";
             }
+            runNewHead(m, *a, data.train); // after the selection, which reads the pretrained head's logits
             const auto d = core::dilutionOptionsFor(run, blocks);
             std::unique_ptr<core::ModelBundle> teacher;
             if (run.distill) {
@@ -300,15 +355,14 @@ void addDiluteCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                 m.meta.training["command"] = "mlpify dilute " + cmd->config_to_str(true, false);
                 m.meta.training["run"] = run;
             }
-            if (!runTraining(m, *a, &d))
+            if (!runTraining(m, *a, &d, data))
                 return 130;
             if (!a->writer)
                 return 0; // rank 0 writes the result
-            if (!o->noFold) {
-                auto folded = core::foldDiluted(m);
-                std::cout << "folded " << folded.size() << " blocks into MLP-only blocks\n";
-            }
-            core::saveByExtension(m, a->out);
+            if (o->noFold)
+                core::saveByExtension(m, a->out);
+            else // the trained model is written also when the fold cannot happen (core/train/dilution.h)
+                std::cout << "folded " << core::foldAndSave(m, a->out).size() << " blocks into MLP-only blocks\n";
             std::cout << "wrote " << a->out << " (" << m.net->parameterCount() << " parameters)\n";
             return 0;
         };

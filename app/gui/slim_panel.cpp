@@ -100,6 +100,9 @@ SlimPanel::SlimPanel(QWidget* parent) : QWidget(parent)
     m_processes->setToolTip(tr("More than 1: data-parallel worker processes on this machine (c10d/Gloo); the "
                                "batch is per process"));
     m_distill = new QCheckBox(tr("soft targets from the original model"), settings);
+    m_newHead = new QCheckBox(tr("a new classifier for the data's classes"), settings);
+    m_newHead->setToolTip(tr("Needed when the data has other classes than the model's head (e.g. CIFAR-100 on an "
+                             "ImageNet model); initialised as timm and DeiT do. Not with distillation."));
     m_augment = new QCheckBox(tr("random shifts and flips"), settings);
     m_out = new QLineEdit(settings);
     m_out->setToolTip(tr("Where the folded model is written (.mlpify; .pth for the timm layout; .onnx; a folder "
@@ -113,6 +116,7 @@ SlimPanel::SlimPanel(QWidget* parent) : QWidget(parent)
     form->addRow(tr("De&vice"), m_device);
     form->addRow(tr("Pro&cesses"), m_processes);
     form->addRow(tr("Distillation"), m_distill);
+    form->addRow(tr("New head"), m_newHead);
     form->addRow(tr("Augmentation"), m_augment);
     form->addRow(tr("&Output"), m_out);
     m_start = new QPushButton(tr("&Start"), settings);
@@ -251,6 +255,7 @@ core::DilutionRun SlimPanel::request() const
     r.device = m_device->currentText().toStdString();
     r.processes = m_processes->value();
     r.distill = m_distill->isChecked();
+    r.newHead = m_newHead->isChecked();
     r.augment = m_augment->isChecked();
     r.out = m_out->text().toStdString();
     return r;
@@ -273,6 +278,7 @@ void SlimPanel::setRequest(const core::DilutionRun& r)
     m_device->setCurrentText(QString::fromStdString(r.device));
     m_processes->setValue(r.processes);
     m_distill->setChecked(r.distill);
+    m_newHead->setChecked(r.newHead);
     m_augment->setChecked(r.augment);
     m_out->setText(QString::fromStdString(r.out));
     if (!r.remove.empty())

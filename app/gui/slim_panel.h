@@ -76,6 +76,7 @@ private:
     QComboBox* m_device;
     QSpinBox* m_processes;
     QCheckBox* m_distill;
+    QCheckBox* m_newHead;
     QCheckBox* m_augment;
     QLineEdit* m_out;
     QPushButton* m_start;

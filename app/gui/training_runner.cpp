@@ -3,6 +3,7 @@
 #include "app/gui/background_job.h"
 #include "core/data/dataset.h"
 #include "core/io/model_io.h"
+#include "core/model/adapt.h"
 #include "core/train/dilution.h"
 
 #include <QCoreApplication>
@@ -56,9 +57,13 @@ bool TrainingRunner::start(const core::DilutionRun& run, std::shared_ptr<core::M
     m_job->start(tr("Dilution training"),
                  [this, run, teacher](core::Progress& progress, const core::CancelToken& cancel) {
                      auto model = core::loadModel(run.model);
+                     if (run.inputSize > 0)
+                         core::setInputSize(model, run.inputSize);
                      const auto size = core::DataOptions().size(model.meta.config.imageSize);
                      auto train = core::loadDataset(run.data, core::Split::Train, size);
                      auto test = core::loadDataset(run.data, core::Split::Test, size);
+                     if (run.newHead)
+                         core::replaceHead(model, core::classCount(train), train.classNames);
                      model.meta.classNames = train.classNames;
                      auto t = core::trainOptionsFor(run);
                      t.teacher = teacher.get();
@@ -71,8 +76,7 @@ bool TrainingRunner::start(const core::DilutionRun& run, std::shared_ptr<core::M
                      const auto result = core::dilute(model, train, &test, t, d, progress, cancel, cb);
                      if (result.cancelled)
                          return;
-                     core::foldDiluted(model);
-                     core::saveByExtension(model, run.out);
+                     core::foldAndSave(model, run.out);
                  });
     return true;
 }

@@ -18,7 +18,9 @@ void forEachBatch(ModelBundle& model, const Dataset& data, int64_t batchSize, co
     model.net->to(device);
     model.net->eval();
     torch::NoGradGuard noGrad;
-    BatchLoader loader(data, model.meta.normalization, LoaderOptions{batchSize});
+    LoaderOptions lo{batchSize};
+    lo.imageSize = model.meta.config.imageSize;
+    BatchLoader loader(data, model.meta.normalization, lo);
     int64_t offset = 0;
     while (auto batch = loader.next()) {
         if (cancel && cancel->cancelled())

@@ -11,11 +11,19 @@ void checkCompatible(const Dataset& data, const ViTConfig& config)
 {
     if (data.size() == 0)
         throw Error(data.spec, "the dataset is empty");
-    if (data.channels() != config.inChans || data.height() != config.imageSize || data.width() != config.imageSize)
+    if (data.channels() != config.inChans)
         throw Error(data.spec, "images are " + std::to_string(data.channels()) + "x" + std::to_string(data.height()) +
                                    "x" + std::to_string(data.width()) + " but model '" + config.name + "' takes " +
                                    std::to_string(config.inChans) + "x" + std::to_string(config.imageSize) + "x" +
                                    std::to_string(config.imageSize));
+}
+
+std::string inputResize(const Dataset& data, const ViTConfig& config)
+{
+    if (data.size() == 0 || (data.height() == config.imageSize && data.width() == config.imageSize))
+        return {};
+    return std::to_string(data.height()) + "x" + std::to_string(data.width()) + " images resized to " +
+           std::to_string(config.imageSize) + "x" + std::to_string(config.imageSize) + " (bicubic)";
 }
 
 torch::Tensor normalise(const torch::Tensor& uint8Images, const Normalization& norm)
@@ -76,7 +84,14 @@ Batch BatchLoader::make(int64_t b)
         }
         images = torch::stack(out);
     }
-    return {normalise(images, m_norm), m_data.labels.index_select(0, index), b};
+    auto x = normalise(images, m_norm);
+    const auto size = m_opt.imageSize;
+    if (size > 0 && (x.size(2) != size || x.size(3) != size))
+        x = torch::nn::functional::interpolate(x, torch::nn::functional::InterpolateFuncOptions()
+                                                      .size(std::vector<int64_t>{size, size})
+                                                      .mode(torch::kBicubic)
+                                                      .align_corners(false));
+    return {x, m_data.labels.index_select(0, index), b};
 }
 
 void BatchLoader::run()

@@ -26,6 +26,10 @@ struct LoaderOptions {
     int64_t epoch = 0;       // shuffling order depends on (seed, epoch) only, so runs resume exactly
     int64_t skipBatches = 0; // resume mid-epoch
     int64_t prefetch = 2;
+    // > 0: batches of another size are resized to imageSize x imageSize after augmentation,
+    // bicubically (align_corners false) on the normalised floats, as timm's transfer recipes
+    // upsample small images (CIFAR's 32 x 32 to 224 x 224).
+    int64_t imageSize = 0;
     // Distributed sampling: the same shuffled order on every rank; batch b of rank r is the
     // r-th part of global batch b (batchSize x shardCount images). Incomplete global batches
     // at the end of an epoch are dropped so every rank takes the same number of steps.
@@ -33,8 +37,11 @@ struct LoaderOptions {
     int64_t shardCount = 1;
 };
 
-// Throws Error when the images cannot feed the model (channels or size differ).
+// Throws Error when the images cannot feed the model (their channels differ); another size is
+// resized (LoaderOptions::imageSize).
 void checkCompatible(const Dataset& data, const ViTConfig& config);
+// "" when the images have the model's size, else e.g. "32x32 images resized to 224x224 (bicubic)".
+std::string inputResize(const Dataset& data, const ViTConfig& config);
 
 torch::Tensor normalise(const torch::Tensor& uint8Images, const Normalization& norm);
 

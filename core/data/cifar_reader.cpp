@@ -69,6 +69,9 @@ Dataset readCifar(const std::string& dirIn, Split split, bool cifar100)
     for (const char* meta : {"batches.meta.txt", "fine_label_names.txt"})
         if (fs::exists(dir / meta) && (std::string(meta) == "fine_label_names.txt") == cifar100)
             d.classNames = readLines(dir / meta);
+    if (d.classNames.empty()) // without the names file: the format's classes, by number
+        for (int c = 0; c < (cifar100 ? 100 : 10); ++c)
+            d.classNames.push_back("class " + std::to_string(c));
     return d;
 }
 

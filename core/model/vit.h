@@ -134,6 +134,8 @@ public:
     torch::Tensor finish(const torch::Tensor& x, ForwardTrace* trace = nullptr); // final norm + head -> logits
 
     const ViTConfig& config() const { return m_cfg; }
+    // Only for changes the caller has made to the modules themselves (model/adapt.h: a new head).
+    void setConfig(const ViTConfig& cfg) { m_cfg = cfg; }
     std::vector<BlockMode> blockModes() const;
     void setBlockModes(const std::vector<BlockMode>& modes);
     void setBlockMode(int64_t index, const BlockMode& mode);

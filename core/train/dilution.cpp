@@ -1,11 +1,16 @@
 #include "core/train/dilution.h"
 
 #include "core/error.h"
+#include "core/io/json_file.h"
+#include "core/io/model_io.h"
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 namespace mlpify::core {
+
+namespace fs = std::filesystem;
 
 TrainOptions trainOptionsFor(const DilutionRun& run)
 {
@@ -41,6 +46,19 @@ double lambdaAt(const DilutionOptions& o, int64_t step)
     return o.schedule == LambdaSchedule::Linear ? 1.0 - t : 0.5 * (1.0 + std::cos(M_PI * t));
 }
 
+DilutionOptions planDilution(const DilutionOptions& o, int64_t trainImages, const TrainOptions& to)
+{
+    DilutionOptions plan = o;
+    if (o.dilutionEpochs >= 0)
+        plan.dilutionSteps =
+            static_cast<int64_t>(std::llround(o.dilutionEpochs * static_cast<double>(stepsPerEpoch(trainImages, to))));
+    // Lambda must reach 0 by the last step (totalSteps - 1): a run diluting over all its epochs
+    // would otherwise end just above 0, and the result could not be folded.
+    const int64_t totalSteps = to.epochs * stepsPerEpoch(trainImages, to);
+    plan.dilutionSteps = std::min(plan.dilutionSteps, std::max<int64_t>(0, totalSteps - 1));
+    return plan;
+}
+
 TrainResult dilute(ModelBundle& model, const Dataset& train, const Dataset* test, const TrainOptions& to,
                    const DilutionOptions& o, Progress& progress, const CancelToken& cancel,
                    const TrainCallbacks& callbacks, bool resume)
@@ -54,15 +72,8 @@ TrainResult dilute(ModelBundle& model, const Dataset& train, const Dataset* test
         if (!modes[static_cast<size_t>(b)].hasAttention())
             throw Error("dilution", "block " + std::to_string(b) + " is already MLP-only");
     }
-    DilutionOptions plan = o;
     const int64_t n = to.trainLimit > 0 ? std::min(to.trainLimit, train.size()) : train.size();
-    if (o.dilutionEpochs >= 0)
-        plan.dilutionSteps =
-            static_cast<int64_t>(std::llround(o.dilutionEpochs * static_cast<double>(stepsPerEpoch(n, to))));
-    // Lambda must reach 0 by the last step (totalSteps - 1): a run diluting over all its epochs
-    // would otherwise end just above 0, and the result could not be folded.
-    const int64_t totalSteps = to.epochs * stepsPerEpoch(n, to);
-    plan.dilutionSteps = std::min(plan.dilutionSteps, std::max<int64_t>(0, totalSteps - 1));
+    const DilutionOptions plan = planDilution(o, n, to);
     TrainCallbacks cb = callbacks;
     cb.beforeStep = [&model, plan](int64_t step) {
         const double lambda = lambdaAt(plan, step);
@@ -92,6 +103,39 @@ std::vector<int64_t> foldDiluted(ModelBundle& model)
         folded.push_back(static_cast<int64_t>(i));
     }
     model.meta.blocks = model.net->blockModes();
+    return folded;
+}
+
+} // namespace mlpify::core
+
+namespace mlpify::core {
+
+std::vector<int64_t> foldAndSave(ModelBundle& model, const std::string& out)
+{
+    std::vector<int64_t> folded;
+    try {
+        folded = foldDiluted(model);
+    } catch (const Error& e) {
+        const bool own = fs::path(out).extension() == ".mlpify";
+        const auto kept = own ? out : out + ".diluted.mlpify";
+        saveModel(model, kept);
+        std::string finish = "mlpify fold " + kept + " OUT.mlpify, once lambda is 0";
+        if (model.meta.training.contains("run")) { // an epoch at lambda 0 from the written model, then the fold
+            auto run = model.meta.training.at("run").get<DilutionRun>();
+            run.model = kept;
+            run.remove = jsonIntegers(model.meta.training.at("dilution").at("blocks"));
+            run.ratio = 0;
+            run.epochs = 1;
+            run.dilutionEpochs = 0;
+            run.newHead = false;
+            run.inputSize = 0;
+            run.out = own ? fs::path(out).replace_extension("").string() + "-folded.mlpify" : out;
+            finish = commandLine(run);
+        }
+        throw Error(e.what() + std::string("; wrote the trained, diluted model to ") + kept +
+                    "; finish it with: " + finish);
+    }
+    saveByExtension(model, out);
     return folded;
 }
 

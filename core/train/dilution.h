@@ -40,4 +40,14 @@ TrainResult dilute(ModelBundle& model, const Dataset& train, const Dataset* test
 // Returns the folded block indices.
 std::vector<int64_t> foldDiluted(ModelBundle& model);
 
+// The end of a dilution run: folds, then writes the model to out (by its extension). When the fold
+// cannot happen, no run ends without its result: the trained, diluted model is written (to out
+// when it is .mlpify, else to out + ".diluted.mlpify") and Error says so, and gives the one
+// command that finishes it (an epoch at lambda 0 from that file, then the fold).
+std::vector<int64_t> foldAndSave(ModelBundle& model, const std::string& out);
+
+// The dilution steps of a run over trainImages images: lambda falls from 1 at step 0 to 0 by the
+// last step of the dilution epochs, and at the latest on the run's last step.
+DilutionOptions planDilution(const DilutionOptions& o, int64_t trainImages, const TrainOptions& to);
+
 } // namespace mlpify::core

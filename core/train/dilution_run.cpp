@@ -13,7 +13,7 @@ auto fields(const DilutionRun& r)
 {
     return std::tie(r.model, r.data, r.out, r.remove, r.ratio, r.method, r.selectImages, r.randomSeed, r.epochs,
                     r.dilutionEpochs, r.lr, r.batch, r.warmupEpochs, r.trainLimit, r.schedule, r.augment, r.distill,
-                    r.device, r.seed, r.processes);
+                    r.device, r.seed, r.processes, r.newHead, r.inputSize);
 }
 
 // Shortest text that reads back as the same double.
@@ -70,6 +70,10 @@ std::vector<std::string> toArgs(const DilutionRun& r)
         a.emplace_back("--no-augment");
     if (r.distill)
         a.emplace_back("--distill");
+    if (r.newHead)
+        a.emplace_back("--new-head");
+    if (r.inputSize > 0)
+        a.insert(a.end(), {"--input-size", std::to_string(r.inputSize)});
     if (!r.out.empty())
         a.insert(a.end(), {"--out", r.out});
     return a;
@@ -108,7 +112,9 @@ void to_json(nlohmann::json& j, const DilutionRun& r)
          {"distill", r.distill},
          {"device", r.device},
          {"seed", r.seed},
-         {"processes", r.processes}};
+         {"processes", r.processes},
+         {"new_head", r.newHead},
+         {"input_size", r.inputSize}};
 }
 
 void from_json(const nlohmann::json& j, DilutionRun& r)
@@ -135,6 +141,8 @@ void from_json(const nlohmann::json& j, DilutionRun& r)
     r.device = j.value("device", r.device);
     r.seed = jsonInteger(j, "seed", r.seed);
     r.processes = jsonInteger(j, "processes", r.processes);
+    r.newHead = j.value("new_head", r.newHead);
+    r.inputSize = jsonInteger(j, "input_size", r.inputSize);
 }
 
 } // namespace mlpify::core

@@ -31,7 +31,9 @@ struct DilutionRun {
     int64_t trainLimit = 0;          // a seeded subset of N training images (0 = all)
     std::string schedule = "linear"; // linear | cosine
     bool augment = true;
-    bool distill = false; // soft targets from the original model
+    bool distill = false;  // soft targets from the original model
+    bool newHead = false;  // a new classifier for the data's classes (model/adapt.h)
+    int64_t inputSize = 0; // > 0: train at this input size, the position embedding resampled
     std::string device = "auto";
     uint64_t seed = 0;
     int processes = 1; // > 1: local data-parallel processes (mlpify launch, c10d)

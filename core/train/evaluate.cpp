@@ -28,7 +28,9 @@ EvalResult evaluate(ModelBundle& model, const Dataset& fullData, const EvalOptio
     EvalResult r;
     r.evaluatedAt = model.net->blockModes();
     std::vector<torch::Tensor> logits;
-    BatchLoader loader(*data, model.meta.normalization, LoaderOptions{options.batchSize});
+    LoaderOptions lo{options.batchSize};
+    lo.imageSize = model.meta.config.imageSize;
+    BatchLoader loader(*data, model.meta.normalization, lo);
     double lossSum = 0;
     while (auto batch = loader.next()) {
         if (cancel && cancel->cancelled()) {

@@ -7,6 +7,7 @@
 #include "core/device.h"
 #include "core/error.h"
 #include "core/io/model_io.h"
+#include "core/model/adapt.h"
 #include "core/train/evaluate.h"
 #include "core/train/parallel_step.h"
 #include "core/train/train_state.h"
@@ -152,6 +153,7 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
                             Progress& progress, const CancelToken& cancel, const TrainCallbacks& callbacks, bool resume)
 {
     checkCompatible(fullTrain, model.meta.config);
+    checkClasses(fullTrain, model.meta.config);
     if (o.epochs <= 0 || o.batchSize <= 0 || o.lr <= 0)
         throw Error("training options", "epochs, batch size and learning rate must be positive");
     Dataset limited;
@@ -226,6 +228,7 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
         const auto epochStart = Clock::now();
         model.net->train();
         LoaderOptions lo{o.batchSize, true, o.augment, o.seed, epoch, state.step % stepsPerEpoch};
+        lo.imageSize = model.meta.config.imageSize;
         lo.shardRank = o.comm ? o.comm->rank() : 0;
         lo.shardCount = ranks;
         BatchLoader loader(*train, model.meta.normalization, lo);

@@ -290,6 +290,13 @@ bad info "HF folder: unsupported architecture (Swin)" m/config.json "cp -r '$HF/
   's/ViTForImageClassification/SwinForImageClassification/' m/config.json" info m
 bad info "HF folder: DINOv2 with the SwiGLU MLP" m/config.json "cp -r '$HF/dinov2' m && sed -i \
   's/\"use_swiglu_ffn\": false/\"use_swiglu_ffn\": true/' m/config.json" info m
+bad dilute "--data: 100 classes for a 1000-class head, no --new-head" "--new-head" \
+  "mkdir c && head -c 12296 /dev/zero > c/train.bin && cp c/train.bin c/test.bin" \
+  dilute preset:deit_tiny_patch16_224 --data cifar100:c --remove 1 --epochs 1 --out out.mlpify
+bad dilute "--new-head with --distill" "--distill" "" dilute default --data fashion-mnist --remove 1 --new-head \
+  --distill --out out.mlpify
+bad train "--input-size: not a multiple of the patch" "--input-size 30" "" train --data fashion-mnist --input-size 30 \
+  --out out.mlpify
 bad bench "--onnx with --train" "--train" "" bench default --onnx --train --batch 1 --repeats 1 --warmup 0
 bad info "HF folder: a shard missing" pytorch_model-00002-of-00002.bin "cp -r '$HF/vit-sharded' m && \
   rm m/pytorch_model-00002-of-00002.bin" info m

@@ -1,12 +1,16 @@
+#include "core/data/batch_loader.h"
 #include "core/data/dataset.h"
 #include "core/error.h"
 #include "core/io/model_io.h"
+#include "core/model/adapt.h"
 #include "core/train/dilution.h"
 #include "tests/core/test_support.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <random>
 
 using namespace mlpify::core;
 namespace fs = std::filesystem;
@@ -190,4 +194,121 @@ TEST(Dilution, DistillationFromTheOriginalModelTrains)
     EXPECT_EQ(r.steps, 16);
     EXPECT_TRUE(std::isfinite(r.history.back().trainLoss));
     EXPECT_THROW(dilute(student, images(Split::Train), nullptr, o, DilutionOptions{}, quiet, cancel), Error);
+}
+
+TEST(Dilution, TheLastStepIsAtLambdaZeroForEveryScheduleTried)
+{
+    for (int64_t epochs : {1, 2, 3, 7})
+        for (double dilutionEpochs : {0.0, 0.5, 1.0, 0.8 * epochs, double(epochs), epochs + 2.0})
+            for (int64_t images : {1, 15, 16, 17, 100})
+                for (int64_t batch : {1, 16, 64})
+                    for (auto schedule : {LambdaSchedule::Linear, LambdaSchedule::Cosine}) {
+                        TrainOptions t;
+                        t.epochs = epochs;
+                        t.batchSize = batch;
+                        DilutionOptions o;
+                        o.blocks = {0};
+                        o.dilutionEpochs = dilutionEpochs;
+                        o.schedule = schedule;
+                        const auto plan = planDilution(o, images, t);
+                        const auto total = epochs * stepsPerEpoch(images, t);
+                        EXPECT_EQ(lambdaAt(plan, total - 1), 0.0)
+                            << epochs << " epochs, " << dilutionEpochs << " diluting, " << images << " images, batch "
+                            << batch;
+                        if (plan.dilutionSteps > 0)
+                            EXPECT_EQ(lambdaAt(plan, 0), 1.0);
+                    }
+}
+
+namespace {
+// A CIFAR-100 binary folder as the dataset ships it (train.bin, test.bin: a coarse and a fine
+// label byte, then 3x32x32 pixels; fine_label_names.txt), with n random images per split.
+std::string cifar100Fixture(int64_t n)
+{
+    const auto dir = fs::path(tempPath("cifar-100-binary"));
+    fs::create_directories(dir);
+    std::mt19937 rng(3);
+    for (const char* split : {"train.bin", "test.bin"}) {
+        std::ofstream f(dir / split, std::ios::binary);
+        for (int64_t i = 0; i < n; ++i) {
+            const char labels[2] = {static_cast<char>(i % 20), static_cast<char>((i * 37) % 100)};
+            f.write(labels, 2);
+            for (int p = 0; p < 3 * 32 * 32; ++p)
+                f.put(static_cast<char>(rng() % 256));
+        }
+    }
+    std::ofstream names(dir / "fine_label_names.txt");
+    for (int c = 0; c < 100; ++c)
+        names << "fine_" << c << "\n";
+    return dir.string();
+}
+} // namespace
+
+TEST(Dilution, Cifar100UpsampledIntoADeitTinyWithANewHeadTakesADilutionStep)
+{
+    const auto dir = cifar100Fixture(24);
+    const auto train = loadDataset("cifar100:" + dir, Split::Train);
+    const auto test = loadDataset("cifar100:" + dir, Split::Test);
+    ASSERT_EQ(train.height(), 32);
+    auto model = loadModel("preset:deit_tiny_patch16_224");
+    EXPECT_EQ(inputResize(train, model.meta.config), "32x32 images resized to 224x224 (bicubic)");
+    EXPECT_THROW(checkClasses(train, model.meta.config), Error); // 100 classes, a 1000-class head
+    replaceHead(model, classCount(train), train.classNames);
+    DilutionOptions d;
+    d.blocks = {0, 2, 4};
+    d.dilutionEpochs = 1;
+    TrainOptions t = options();
+    t.epochs = 1;
+    t.batchSize = 24; // one step
+    t.evalLimit = 8;
+    CancelToken cancel;
+    FunctionProgress quiet;
+    int steps = 0;
+    TrainCallbacks cb;
+    cb.onStep = [&](const StepStats& s) {
+        ++steps;
+        EXPECT_TRUE(std::isfinite(s.loss));
+    };
+    const auto r = dilute(model, train, &test, t, d, quiet, cancel, cb);
+    EXPECT_EQ(steps, 1);
+    EXPECT_EQ(r.history.back().lambda, 0.0);
+    ASSERT_EQ(model.meta.classNames.size(), 100u);
+    EXPECT_EQ(model.meta.classNames[42], "fine_42");
+    const auto out = tempPath("cifar-deit.mlpify");
+    EXPECT_EQ(foldAndSave(model, out), (std::vector<int64_t>{0, 2, 4}));
+    const auto back = loadModel(out);
+    EXPECT_EQ(back.meta.config.numClasses, 100);
+    EXPECT_EQ(back.meta.classNames, model.meta.classNames);
+    fs::remove_all(dir);
+}
+
+TEST(Dilution, AFoldThatCannotHappenStillWritesTheTrainedModelAndSaysHowToFinish)
+{
+    auto model = tinyModel();
+    model.net->setBlockMode(1, {AttnMode::Diluting, 0.25});
+    DilutionRun run;
+    run.data = "fashion-mnist";
+    run.ratio = 0.5;
+    run.epochs = 3;
+    model.meta.training["run"] = run;
+    model.meta.training["dilution"] = {{"blocks", {1}}};
+    const auto out = tempPath("unfolded.pth");
+    try {
+        foldAndSave(model, out);
+        FAIL() << "a block at lambda 0.25 was folded";
+    } catch (const Error& e) {
+        const std::string why = e.what();
+        EXPECT_NE(why.find("still diluting at lambda 0.25"), std::string::npos) << why;
+        EXPECT_NE(why.find("wrote the trained, diluted model to " + out + ".diluted.mlpify"), std::string::npos) << why;
+        // the one command that finishes it: an epoch at lambda 0 from the written model, then the fold
+        EXPECT_NE(why.find("mlpify dilute " + out + ".diluted.mlpify --data fashion-mnist --remove 1"),
+                  std::string::npos)
+            << why;
+        EXPECT_NE(why.find("--epochs 1"), std::string::npos) << why;
+        EXPECT_NE(why.find("--dilution-epochs 0"), std::string::npos) << why;
+    }
+    EXPECT_FALSE(fs::exists(out));
+    const auto kept = loadModel(out + ".diluted.mlpify");
+    EXPECT_EQ(kept.meta.blocks[1].mode, AttnMode::Diluting);
+    EXPECT_DOUBLE_EQ(kept.meta.blocks[1].lambda, 0.25);
 }
