@@ -103,6 +103,12 @@ SlimPanel::SlimPanel(QWidget* parent) : QWidget(parent)
     m_newHead = new QCheckBox(tr("a new classifier for the data's classes"), settings);
     m_newHead->setToolTip(tr("Needed when the data has other classes than the model's head (e.g. CIFAR-100 on an "
                              "ImageNet model); initialised as timm and DeiT do. Not with distillation."));
+    m_inputSize = new QSpinBox(settings);
+    m_inputSize->setRange(0, 4096);
+    m_inputSize->setSingleStep(16);
+    m_inputSize->setSpecialValueText(tr("the model's"));
+    m_inputSize->setToolTip(tr("Train at another input size: the position embedding is resampled bicubically over "
+                               "the patch grid (a multiple of the patch size)"));
     m_augment = new QCheckBox(tr("random shifts and flips"), settings);
     m_out = new QLineEdit(settings);
     m_out->setToolTip(tr("Where the folded model is written (.mlpify; .pth for the timm layout; .onnx; a folder "
@@ -117,6 +123,7 @@ SlimPanel::SlimPanel(QWidget* parent) : QWidget(parent)
     form->addRow(tr("Pro&cesses"), m_processes);
     form->addRow(tr("Distillation"), m_distill);
     form->addRow(tr("New head"), m_newHead);
+    form->addRow(tr("Input si&ze"), m_inputSize);
     form->addRow(tr("Augmentation"), m_augment);
     form->addRow(tr("&Output"), m_out);
     m_start = new QPushButton(tr("&Start"), settings);
@@ -256,6 +263,7 @@ core::DilutionRun SlimPanel::request() const
     r.processes = m_processes->value();
     r.distill = m_distill->isChecked();
     r.newHead = m_newHead->isChecked();
+    r.inputSize = m_inputSize->value();
     r.augment = m_augment->isChecked();
     r.out = m_out->text().toStdString();
     return r;
@@ -279,6 +287,7 @@ void SlimPanel::setRequest(const core::DilutionRun& r)
     m_processes->setValue(r.processes);
     m_distill->setChecked(r.distill);
     m_newHead->setChecked(r.newHead);
+    m_inputSize->setValue(static_cast<int>(r.inputSize));
     m_augment->setChecked(r.augment);
     m_out->setText(QString::fromStdString(r.out));
     if (!r.remove.empty())

@@ -77,6 +77,7 @@ private:
     QSpinBox* m_processes;
     QCheckBox* m_distill;
     QCheckBox* m_newHead;
+    QSpinBox* m_inputSize;
     QCheckBox* m_augment;
     QLineEdit* m_out;
     QPushButton* m_start;

@@ -29,6 +29,8 @@ inline core::DilutionRun unusualRun(int processes = 3)
     r.device = "cpu";
     r.seed = 99;
     r.processes = processes;
+    r.newHead = true;
+    r.inputSize = 448;
     return r;
 }
 
