@@ -4,6 +4,7 @@
 #include "core/analysis/entropy.h"
 #include "core/device.h"
 #include "core/error.h"
+#include "core/model/adapt.h"
 #include "core/runtime.h"
 
 #include <algorithm>
@@ -32,6 +33,7 @@ WhatIf::WhatIf(ModelBundle& model, const Dataset& images, TeOptions te, Progress
     : m_model(model), m_te(std::move(te)), m_device(resolveDevice(m_te.device))
 {
     model.net->requireEveryToken("the what-if");
+    requireClassifier(model.meta.config, "the what-if");
     if (!images.labels.defined() || images.size() <= m_te.entropy.ddof)
         throw Error(images.spec,
                     "the what-if needs more than " + std::to_string(m_te.entropy.ddof) + " labelled images");

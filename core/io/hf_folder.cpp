@@ -28,6 +28,7 @@ struct Architecture {
     bool distToken = false;
     bool dinov2 = false; // LayerScale, the classifier on [class, mean patch], DINOv2's names
     bool registers = false;
+    bool base = false; // no classifier; the weights' names have no model prefix
 };
 
 const std::vector<Architecture>& supported()
@@ -38,17 +39,22 @@ const std::vector<Architecture>& supported()
         {"Dinov2ForImageClassification", "dinov2", "dinov2", false, false, true, false},
         {"Dinov2WithRegistersForImageClassification", "dinov2_with_registers", "dinov2_with_registers", false, false,
          true, true},
-        {"DeiTForImageClassification", "deit", "deit", false, true, false, false}};
+        {"DeiTForImageClassification", "deit", "deit", false, true, false, false},
+        {"ViTModel", "vit", "", false, false, false, false, true},
+        {"Dinov2Model", "dinov2", "", false, false, true, false, true},
+        {"Dinov2WithRegistersModel", "dinov2_with_registers", "", false, false, true, true, true}};
     return a;
 }
 
 // The architecture that writes a model: by its head and tokens.
 const Architecture& architectureFor(const ViTConfig& c, const std::string& file)
 {
-    if (c.headOnPatchMean != c.layerScale || (c.registerTokens && !c.layerScale))
+    const auto& a = supported();
+    if (!c.hasClassifier() && !c.distilled && !c.headOnPatchMean)
+        return c.layerScale ? a[c.registerTokens ? 7 : 6] : a[5];
+    if (c.headOnPatchMean != c.layerScale || (c.registerTokens && !c.layerScale) || !c.hasClassifier())
         throw Error(file, "no Hugging Face architecture MLPify writes has this model's combination of LayerScale, "
                           "register tokens and classifier input");
-    const auto& a = supported();
     if (c.layerScale)
         return a[c.registerTokens ? 3 : 2];
     return c.distilled ? a[c.distilledHead ? 1 : 4] : a[0];
@@ -138,8 +144,12 @@ StateDict toTimm(StateDict hf, const Architecture& a, int64_t depth, const std::
         {std::regex(R"(^encoder\.layer\.(\d+)\.layer_scale2\.lambda1$)"), "blocks.$1.ls2.gamma"},
     };
     StateDict out;
-    const std::string prefix = a.prefix + ".";
+    const std::string prefix = a.prefix.empty() ? std::string() : a.prefix + ".";
     for (auto& [key, t] : hf) {
+        if (a.base && (key == "pooler.dense.weight" || key == "pooler.dense.bias")) { // ViTModel's, kept for export
+            out["pooler." + key.substr(key.rfind('.') + 1)] = t;
+            continue;
+        }
         if (key == "classifier.weight" || key == "classifier.bias" || key == "cls_classifier.weight" ||
             key == "cls_classifier.bias") {
             out["head." + key.substr(key.rfind('.') + 1)] = t;
@@ -218,7 +228,8 @@ ModelBundle loadHfFolder(const std::string& dirIn, const ImportOptions&)
             c.mlpHidden = static_cast<int64_t>(std::llround(ratio * static_cast<double>(c.embedDim)));
             if (config.value("use_swiglu_ffn", false))
                 throw Error(configFile, "use_swiglu_ffn true (DINOv2 giant's SwiGLU MLP) is not supported");
-            c.layerScale = c.headOnPatchMean = true;
+            c.layerScale = true;
+            c.headOnPatchMean = !arch.base;
             c.registerTokens = arch.registers ? field(config, "num_register_tokens", configFile) : 0;
         } else
             c.mlpHidden = field(config, "intermediate_size", configFile);
@@ -238,10 +249,14 @@ ModelBundle loadHfFolder(const std::string& dirIn, const ImportOptions&)
     c.distilledHead = arch.teacher;
     auto hf = readWeights(dir);
     auto sd = toTimm(std::move(hf), arch, c.depth, dirIn);
-    if (!sd.count("head.weight") || sd.at("head.weight").dim() != 2)
+    if (arch.base) // a base model: no classifier (--new-head gives one)
+        c.numClasses = 0;
+    else if (!sd.count("head.weight") || sd.at("head.weight").dim() != 2)
         throw Error(dirIn, "has no classifier weight");
-    c.numClasses = sd.at("head.weight").size(0);
+    else
+        c.numClasses = sd.at("head.weight").size(0);
     c.maskToken = sd.count("mask_token") > 0;
+    c.pooler = sd.count("pooler.weight") > 0;
     c.name = dir.filename().empty() ? dir.parent_path().filename().string() : dir.filename().string();
     c.validate();
     ModelBundle b;
@@ -321,7 +336,7 @@ void exportHfFolder(const ModelBundle& model, const std::string& dirIn)
     }
     const Architecture a = architectureFor(c, dirIn);
     const auto sd = model.net->stateDict();
-    const std::string p = a.prefix + ".";
+    const std::string p = a.prefix.empty() ? std::string() : a.prefix + ".";
     std::vector<std::pair<std::string, torch::Tensor>> out;
     auto put = [&](const std::string& name, const std::string& key) { out.emplace_back(name, sd.at(key)); };
     put(p + "embeddings.cls_token", "cls_token");
@@ -365,6 +380,10 @@ void exportHfFolder(const ModelBundle& model, const std::string& dirIn)
     put(p + "layernorm.weight", "norm.weight");
     put(p + "layernorm.bias", "norm.bias");
     for (const char* kind : {"weight", "bias"}) {
+        if (c.pooler && !c.hasClassifier()) // ...ForImageClassification has no pooler
+            put(std::string("pooler.dense.") + kind, std::string("pooler.") + kind);
+        if (!c.hasClassifier())
+            continue;
         put(std::string(a.teacher ? "cls_classifier." : "classifier.") + kind, std::string("head.") + kind);
         if (a.teacher)
             put(std::string("distillation_classifier.") + kind, std::string("head_dist.") + kind);
@@ -403,8 +422,10 @@ void exportHfFolder(const ModelBundle& model, const std::string& dirIn)
         id2label[std::to_string(k)] = name;
         label2id[name] = k;
     }
-    config["id2label"] = id2label;
-    config["label2id"] = label2id;
+    if (c.hasClassifier()) { // a base model keeps the labels its config had
+        config["id2label"] = id2label;
+        config["label2id"] = label2id;
+    }
     if (mlpOnly.empty())
         config.erase(kMlpOnlyKey);
     else

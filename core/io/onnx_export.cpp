@@ -281,13 +281,15 @@ std::string onnxModelBytes(const ModelBundle& model)
         GraphWriter::attr(w.node("Concat", {feature, mean}, &joined), "axis", int64_t{1});
         feature = joined;
     }
-    auto logits = w.linear(feature, net.head, "head");
+    const bool features = !cfg.hasClassifier(); // a base model gives the class token's feature
+    auto logits = features ? feature : w.linear(feature, net.head, "head");
     if (cfg.hasDistHead()) // DeiT's inference rule: the two heads averaged
         logits = w.op("Mul", {w.op("Add", {logits, w.linear(w.gather(normed, 1, 1), net.head_dist, "head_dist")}),
                               w.scalar(0.5f)});
     std::string out;
-    w.node("Identity", {logits}, &out)->set_output(0, "logits");
-    setTensorType(graph->add_output(), "logits", {-1, cfg.numClasses});
+    const std::string outName = features ? "features" : "logits";
+    w.node("Identity", {logits}, &out)->set_output(0, outName);
+    setTensorType(graph->add_output(), outName, {-1, features ? cfg.embedDim : cfg.numClasses});
 
     // What a user needs beside the graph: the input's normalisation, the class names, the states.
     const auto meta = metaToJson(model.meta);

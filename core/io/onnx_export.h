@@ -13,7 +13,8 @@ namespace mlpify::core {
 constexpr int kOnnxOpset = 17;
 
 // The model as ModelProto bytes: input "images" float32 [batch, C, H, W] (normalised as the
-// metadata says), output "logits" float32 [batch, classes], batch dynamic. Float64 models are
+// metadata says), output "logits" float32 [batch, classes] ("features" [batch, width] for a
+// model without a classifier), batch dynamic. Float64 models are
 // written in float32. Error when the model merges tokens (ToMe) or the file would pass 2 GiB.
 std::string onnxModelBytes(const ModelBundle& model);
 // onnxModelBytes, written atomically to path.

@@ -56,6 +56,13 @@ int64_t classCount(const Dataset& data)
     return data.size() ? data.labels.max().item<int64_t>() + 1 : 0;
 }
 
+void requireClassifier(const ViTConfig& config, const std::string& what)
+{
+    if (!config.hasClassifier())
+        throw Error("model '" + config.name + "'", "has no classifier (a base model), which " + what +
+                                                       " needs; dilute or train it with --new-head to give it one");
+}
+
 void checkClasses(const Dataset& data, const ViTConfig& config)
 {
     const auto classes = classCount(data);
@@ -83,9 +90,12 @@ void replaceHead(ModelBundle& model, int64_t classes, const std::vector<std::str
     const auto before = model.meta.config.numClasses;
     auto cfg = model.meta.config;
     cfg.numClasses = classes;
-    net.head = net.replace_module("head", fresh(cfg.headInputDim()));
+    auto put = [&](const char* name, torch::nn::Linear& slot, int64_t in) { // a base model has none yet
+        slot = slot ? net.replace_module(name, fresh(in)) : net.register_module(name, fresh(in));
+    };
+    put("head", net.head, cfg.headInputDim());
     if (cfg.hasDistHead())
-        net.head_dist = net.replace_module("head_dist", fresh(cfg.embedDim));
+        put("head_dist", net.head_dist, cfg.embedDim);
     net.setConfig(cfg);
     model.meta.config = cfg;
     model.meta.classNames = names;

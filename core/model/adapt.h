@@ -21,6 +21,8 @@ void setInputSize(ModelBundle& model, int64_t imageSize);
 
 // Classes of a dataset: its class names, else its largest label + 1.
 int64_t classCount(const Dataset& data);
+// Error for a model without a classifier: `what` needs one.
+void requireClassifier(const ViTConfig& config, const std::string& what);
 // Error naming the data and both counts when the head does not have the data's classes.
 void checkClasses(const Dataset& data, const ViTConfig& config);
 

@@ -76,7 +76,8 @@ std::string summaryToText(const ModelSummary& s)
       << (c.layerScale ? ", LayerScale" : "")
       << (c.registerTokens ? ", " + std::to_string(c.registerTokens) + " register tokens" : std::string())
       << (c.headOnPatchMean ? ", head on [class, mean patch]" : "") << "\n"
-      << "classes    " << c.numClasses << "\n"
+      << "classes    " << c.numClasses
+      << (c.hasClassifier() ? "" : " (no classifier: a base model; --new-head gives one)") << "\n"
       << "parameters " << s.totalParams << "\n";
     if (s.testTop1)
         o << "top-1      " << std::fixed << std::setprecision(2) << 100.0 * *s.testTop1 << "% on " << s.metricsData

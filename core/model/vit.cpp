@@ -206,7 +206,10 @@ VisionTransformerImpl::VisionTransformerImpl(const ViTConfig& cfg) : m_cfg(cfg)
     for (int64_t i = 0; i < cfg.depth; ++i)
         blocks->push_back(Block(cfg));
     norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({cfg.embedDim}).eps(cfg.lnEps)));
-    head = register_module("head", torch::nn::Linear(cfg.headInputDim(), cfg.numClasses));
+    if (cfg.hasClassifier())
+        head = register_module("head", torch::nn::Linear(cfg.headInputDim(), cfg.numClasses));
+    if (cfg.pooler)
+        pooler = register_module("pooler", torch::nn::Linear(cfg.embedDim, cfg.embedDim));
     if (cfg.hasDistHead())
         head_dist = register_module("head_dist", torch::nn::Linear(cfg.embedDim, cfg.numClasses));
     if (cfg.maskToken)
@@ -295,6 +298,8 @@ torch::Tensor VisionTransformerImpl::forwardTokens(const torch::Tensor& images, 
 torch::Tensor VisionTransformerImpl::head_forward(const torch::Tensor& tokens)
 {
     auto feature = tokens.select(1, 0);
+    if (!m_cfg.hasClassifier()) // a base model: the class token's final feature
+        return feature;
     if (m_cfg.headOnPatchMean) { // DINOv2: [class token, mean of the patch tokens (no registers)]
         const auto prefix = m_cfg.numPrefixTokens();
         feature = torch::cat({feature, tokens.narrow(1, prefix, tokens.size(1) - prefix).mean(1)}, 1);

@@ -163,6 +163,7 @@ public:
     torch::nn::LayerNorm norm{nullptr};
     torch::nn::Linear head{nullptr};
     torch::nn::Linear head_dist{nullptr};
+    torch::nn::Linear pooler{nullptr}; // config.pooler only; no forward reads it
 
 private:
     ViTConfig m_cfg;

@@ -11,8 +11,8 @@ void ViTConfig::validate() const
     if (imageSize <= 0 || patchSize <= 0 || imageSize % patchSize != 0)
         fail("image size " + std::to_string(imageSize) + " is not a multiple of patch size " +
              std::to_string(patchSize));
-    if (inChans <= 0 || numClasses <= 0 || depth <= 0 || mlpHidden <= 0)
-        fail("channels, classes, depth and MLP width must be positive");
+    if (inChans <= 0 || numClasses < 0 || depth <= 0 || mlpHidden <= 0)
+        fail("channels, depth and MLP width must be positive, classes 0 (no classifier) or more");
     if (numHeads <= 0 || embedDim % numHeads != 0)
         fail("embedding width " + std::to_string(embedDim) + " is not divisible by " + std::to_string(numHeads) +
              " heads");
@@ -79,6 +79,8 @@ void to_json(nlohmann::json& j, const ViTConfig& c)
         j["mask_token"] = true;
     if (c.headOnPatchMean)
         j["head_input"] = "class+patch_mean";
+    if (c.pooler)
+        j["pooler"] = true;
 }
 
 void from_json(const nlohmann::json& j, ViTConfig& c)
@@ -98,6 +100,7 @@ void from_json(const nlohmann::json& j, ViTConfig& c)
     c.layerScale = j.value("layer_scale", false);
     c.registerTokens = j.contains("register_tokens") ? jsonInteger(j.at("register_tokens")) : 0;
     c.maskToken = j.value("mask_token", false);
+    c.pooler = j.value("pooler", false);
     const auto head = j.value("head_input", std::string("class"));
     if (head != "class" && head != "class+patch_mean")
         throw Error("model config", "head_input '" + head + "' is unknown (class, class+patch_mean)");

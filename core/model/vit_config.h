@@ -14,7 +14,7 @@ struct ViTConfig {
     int64_t imageSize = 224;
     int64_t patchSize = 16;
     int64_t inChans = 3;
-    int64_t numClasses = 1000;
+    int64_t numClasses = 1000; // 0: no classifier (a base model); forward gives the class token's feature
     int64_t embedDim = 768;
     int64_t depth = 12;
     int64_t numHeads = 12;
@@ -28,6 +28,7 @@ struct ViTConfig {
     int64_t registerTokens = 0;   // tokens after the class token, without a position embedding
     bool maskToken = false;       // a [1, D] mask_token kept for export; no forward reads it
     bool headOnPatchMean = false; // the classifier reads [class token, mean patch token] (width 2D)
+    bool pooler = false;          // transformers' ViTModel pooler (dense D x D) kept for export; unused
 
     int64_t gridSize() const { return imageSize / patchSize; }
     int64_t numPatches() const { return gridSize() * gridSize(); }
@@ -36,7 +37,8 @@ struct ViTConfig {
     int64_t numTokens() const { return numPatches() + numPrefixTokens(); }
     int64_t numPositions() const { return numPatches() + (distilled ? 2 : 1); } // pos_embed rows
     int64_t headInputDim() const { return headOnPatchMean ? 2 * embedDim : embedDim; }
-    bool hasDistHead() const { return distilled && distilledHead; }
+    bool hasDistHead() const { return distilled && distilledHead && numClasses > 0; }
+    bool hasClassifier() const { return numClasses > 0; }
 
     // Throws Error when the numbers cannot describe a working model.
     void validate() const;

@@ -3,6 +3,7 @@
 #include "core/data/batch_loader.h"
 #include "core/device.h"
 #include "core/error.h"
+#include "core/model/adapt.h"
 #include "core/model/inference.h"
 
 namespace mlpify::core {
@@ -11,6 +12,7 @@ EvalResult evaluate(ModelBundle& model, const Dataset& fullData, const EvalOptio
                     const CancelToken* cancel)
 {
     checkCompatible(fullData, model.meta.config);
+    requireClassifier(model.meta.config, "evaluation");
     Dataset limited;
     const Dataset* data = &fullData;
     if (options.limit > 0 && options.limit < fullData.size()) {

@@ -4,6 +4,7 @@
 #include "core/io/model_io.h"
 #include "core/io/pickle.h"
 #include "core/io/safetensors.h"
+#include "core/model/adapt.h"
 
 #include "test_config.h"
 
@@ -105,6 +106,22 @@ TEST(HuggingFace, Dinov2WithAndWithoutRegistersReproducesTransformersLogits)
     EXPECT_LT(maxDiff(registers, "dinov2_registers_logits"), 1e-4);
 }
 
+TEST(HuggingFace, BaseModelsGiveTheClassTokenFeatureAndTakeANewHead)
+{
+    for (const auto& [name, key] : {std::pair<std::string, std::string>{"vit-base", "vit_base_features"},
+                                    {"dinov2-base", "dinov2_base_features"}}) {
+        auto m = loadModel(kHf + "/" + name);
+        EXPECT_FALSE(m.meta.config.hasClassifier()) << name;
+        EXPECT_FALSE(m.meta.config.headOnPatchMean) << name;
+        EXPECT_LT(maxDiff(m, key), 1e-4) << name; // transformers' last_hidden_state[:, 0]
+        EXPECT_THROW(requireClassifier(m.meta.config, "evaluation"), Error);
+        replaceHead(m, 7, {});
+        torch::NoGradGuard g;
+        EXPECT_EQ(m.net->forward(parity("input")).sizes(), (std::vector<int64_t>{4, 7})) << name;
+    }
+    EXPECT_TRUE(loadModel(kHf + "/vit-base").meta.config.pooler);
+}
+
 TEST(HuggingFace, BadFoldersGiveOneErrorNamingTheFile)
 {
     auto noConfig = copyOf("vit");
@@ -171,7 +188,7 @@ TEST(HuggingFace, ImportThenExportReturnsEveryTensorAndTheConfig)
     const auto root = fs::temp_directory_path() / ("mlpify_hf_out_" + std::to_string(::getpid()));
     fs::remove_all(root);
     fs::create_directories(root);
-    for (const char* name : {"vit", "deit-teacher", "deit", "dinov2", "dinov2-registers"}) {
+    for (const char* name : {"vit", "deit-teacher", "deit", "dinov2", "dinov2-registers", "vit-base", "dinov2-base"}) {
         const auto m = loadModel(kHf + "/" + name);
         const auto out = root / name;
         saveByExtension(m, out.string() + "/");

@@ -198,3 +198,12 @@ TEST(OnnxExport, OnnxRuntimeReproducesDinov2WithRegistersLayerScaleAndThePatchMe
     const auto images = torch::randn({3, 3, 32, 32});
     EXPECT_LT(relativeError(bothLogits(model, images, "dinov2")), kTolerance);
 }
+
+TEST(OnnxExport, ABaseModelExportsItsClassTokenFeature)
+{
+    const auto model = loadModel(std::string(MLPIFY_FIXTURE_DIR) + "/hf/dinov2-base");
+    torch::manual_seed(13);
+    const auto logits = bothLogits(model, torch::randn({2, 3, 32, 32}), "dinov2-base");
+    EXPECT_EQ(logits.first.size(1), 36); // the width: features, not logits
+    EXPECT_LT(relativeError(logits), kTolerance);
+}
