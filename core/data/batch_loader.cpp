@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 
+#include <cmath>
 #include <numeric>
 #include <random>
 
@@ -70,7 +71,39 @@ Batch BatchLoader::make(int64_t b)
     std::vector<int64_t> idx(m_order.begin() + begin, m_order.begin() + end);
     auto index = torch::tensor(idx, torch::kLong);
     auto images = m_data.images.index_select(0, index);
-    if (m_opt.augment) {
+    if (m_opt.augment && m_data.photos) {
+        std::mt19937_64 rng(m_opt.seed * 7919ULL + static_cast<uint64_t>(m_opt.epoch) * 100003ULL +
+                            static_cast<uint64_t>(b * m_opt.shardCount + m_opt.shardRank));
+        std::uniform_real_distribution<double> area(0.08, 1.0), logRatio(std::log(3.0 / 4.0), std::log(4.0 / 3.0));
+        std::uniform_int_distribution<int> coin(0, 1);
+        const auto h = images.size(2), w = images.size(3);
+        std::vector<torch::Tensor> out;
+        for (int64_t i = 0; i < images.size(0); ++i) {
+            int64_t ch = h, cw = w, top = 0, left = 0; // torchvision's fallback: the whole image
+            for (int attempt = 0; attempt < 10; ++attempt) {
+                const double target = area(rng) * static_cast<double>(h * w), ratio = std::exp(logRatio(rng));
+                const auto tw = static_cast<int64_t>(std::lround(std::sqrt(target * ratio)));
+                const auto th = static_cast<int64_t>(std::lround(std::sqrt(target / ratio)));
+                if (tw > 0 && th > 0 && tw <= w && th <= h) {
+                    ch = th, cw = tw;
+                    top = std::uniform_int_distribution<int64_t>(0, h - th)(rng);
+                    left = std::uniform_int_distribution<int64_t>(0, w - tw)(rng);
+                    break;
+                }
+            }
+            auto crop = images[i].narrow(1, top, ch).narrow(2, left, cw).unsqueeze(0).to(torch::kFloat);
+            crop = torch::nn::functional::interpolate(crop, torch::nn::functional::InterpolateFuncOptions()
+                                                                .size(std::vector<int64_t>{h, w})
+                                                                .mode(torch::kBicubic)
+                                                                .align_corners(false))
+                       .clamp_(0, 255)
+                       .round_()
+                       .to(torch::kUInt8)
+                       .squeeze(0);
+            out.push_back(coin(rng) ? crop.flip({2}) : crop);
+        }
+        images = torch::stack(out);
+    } else if (m_opt.augment) {
         // Seeded per (seed, epoch, batch) so a resumed run sees the same augmentations.
         std::mt19937_64 rng(m_opt.seed * 7919ULL + static_cast<uint64_t>(m_opt.epoch) * 100003ULL +
                             static_cast<uint64_t>(b * m_opt.shardCount + m_opt.shardRank));

@@ -21,7 +21,10 @@ struct Batch {
 struct LoaderOptions {
     int64_t batchSize = 128;
     bool shuffle = false;
-    bool augment = false; // random 2-pixel shifts (zero padding) and horizontal flips
+    // Random 2-pixel shifts (zero padding) and horizontal flips; for photos (Dataset::photos)
+    // torchvision's RandomResizedCrop (area 8% to 100%, aspect 3/4 to 4/3, bicubic back to the
+    // stored size) and flips instead, as timm's training transform.
+    bool augment = false;
     uint64_t seed = 0;
     int64_t epoch = 0;       // shuffling order depends on (seed, epoch) only, so runs resume exactly
     int64_t skipBatches = 0; // resume mid-epoch

@@ -16,8 +16,9 @@ struct Dataset {
     torch::Tensor images; // uint8 [N, C, H, W]
     torch::Tensor labels; // int64 [N]
     std::vector<std::string> classNames;
-    std::string spec;  // what the user asked for, e.g. "fashion-mnist"
-    std::string split; // "train" or "test"
+    std::string spec;    // what the user asked for, e.g. "fashion-mnist"
+    std::string split;   // "train" or "test"
+    bool photos = false; // decoded image files (folder:): training takes random resized crops
 
     int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
     int64_t channels() const { return images.size(1); }

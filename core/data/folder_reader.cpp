@@ -65,7 +65,8 @@ cv::Mat decodeImage(const std::string& path, int size)
     if (declared->width > 0 && declared->height > kMaxImagePixels / declared->width)
         throw Error(path, "image header declares " + std::to_string(declared->width) + " x " +
                               std::to_string(declared->height) + " pixels, more than the " +
-                              std::to_string(kMaxImagePixels) + " an image may have (a corrupt file or a decompression bomb)");
+                              std::to_string(kMaxImagePixels) +
+                              " an image may have (a corrupt file or a decompression bomb)");
     try {
         cv::Mat img = cv::imdecode(bytes, cv::IMREAD_COLOR);
         if (img.empty())
@@ -118,6 +119,7 @@ Dataset readImageFolder(const std::string& dirIn, Split split, const DataOptions
         throw Error(dir.string(), "class folders hold no images (.jpg, .png, ...)");
     d.images = torch::stack(images);
     d.labels = torch::tensor(labels, torch::kLong);
+    d.photos = true;
     return d;
 }
 

@@ -209,3 +209,39 @@ TEST(DataSpec, ABareFolderLoadsAsItsDetectedSpec)
     EXPECT_TRUE(torch::equal(bare.labels, spelled.labels));
     EXPECT_THROW(loadDataset("no-such-folder-or-spec", Split::Test), Error);
 }
+
+TEST(BatchLoader, PhotosTrainOnSeededRandomResizedCropsAndSmallImagesAreResizedToTheModel)
+{
+    Dataset d;
+    d.spec = "folder:test";
+    d.photos = true;
+    // a ramp, so every crop of it differs from the whole image
+    auto ramp = torch::arange(32, torch::kFloat).mul(8).view({1, 1, 1, 32}).expand({6, 3, 32, 32});
+    d.images = ramp.to(torch::kUInt8).contiguous();
+    d.labels = torch::arange(6);
+    Normalization norm{{0.5, 0.5, 0.5}, {0.25, 0.25, 0.25}};
+    auto first = [&](LoaderOptions o) { return BatchLoader(d, norm, o).next()->images; };
+    LoaderOptions o;
+    o.batchSize = 6;
+    o.augment = true;
+    o.seed = 1;
+    const auto a = first(o), again = first(o);
+    EXPECT_TRUE(torch::equal(a, again)); // seeded per (seed, epoch, batch): a resumed run sees the same
+    EXPECT_EQ(a.sizes(), (std::vector<int64_t>{6, 3, 32, 32}));
+    o.augment = false;
+    const auto plain = first(o);
+    EXPECT_FALSE(torch::allclose(a, plain));
+    o.augment = true;
+    o.seed = 2;
+    EXPECT_FALSE(torch::equal(first(o), a));
+    // a model of another input size gets batches of its size, bicubically resized
+    o.augment = false;
+    o.imageSize = 64;
+    const auto up = first(o);
+    EXPECT_EQ(up.sizes(), (std::vector<int64_t>{6, 3, 64, 64}));
+    const auto reference = torch::nn::functional::interpolate(plain, torch::nn::functional::InterpolateFuncOptions()
+                                                                         .size(std::vector<int64_t>{64, 64})
+                                                                         .mode(torch::kBicubic)
+                                                                         .align_corners(false));
+    EXPECT_TRUE(torch::equal(up, reference));
+}
