@@ -49,7 +49,7 @@ struct TrainArgs {
         cmd->add_option("--clip-grad", t.clipNorm, "gradient norm clip (0 = off)")
             ->capture_default_str()
             ->check(inRange(0.0, 1e9));
-        cmd->add_flag("--no-augment", noAugment, "no random shifts and flips");
+        cmd->add_flag("--no-augment", noAugment, "no random resized crops (folders) or shifts, and no flips");
         cmd->add_flag("--new-head", newHead,
                       "a new classifier for the data's classes (normal, std 0.02, as timm and DeiT); "
                       "without it, data with another number of classes than the head is refused");

@@ -109,7 +109,7 @@ SlimPanel::SlimPanel(QWidget* parent) : QWidget(parent)
     m_inputSize->setSpecialValueText(tr("the model's"));
     m_inputSize->setToolTip(tr("Train at another input size: the position embedding is resampled bicubically over "
                                "the patch grid (a multiple of the patch size)"));
-    m_augment = new QCheckBox(tr("random shifts and flips"), settings);
+    m_augment = new QCheckBox(tr("random crops (folders) or shifts, and flips"), settings);
     m_out = new QLineEdit(settings);
     m_out->setToolTip(tr("Where the folded model is written (.mlpify; .pth for the timm layout; .onnx; a folder "
                          "name ending in / for Hugging Face)"));
