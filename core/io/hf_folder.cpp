@@ -49,15 +49,22 @@ const std::vector<Architecture>& supported()
 // The architecture that writes a model: by its head and tokens.
 const Architecture& architectureFor(const ViTConfig& c, const std::string& file)
 {
-    const auto& a = supported();
+    auto named = [](const std::string& name) -> const Architecture& {
+        for (const auto& a : supported())
+            if (a.name == name)
+                return a;
+        throw Error("Hugging Face export", "no architecture " + name); // a misspelt name below
+    };
     if (!c.hasClassifier() && !c.distilled && !c.headOnPatchMean)
-        return c.layerScale ? a[c.registerTokens ? 7 : 6] : a[5];
+        return named(!c.layerScale ? "ViTModel" : c.registerTokens ? "Dinov2WithRegistersModel" : "Dinov2Model");
     if (c.headOnPatchMean != c.layerScale || (c.registerTokens && !c.layerScale) || !c.hasClassifier())
         throw Error(file, "no Hugging Face architecture MLPify writes has this model's combination of LayerScale, "
                           "register tokens and classifier input");
     if (c.layerScale)
-        return a[c.registerTokens ? 3 : 2];
-    return c.distilled ? a[c.distilledHead ? 1 : 4] : a[0];
+        return named(c.registerTokens ? "Dinov2WithRegistersForImageClassification" : "Dinov2ForImageClassification");
+    if (!c.distilled)
+        return named("ViTForImageClassification");
+    return named(c.distilledHead ? "DeiTForImageClassificationWithTeacher" : "DeiTForImageClassification");
 }
 
 Architecture architectureOf(const nlohmann::json& config, const std::string& file)
