@@ -1,7 +1,7 @@
 #include "core/io/pickle.h"
 
 #include "core/error.h"
-#include "core/io/atomic_file.h"
+#include "core/io/storage_types.h"
 #include "core/io/zip_limits.h"
 
 #include <caffe2/serialize/inline_container.h>
@@ -32,16 +32,10 @@ constexpr size_t kMaxDepth = 1000;
 
 torch::ScalarType storageType(const std::string& global)
 {
-    static const std::unordered_map<std::string, torch::ScalarType> types{
-        {"torch.FloatStorage", torch::kFloat}, {"torch.DoubleStorage", torch::kDouble},
-        {"torch.HalfStorage", torch::kHalf},   {"torch.BFloat16Storage", torch::kBFloat16},
-        {"torch.LongStorage", torch::kLong},   {"torch.IntStorage", torch::kInt},
-        {"torch.ShortStorage", torch::kShort}, {"torch.CharStorage", torch::kChar},
-        {"torch.ByteStorage", torch::kByte},   {"torch.BoolStorage", torch::kBool}};
-    auto it = types.find(global);
-    if (it == types.end())
-        throw std::runtime_error("unsupported tensor storage type " + global);
-    return it->second;
+    for (const auto& [name, type] : kTorchStorageTypes)
+        if (global == std::string("torch.") + name)
+            return type;
+    throw std::runtime_error("unsupported tensor storage type " + global);
 }
 
 std::vector<int64_t> intTuple(const PyPtr& p)
@@ -574,31 +568,6 @@ PyPtr loadTorchFile(const std::string& path)
     } catch (const std::exception& e) {
         throw Error(path, "cannot read checkpoint: " + std::string(e.what()));
     }
-}
-
-void saveTorchFile(const std::string& path, const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
-                   const std::vector<std::pair<std::string, std::string>>& strings, const std::string& nestUnder)
-{
-    c10::Dict<std::string, torch::Tensor> state;
-    for (const auto& [k, t] : tensors)
-        state.insert(k, t.detach().cpu().contiguous());
-    torch::IValue top;
-    if (nestUnder.empty() && strings.empty()) {
-        top = state;
-    } else {
-        c10::impl::GenericDict d(c10::StringType::get(), c10::AnyType::get());
-        for (const auto& [k, s] : strings)
-            d.insert(k, s);
-        d.insert(nestUnder.empty() ? "state_dict" : nestUnder, state);
-        top = d;
-    }
-    std::vector<char> bytes;
-    try {
-        bytes = torch::pickle_save(top);
-    } catch (const c10::Error& e) {
-        throw Error(path, "cannot serialise: " + std::string(e.what_without_backtrace()));
-    }
-    writeBytesAtomically(path, std::string(bytes.begin(), bytes.end()));
 }
 
 } // namespace mlpify::core
