@@ -15,6 +15,7 @@ namespace mlpify::app {
 struct GlobalOptions {
     int threads = 0;
     std::string device = "auto";
+    std::string attention = "auto"; // core::AttentionKernel by name
 };
 
 using Runner = std::function<int()>;

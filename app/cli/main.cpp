@@ -2,6 +2,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/terminal_progress.h"
 #include "core/error.h"
+#include "core/model/attention_kernel.h"
 #include "core/runtime.h"
 
 #include <c10/util/Exception.h>
@@ -24,7 +25,12 @@ int main(int argc, char** argv)
     app.fallthrough();
     app::GlobalOptions g;
     app.add_option("--threads", g.threads, "compute threads (default: all cores)")->check(app::inRange(0, 1024));
-    app.add_option("--device", g.device, "cpu, cuda or auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}));
+    app.add_option("--device", g.device, "cpu, cuda or auto (CUDA when this LibTorch has it and a GPU is visible)")
+        ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
+    app.add_option("--attention", g.attention,
+                   "attention kernel: auto (fused on a GPU), explicit, or fused (LibTorch 2.x's "
+                   "scaled_dot_product_attention)")
+        ->check(CLI::IsMember({"auto", "explicit", "fused"}));
 
     app::Runner runner;
     app::addInfoCommand(app, g, &runner);
@@ -44,13 +50,17 @@ int main(int argc, char** argv)
     app::addFiguresCommand(app, g, &runner);
     app::addFrontCommand(app, g, &runner);
 #else
-    app.add_subcommand("figures", "render a project's figures (needs a build with the GUI)")
-        ->allow_extras()
-        ->callback([&runner] {
-            runner = []() -> int {
-                throw core::Error("figures", "this mlpify was built without Qt (MLPIFY_BUILD_GUI=OFF)");
-            };
-        });
+    // Both draw or read projects with Qt: named, so that a headless build says what it lacks.
+    for (const char* name : {"figures", "front"})
+        app.add_subcommand(name, std::string(name == std::string("figures") ? "render a project's figures"
+                                                                               : "a project's accuracy-throughput front") +
+                                     " (needs a build with the GUI)")
+            ->allow_extras()
+            ->callback([&runner, name] {
+                runner = [name]() -> int {
+                    throw core::Error(name, "this mlpify was built without Qt (MLPIFY_BUILD_GUI=OFF)");
+                };
+            });
 #endif
     app::addLaunchCommand(app, g, &runner);
 
@@ -65,6 +75,7 @@ int main(int argc, char** argv)
         return 2;
     }
     try {
+        core::setAttentionKernel(core::parseAttentionKernel(g.attention));
         core::configureThreads(g.threads);
         core::configureAllocator();
         app::installInterruptHandler();

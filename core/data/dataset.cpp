@@ -3,6 +3,7 @@
 #include "core/error.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <numeric>
 #include <random>
@@ -23,7 +24,10 @@ Dataset Dataset::subset(const std::vector<int64_t>& indices) const
 
 std::string fashionMnistDir()
 {
-    return "/usr/share/datasets/fashion-mnist";
+    // Debian's dataset-fashion-mnist; MLPIFY_FASHION_MNIST_DIR where the same four files lie
+    // elsewhere (a GPU server without Debian's package).
+    const char* dir = std::getenv("MLPIFY_FASHION_MNIST_DIR");
+    return dir && *dir ? dir : "/usr/share/datasets/fashion-mnist";
 }
 
 std::string dataSpecForFolder(const std::string& dir)

@@ -48,6 +48,8 @@ Dataset loadDataset(const std::string& spec, Split split, const DataOptions& opt
 Dataset readIdx(const std::string& dir, Split split);
 Dataset readCifar(const std::string& dir, Split split, bool cifar100);
 Dataset readImageFolder(const std::string& dir, Split split, const DataOptions& options);
+// False in a build without OpenCV, where readImageFolder refuses every folder by name.
+bool imageFoldersAvailable();
 
 std::string fashionMnistDir();
 

@@ -326,4 +326,9 @@ void exportOnnx(const ModelBundle& model, const std::string& path)
     writeBytesAtomically(path, onnxModelBytes(model));
 }
 
+bool onnxExportAvailable()
+{
+    return true;
+}
+
 } // namespace mlpify::core

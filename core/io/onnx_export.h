@@ -19,5 +19,7 @@ constexpr int kOnnxOpset = 17;
 std::string onnxModelBytes(const ModelBundle& model);
 // onnxModelBytes, written atomically to path.
 void exportOnnx(const ModelBundle& model, const std::string& path);
+// False in a build without the ONNX library, where both functions above throw an Error saying so.
+bool onnxExportAvailable();
 
 } // namespace mlpify::core

@@ -1,7 +1,9 @@
 #include "core/model/vit.h"
 
 #include "core/error.h"
+#include "core/model/attention_kernel.h"
 #include "core/model/token_merging.h"
+#include "core/torch_compat.h"
 
 #include <algorithm>
 #include <sstream>
@@ -60,12 +62,21 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, int64_t queries, co
     // copied out of the qkv layout for the product anyway.
     if (keys)
         *keys = k.mean(1);
-    auto logits = torch::matmul(q * m_scale, k.transpose(-2, -1));
-    if (logSize.defined())
-        logits = logits + logSize.view({b, 1, 1, n});
-    auto attn = torch::softmax(logits, -1);
-    auto out = torch::matmul(attn, v).transpose(1, 2).reshape({b, queries, c});
-    return proj->forward(out);
+    torch::Tensor mixed;
+#if MLPIFY_HAS_SDPA
+    if (useFusedAttention(x.device())) {
+        // Its default scale is 1/sqrt(head_dim), m_scale; ToMe's log sizes are an additive mask.
+        const auto mask = logSize.defined() ? logSize.view({b, 1, 1, n}).to(q.scalar_type()) : torch::Tensor();
+        mixed = at::scaled_dot_product_attention(q, k, v, mask);
+    }
+#endif
+    if (!mixed.defined()) {
+        auto logits = torch::matmul(q * m_scale, k.transpose(-2, -1));
+        if (logSize.defined())
+            logits = logits + logSize.view({b, 1, 1, n});
+        mixed = torch::matmul(torch::softmax(logits, -1), v);
+    }
+    return proj->forward(mixed.transpose(1, 2).reshape({b, queries, c}));
 }
 
 MlpImpl::MlpImpl(int64_t dim, int64_t hidden)

@@ -2,6 +2,7 @@
 #include "core/train/distributed.h"
 
 #include "core/error.h"
+#include "core/torch_compat.h"
 
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -53,6 +54,7 @@ c10::intrusive_ptr<c10d::Store> connectStore(const DistributedEnv& e)
         o.numWorkers = static_cast<size_t>(e.worldSize);
         o.waitWorkers = true;
         o.timeout = e.timeout;
+        compat::useClassicTcpStore(o);
         store = c10::make_intrusive<c10d::TCPStore>(e.masterAddr, o);
     }
     store->setTimeout(e.timeout);

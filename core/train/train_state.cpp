@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/io/pickle.h"
+#include "core/torch_compat.h"
 
 #include <algorithm>
 #include <array>
@@ -28,12 +29,6 @@ std::vector<torch::Tensor> orderedParams(torch::optim::AdamW& opt)
     return out;
 }
 
-// LibTorch's own key for a parameter's state (torch/optim/optimizer.h).
-std::string stateKey(const torch::Tensor& p)
-{
-    return c10::guts::to_string(p.unsafeGetTensorImpl());
-}
-
 int64_t scalarInt(const torch::Tensor& t, const std::string& path, const std::string& name)
 {
     if (t.numel() != 1 || t.is_floating_point() || t.is_complex() || t.scalar_type() == torch::kBool)
@@ -49,7 +44,7 @@ void saveTrainState(torch::optim::AdamW& opt, int64_t step, const std::string& p
     const auto params = orderedParams(opt);
     auto& states = opt.state();
     for (size_t i = 0; i < params.size(); ++i) {
-        const auto it = states.find(stateKey(params[i]));
+        const auto it = states.find(compat::optimizerStateKey(params[i]));
         if (it == states.end()) // no gradient yet: AdamW creates its state at the first step
             continue;
         const auto& s = static_cast<const torch::optim::AdamWParamState&>(*it->second);
@@ -112,7 +107,7 @@ int64_t readTrainState(const std::string& path, torch::optim::AdamW& opt, int64_
         return fileStep;
 
     // Check everything before touching opt, so a bad file leaves the optimizer as it was.
-    std::vector<std::pair<std::string, std::unique_ptr<torch::optim::AdamWParamState>>> loaded;
+    std::vector<std::pair<decltype(compat::optimizerStateKey(params[0])), std::unique_ptr<torch::optim::AdamWParamState>>> loaded;
     for (size_t i = 0; i < params.size(); ++i) {
         const auto& e = entries[i];
         const std::string at = "param." + std::to_string(i) + ".";
@@ -137,7 +132,7 @@ int64_t readTrainState(const std::string& path, torch::optim::AdamW& opt, int64_
             const auto t = e[f].to(params[i].device(), params[i].scalar_type()).clone();
             f == 1 ? s->exp_avg(t) : f == 2 ? s->exp_avg_sq(t) : s->max_exp_avg_sq(t);
         }
-        loaded.emplace_back(stateKey(params[i]), std::move(s));
+        loaded.emplace_back(compat::optimizerStateKey(params[i]), std::move(s));
     }
     auto& states = opt.state();
     states.clear();

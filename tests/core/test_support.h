@@ -1,6 +1,7 @@
 // Small helpers shared by the core tests: a tiny micro-shaped config and per-process temp paths.
 #pragma once
 
+#include "core/data/dataset.h"
 #include "core/model/vit_config.h"
 
 #include <filesystem>
@@ -27,6 +28,15 @@ inline std::string tempPath(const std::string& group, const std::string& name)
     auto d = std::filesystem::temp_directory_path() / ("mlpify_" + group + "_" + std::to_string(::getpid()));
     std::filesystem::create_directories(d);
     return (d / name).string();
+}
+
+// n images of Fashion-MNIST's split drawn with seed (Debian's dataset-fashion-mnist), spec kept.
+inline core::Dataset fashionMnistSubset(core::Split split, int64_t n, uint64_t seed)
+{
+    auto full = core::loadDataset("fashion-mnist", split);
+    auto s = full.subset(core::seededSubset(full.size(), n, seed));
+    s.spec = "fashion-mnist";
+    return s;
 }
 
 } // namespace mlpify::testing

@@ -35,12 +35,7 @@ ModelBundle syntheticModel(uint64_t seed)
 
 const Dataset& calibration()
 {
-    static const Dataset d = [] {
-        auto full = loadDataset("fashion-mnist", Split::Train);
-        auto s = full.subset(seededSubset(full.size(), 256, 3));
-        s.spec = "fashion-mnist";
-        return s;
-    }();
+    static const Dataset d = mlpify::testing::fashionMnistSubset(Split::Train, 256, 3);
     return d;
 }
 

@@ -3,7 +3,11 @@
 #include "core/error.h"
 
 #include <gtest/gtest.h>
+#include "test_config.h"
+
+#if MLPIFY_TESTS_WITH_OPENCV
 #include <opencv2/imgcodecs.hpp>
+#endif
 
 #include <filesystem>
 #include <fstream>
@@ -128,6 +132,7 @@ TEST(CifarReader, WrongLayoutsAreClearErrors)
     EXPECT_THROW(loadDataset("cifar10:" + dir.string(), Split::Train), Error); // batches missing
 }
 
+#if MLPIFY_TESTS_WITH_OPENCV
 TEST(FolderReader, ReadsClassFoldersResizedAndCropped)
 {
     auto dir = freshDir("folder");
@@ -149,6 +154,7 @@ TEST(FolderReader, ReadsClassFoldersResizedAndCropped)
     EXPECT_EQ(d.images[0][2][5][5].item<int>(), 10);
     EXPECT_THROW(loadDataset("folder:" + (dir / "val" / "cat").string(), Split::Test), Error); // no class dirs
 }
+#endif
 
 TEST(Subsets, AreSeededDistinctAndBounded)
 {

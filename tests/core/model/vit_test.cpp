@@ -1,6 +1,9 @@
 #include "core/error.h"
 #include "core/io/model_io.h"
+#include "core/model/attention_kernel.h"
+#include "core/model/merge_schedule.h"
 #include "core/model/vit.h"
+#include "core/torch_compat.h"
 #include "tests/core/test_support.h"
 
 #include <gtest/gtest.h>
@@ -110,6 +113,47 @@ TEST(VisionTransformer, LastBlockForTheHeadTokensOnlyMatchesTheFullForward)
             EXPECT_TRUE(torch::allclose(head, full.narrow(1, 0, prefix), 1e-12, 1e-12));
             EXPECT_TRUE(torch::allclose(m->finish(head), m->finish(full), 1e-12, 1e-12));
         }
+    }
+}
+
+// LibTorch 2.x's fused attention against the explicit product, in float64: plain, distilled, with
+// the head-token-only last block, ToMe's proportional attention (an additive mask) and gradients.
+TEST(VisionTransformer, FusedAttentionEqualsTheExplicitProductInFloat64)
+{
+    if (!fusedAttentionAvailable())
+        GTEST_SKIP() << "LibTorch " << compat::torchVersion()
+                     << " has no scaled_dot_product_attention: every forward takes the explicit path";
+    for (bool distilled : {false, true}) {
+        torch::manual_seed(11);
+        auto cfg = tinyConfig();
+        cfg.distilled = distilled;
+        VisionTransformer m(cfg);
+        perturb(m);
+        m->to(torch::kDouble);
+        m->setBlockMode(1, {AttnMode::Diluting, 0.4});
+        const auto images = torch::randn({3, 1, 28, 28}, torch::kDouble);
+        const auto run = [&](AttentionKernel kernel, bool merging) {
+            ScopedAttentionKernel k(kernel);
+            m->setMergeSchedule(merging ? constantSchedule(5, 4) : constantSchedule(0, 4));
+            m->zero_grad();
+            const auto logits = m->forward(images);
+            logits.pow(2).sum().backward();
+            return std::make_pair(logits.detach(), m->blocks[0]->as<Block>()->attn->qkv->weight.grad().clone());
+        };
+        for (bool merging : {false, true}) {
+            const auto [explicitLogits, explicitGrad] = run(AttentionKernel::Explicit, merging);
+            const auto [fusedLogits, fusedGrad] = run(AttentionKernel::Fused, merging);
+            EXPECT_TRUE(torch::allclose(fusedLogits, explicitLogits, 1e-12, 1e-12)) << "distilled " << distilled;
+            EXPECT_TRUE(torch::allclose(fusedGrad, explicitGrad, 1e-10, 1e-12)) << "distilled " << distilled;
+        }
+        torch::NoGradGuard g;
+        m->setMergeSchedule(constantSchedule(0, 4));
+        auto x0 = m->embed(images);
+        const auto headOnly = [&](AttentionKernel kernel) {
+            ScopedAttentionKernel k(kernel);
+            return m->runBlocks(x0, 1, nullptr, nullptr, cfg.numPrefixTokens());
+        };
+        EXPECT_TRUE(torch::allclose(headOnly(AttentionKernel::Fused), headOnly(AttentionKernel::Explicit), 1e-12, 1e-12));
     }
 }
 
