@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 #include <torch/version.h>
+#include <ATen/autocast_mode.h>
 
 #include <string>
 #include <type_traits>
@@ -41,6 +42,60 @@ void useClassicTcpStore(TcpStoreOptions& options)
     (void)options;
 #endif
 }
+
+// bfloat16 autocast on a device for a scope (matrix products and convolutions in bf16, reductions
+// and the loss in float32), as torch.autocast(device, torch.bfloat16); the previous state comes
+// back at the end, and the cast weights are dropped when the outermost scope ends. The per-device
+// functions replaced the CUDA- and CPU-named ones in 2.4.
+class ScopedBf16Autocast {
+public:
+    ScopedBf16Autocast(const torch::Device& device, bool on) : m_type(device.type()), m_on(on)
+    {
+        if (!m_on)
+            return;
+        m_wasEnabled = enabled();
+        m_wasType = dtype();
+        set(true, at::kBFloat16);
+        at::autocast::increment_nesting();
+    }
+    ~ScopedBf16Autocast()
+    {
+        if (!m_on)
+            return;
+        if (at::autocast::decrement_nesting() == 0)
+            at::autocast::clear_cache();
+        set(m_wasEnabled, m_wasType);
+    }
+    ScopedBf16Autocast(const ScopedBf16Autocast&) = delete;
+    ScopedBf16Autocast& operator=(const ScopedBf16Autocast&) = delete;
+
+private:
+#if MLPIFY_TORCH_AT_LEAST(2, 4)
+    bool enabled() const { return at::autocast::is_autocast_enabled(m_type); }
+    at::ScalarType dtype() const { return at::autocast::get_autocast_dtype(m_type); }
+    void set(bool on, at::ScalarType type) const
+    {
+        at::autocast::set_autocast_dtype(m_type, type);
+        at::autocast::set_autocast_enabled(m_type, on);
+    }
+#else
+    bool cuda() const { return m_type == c10::DeviceType::CUDA; }
+    bool enabled() const { return cuda() ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled(); }
+    at::ScalarType dtype() const
+    {
+        return cuda() ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+    }
+    void set(bool on, at::ScalarType type) const
+    {
+        cuda() ? at::autocast::set_autocast_gpu_dtype(type) : at::autocast::set_autocast_cpu_dtype(type);
+        cuda() ? at::autocast::set_enabled(on) : at::autocast::set_cpu_enabled(on);
+    }
+#endif
+    c10::DeviceType m_type;
+    bool m_on;
+    bool m_wasEnabled = false;
+    at::ScalarType m_wasType = at::kFloat;
+};
 
 // "major.minor.patch" of the LibTorch compiled against.
 inline std::string torchVersion()

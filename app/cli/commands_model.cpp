@@ -3,6 +3,7 @@
 #include "app/cli/terminal_progress.h"
 #include "core/bench/benchmark.h"
 #include "core/bench/onnx_runtime.h"
+#include "core/model/attention_kernel.h"
 #include "core/data/dataset.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
@@ -182,6 +183,8 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                     "how a batch uses the threads: ops (each op on all), images (the batch split), auto")
         ->capture_default_str()
         ->check(CLI::IsMember({"auto", "ops", "images"}));
+    cmd->add_flag("--bf16", o->b.bf16,
+                  "bfloat16 autocast (as torch.autocast; fast on GPUs and CPUs with bf16 units), stated in the output");
     cmd->add_flag("--train", o->train, "measure training steps (forward, backward, AdamW) instead of inference");
     cmd->add_flag("--onnx", o->onnx,
                   "also each model exported to ONNX, run by ONNX Runtime (onnxruntime-node) with the same "
@@ -312,7 +315,8 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             });
             std::cout << "batch " << o->b.batchSize << ", " << o->b.repeats << " repeats after " << o->b.warmup
                       << " warm-up, device " << results[0].device << ", " << results[0].threads << " threads ("
-                      << results[0].parallelism << "), BLAS " << results[0].blas << "; "
+                      << results[0].parallelism << "), BLAS " << results[0].blas << ", " << results[0].precision
+                      << ", attention " << core::attentionKernelName(core::attentionKernel()) << "; "
                       << (perRun ? "run memory = peak RSS during that model's run minus RSS before it (inputs, "
                                    "activations, workspace)\n"
                                  : "peak RSS is the process's, cumulative (the kernel refused to reset it)\n");

@@ -5,6 +5,7 @@
 #include "core/analysis/selection.h"
 #include "core/data/batch_loader.h"
 #include "core/device.h"
+#include "core/model/attention_kernel.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
 #include "core/io/json_file.h"
@@ -64,6 +65,9 @@ struct TrainArgs {
         cmd->add_option("--checkpoint-every", t.checkpointEvery, "steps between checkpoints (0 = per epoch)")
             ->check(inRange(0, 1e12));
         cmd->add_flag("--resume", resume, "continue from --checkpoint");
+        cmd->add_flag("--bf16", t.bf16,
+                      "bfloat16 autocast for the training steps (as torch.autocast; fast on GPUs and CPUs with "
+                      "bf16 units); evaluation stays float32");
         cmd->add_option("--json-log", jsonLog, "append one JSON line per step and per epoch");
         cmd->add_flag("--distributed", distributed,
                       "data-parallel over processes (c10d/Gloo): RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT, or "
@@ -146,6 +150,10 @@ bool runTraining(core::ModelBundle& model, TrainArgs& a, const core::DilutionOpt
         if (!log)
             throw core::Error(a.jsonLog, "cannot open for writing");
     }
+    if (a.writer)
+        std::cout << "device " << core::resolveDevice(a.t.device).str() << ", "
+                  << (a.t.bf16 ? "bf16 autocast for the training steps (evaluation in float32)" : "float32")
+                  << ", attention " << core::attentionKernelName(core::attentionKernel()) << "\n";
     TerminalProgress progress(a.writer);
     core::TrainCallbacks cb;
     cb.onStep = [&](const core::StepStats& s) {
@@ -278,6 +286,7 @@ struct DiluteArgs {
         r.trainLimit = a.t.trainLimit;
         r.augment = a.t.augment;
         r.device = a.t.device;
+        r.bf16 = a.t.bf16;
         r.seed = a.t.seed;
         r.dilutionEpochs = dilutionEpochs;
         r.newHead = a.newHead;

@@ -95,6 +95,9 @@ SlimPanel::SlimPanel(QWidget* parent) : QWidget(parent)
     m_schedule->addItems({"linear", "cosine"});
     m_device = new QComboBox(settings);
     m_device->addItems({"auto", "cpu", "cuda"});
+    m_bf16 = new QCheckBox(tr("bf16 autocast for the training steps"), settings);
+    m_bf16->setToolTip(tr("As torch.autocast: matrix products in bfloat16, fast on GPUs and on CPUs with bf16 "
+                          "units; the accuracy is evaluated in float32"));
     m_processes = new QSpinBox(settings);
     m_processes->setRange(1, 16);
     m_processes->setToolTip(tr("More than 1: data-parallel worker processes on this machine (c10d/Gloo); the "
@@ -120,6 +123,7 @@ SlimPanel::SlimPanel(QWidget* parent) : QWidget(parent)
     form->addRow(tr("Training &images"), m_trainLimit);
     form->addRow(tr("&Schedule"), m_schedule);
     form->addRow(tr("De&vice"), m_device);
+    form->addRow(tr("Precision"), m_bf16);
     form->addRow(tr("Pro&cesses"), m_processes);
     form->addRow(tr("Distillation"), m_distill);
     form->addRow(tr("New head"), m_newHead);
@@ -260,6 +264,7 @@ core::DilutionRun SlimPanel::request() const
     r.trainLimit = m_trainLimit->value();
     r.schedule = m_schedule->currentText().toStdString();
     r.device = m_device->currentText().toStdString();
+    r.bf16 = m_bf16->isChecked();
     r.processes = m_processes->value();
     r.distill = m_distill->isChecked();
     r.newHead = m_newHead->isChecked();
@@ -284,6 +289,7 @@ void SlimPanel::setRequest(const core::DilutionRun& r)
     m_trainLimit->setValue(static_cast<int>(r.trainLimit));
     m_schedule->setCurrentText(QString::fromStdString(r.schedule));
     m_device->setCurrentText(QString::fromStdString(r.device));
+    m_bf16->setChecked(r.bf16);
     m_processes->setValue(r.processes);
     m_distill->setChecked(r.distill);
     m_newHead->setChecked(r.newHead);

@@ -74,6 +74,7 @@ private:
     QSpinBox* m_trainLimit;
     QComboBox* m_schedule;
     QComboBox* m_device;
+    QCheckBox* m_bf16;
     QSpinBox* m_processes;
     QCheckBox* m_distill;
     QCheckBox* m_newHead;

@@ -1,4 +1,5 @@
 #include "core/bench/benchmark.h"
+#include "core/torch_compat.h"
 
 #include "core/device.h"
 #include "core/model/inference.h"
@@ -71,14 +72,24 @@ BenchResult describe(ModelBundle& model, const BenchOptions& o, const std::vecto
     r.device = device.str();
     r.threads = at::get_num_threads();
     r.parallelism = toString(resolveParallelism(o.parallelism, c, o.batchSize, r.threads, workload));
+    r.precision = o.bf16 ? "bf16 autocast" : "float32";
     r.blas = blasThreading();
     return r;
 }
+// Autocast is per thread: with bf16 every op runs on all threads, never a batch split over them.
+BenchOptions withPrecision(BenchOptions o)
+{
+    if (o.bf16)
+        o.parallelism = Parallelism::WithinOps;
+    return o;
+}
 } // namespace
 
-BenchResult benchmarkModel(ModelBundle& model, const BenchOptions& o)
+BenchResult benchmarkModel(ModelBundle& model, const BenchOptions& options)
 {
+    const auto o = withPrecision(options);
     const auto device = resolveDevice(o.device);
+    compat::ScopedBf16Autocast autocast(device, o.bf16);
     const auto& c = model.meta.config;
     model.net->to(device);
     model.net->eval();
@@ -113,9 +124,11 @@ BenchResult benchmarkModel(ModelBundle& model, const BenchOptions& o)
     return r;
 }
 
-BenchResult benchmarkTraining(ModelBundle& model, const BenchOptions& o)
+BenchResult benchmarkTraining(ModelBundle& model, const BenchOptions& options)
 {
+    const auto o = withPrecision(options);
     const auto device = resolveDevice(o.device);
+    compat::ScopedBf16Autocast autocast(device, o.bf16);
     const auto& c = model.meta.config;
     model.net->to(device);
     model.net->train();
@@ -160,6 +173,7 @@ void to_json(nlohmann::json& j, const BenchResult& r)
          {"threads", r.threads},
          {"parallel", r.parallelism},
          {"blas", r.blas},
+         {"precision", r.precision},
          {"tome", r.tome}};
 }
 

@@ -15,6 +15,7 @@ struct BenchOptions {
     int repeats = 10;
     std::string device = "auto";
     Parallelism parallelism = Parallelism::Auto;
+    bool bf16 = false; // bfloat16 autocast (torch.autocast); every op on all threads then (autocast is per thread)
 };
 
 struct BenchResult {
@@ -34,6 +35,7 @@ struct BenchResult {
     int threads = 1;         // LibTorch's compute threads
     std::string parallelism; // how the batch used them: "ops" or "images" (model/inference.h)
     std::string blas;        // runtime.h blasThreading()
+    std::string precision;   // "float32" or "bf16 autocast"
 };
 
 BenchResult benchmarkModel(ModelBundle& model, const BenchOptions& options);

@@ -155,7 +155,7 @@ torch::Tensor BlockImpl::forwardAs(const torch::Tensor& input, const BlockMode& 
     switch (mode.mode) {
     case AttnMode::Active:
         a = branch();
-        x = inPlace ? a.add_(kept) : kept + a;
+        x = inPlace && a.scalar_type() == kept.scalar_type() ? a.add_(kept) : kept + a;
         break;
     case AttnMode::Diluting:
         // method.md section 4: the (2 - lambda) factor keeps the residual's scale as attention fades.
@@ -178,7 +178,8 @@ torch::Tensor BlockImpl::forwardAs(const torch::Tensor& input, const BlockMode& 
     auto m = mlp->forward(norm2->forward(x));
     if (ls2)
         m = inPlace ? m.mul_(ls2->gamma) : ls2->forward(m);
-    auto out = inPlace ? m.add_(x) : x + m;
+    // Under autocast a branch comes back in bf16: the residual stream stays in its own dtype.
+    auto out = inPlace && m.scalar_type() == x.scalar_type() ? m.add_(x) : x + m;
     if (trace)
         *trace = {a, m, out};
     return out;

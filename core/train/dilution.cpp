@@ -22,6 +22,7 @@ TrainOptions trainOptionsFor(const DilutionRun& run)
     t.trainLimit = run.trainLimit;
     t.augment = run.augment;
     t.device = run.device;
+    t.bf16 = run.bf16;
     t.seed = run.seed;
     t.checkpoint = run.out + ".ckpt";
     return t;

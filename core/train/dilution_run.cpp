@@ -13,7 +13,7 @@ auto fields(const DilutionRun& r)
 {
     return std::tie(r.model, r.data, r.out, r.remove, r.ratio, r.method, r.selectImages, r.randomSeed, r.epochs,
                     r.dilutionEpochs, r.lr, r.batch, r.warmupEpochs, r.trainLimit, r.schedule, r.augment, r.distill,
-                    r.device, r.seed, r.processes, r.newHead, r.inputSize);
+                    r.device, r.bf16, r.seed, r.processes, r.newHead, r.inputSize);
 }
 
 // Shortest text that reads back as the same double.
@@ -70,6 +70,8 @@ std::vector<std::string> toArgs(const DilutionRun& r)
         a.emplace_back("--no-augment");
     if (r.distill)
         a.emplace_back("--distill");
+    if (r.bf16)
+        a.emplace_back("--bf16");
     if (r.newHead)
         a.emplace_back("--new-head");
     if (r.inputSize > 0)
@@ -111,6 +113,7 @@ void to_json(nlohmann::json& j, const DilutionRun& r)
          {"augment", r.augment},
          {"distill", r.distill},
          {"device", r.device},
+         {"bf16", r.bf16},
          {"seed", r.seed},
          {"processes", r.processes},
          {"new_head", r.newHead},
@@ -139,6 +142,7 @@ void from_json(const nlohmann::json& j, DilutionRun& r)
     r.augment = j.value("augment", r.augment);
     r.distill = j.value("distill", r.distill);
     r.device = j.value("device", r.device);
+    r.bf16 = j.value("bf16", r.bf16);
     r.seed = jsonInteger(j, "seed", r.seed);
     r.processes = jsonInteger(j, "processes", r.processes);
     r.newHead = j.value("new_head", r.newHead);

@@ -35,6 +35,7 @@ struct DilutionRun {
     bool newHead = false;  // a new classifier for the data's classes (model/adapt.h)
     int64_t inputSize = 0; // > 0: train at this input size, the position embedding resampled
     std::string device = "auto";
+    bool bf16 = false; // bfloat16 autocast for the training steps (TrainOptions::bf16)
     uint64_t seed = 0;
     int processes = 1; // > 1: local data-parallel processes (mlpify launch, c10d)
 

@@ -5,6 +5,7 @@
 
 #include "core/data/batch_loader.h"
 #include "core/device.h"
+#include "core/torch_compat.h"
 #include "core/error.h"
 #include "core/io/model_io.h"
 #include "core/model/adapt.h"
@@ -214,7 +215,7 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
     const int64_t totalSteps = stepsPerEpoch * o.epochs;
     TrainResult result;
     // Forward and backward over the compute threads (parallel_step.h); a non-finite loss takes no step.
-    ParallelStep stepper(o.parallelism);
+    ParallelStep stepper(o.bf16 ? Parallelism::WithinOps : o.parallelism);
     const StepLoss stepLoss{o.labelSmoothing, o.teacher, o.distillAlpha, o.distillTemperature};
 
     double lambda = callbacks.beforeStep ? callbacks.beforeStep(state.step) : 1.0;
@@ -266,7 +267,10 @@ TrainResult trainSupervised(ModelBundle& model, const Dataset& fullTrain, const 
                 static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
             auto images = batch->images.to(device, model.net->dtype()), labels = batch->labels.to(device);
             opt.zero_grad();
-            const auto outcome = stepper.run(model.net, images, labels, stepLoss);
+            const auto outcome = [&] {
+                compat::ScopedBf16Autocast autocast(device, o.bf16);
+                return stepper.run(model.net, images, labels, stepLoss);
+            }();
             double lossValue = outcome.loss;
             auto n = outcome.count;
             auto hits = outcome.hits;

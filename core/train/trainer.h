@@ -32,6 +32,9 @@ struct TrainOptions {
     std::string device = "auto";
     // How a step uses the compute threads (model/inference.h): narrow models split the batch.
     Parallelism parallelism = Parallelism::Auto;
+    // bfloat16 autocast for the training steps' forward and backward (torch.autocast; every op on
+    // all threads then, as autocast is per thread); evaluation stays float32.
+    bool bf16 = false;
     // Optional soft-target distillation from a teacher (e.g. the original model during dilution):
     // loss = (1 - alpha) CE + alpha T^2 KL(teacher_T || student_T).
     ModelBundle* teacher = nullptr;

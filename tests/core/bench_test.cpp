@@ -1,6 +1,7 @@
 #include "core/bench/benchmark.h"
 #include "core/error.h"
 #include "core/io/model_io.h"
+#include "core/torch_compat.h"
 #include "tests/core/test_support.h"
 
 #include <gtest/gtest.h>
@@ -67,4 +68,40 @@ TEST(Benchmark, RunMemoryIsPerRunAndGrowsWithTheBatch)
     EXPECT_LT(small.peakRssMiB, big.peakRssMiB);
     EXPECT_EQ(big.parameters, model.net->parameterCount());
     EXPECT_DOUBLE_EQ(big.weightsMiB, static_cast<double>(big.parameters) * 4.0 / (1024.0 * 1024.0));
+}
+
+// bf16 autocast: the products run in bfloat16 inside the scope, float32 after it; the benchmark
+// and a training step say so and run.
+TEST(Benchmark, Bf16AutocastIsScopedAndStated)
+{
+    auto model = makeModel(mlpify::testing::tinyConfig(2));
+    model.net->eval();
+    const auto x = torch::randn({2, 1, 28, 28});
+    {
+        torch::NoGradGuard g;
+        mlpify::core::compat::ScopedBf16Autocast outer(torch::kCPU, true);
+        {
+            mlpify::core::compat::ScopedBf16Autocast inner(torch::kCPU, true);
+            EXPECT_EQ(model.net->forward(x).scalar_type(), torch::kBFloat16);
+        }
+        EXPECT_EQ(model.net->forward(x).scalar_type(), torch::kBFloat16); // the outer scope still holds
+    }
+    EXPECT_EQ(model.net->forward(x).scalar_type(), torch::kFloat);
+    {
+        torch::NoGradGuard g;
+        mlpify::core::compat::ScopedBf16Autocast off(torch::kCPU, false);
+        EXPECT_EQ(model.net->forward(x).scalar_type(), torch::kFloat);
+    }
+    BenchOptions o;
+    o.device = "cpu";
+    o.batchSize = 4;
+    o.warmup = 0;
+    o.repeats = 1;
+    o.bf16 = true;
+    const auto r = benchmarkTraining(model, o);
+    EXPECT_EQ(r.precision, "bf16 autocast");
+    EXPECT_EQ(r.parallelism, "ops"); // autocast is per thread: never a batch split over threads
+    EXPECT_EQ(model.net->forward(x).scalar_type(), torch::kFloat);
+    o.bf16 = false;
+    EXPECT_EQ(benchmarkModel(model, o).precision, "float32");
 }

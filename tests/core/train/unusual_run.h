@@ -27,6 +27,7 @@ inline core::DilutionRun unusualRun(int processes = 3)
     r.augment = false;
     r.distill = true;
     r.device = "cpu";
+    r.bf16 = true;
     r.seed = 99;
     r.processes = processes;
     r.newHead = true;
