@@ -5,13 +5,14 @@
 # GPU: under 8 minutes.
 #
 #   bash scripts/gpu-check.sh [--log FILE] [--jobs N]
-#       FILE default build-gpu/gpu-check.log; needs python3 with torch, CMake and Ninja (pip's do)
+#       FILE default build-gpu/gpu-check.log; needs python3 with torch, CMake and Ninja (pip's do);
+#       the build is scripts/build-pytorch.sh's, into build-gpu/
 #   bash scripts/gpu-check.sh --pack
 #       on a Debian machine with the project's packages: copies into .gpu-deps/ what a GPU server
 #       with PyTorch may lack (nlohmann/json, CLI11, zlib headers, GoogleTest's sources, Debian's
 #       Fashion-MNIST files; about 35 MB), which the build and the tests then take from there.
 #
-# Environment: PYTHON (default python3), CUDA_HOME (default /usr/local/cuda).
+# Environment: PYTHON (default python3), CUDA_HOME (default /usr/local/cuda), as build-pytorch.sh.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -48,47 +49,13 @@ section "machine"
 PY=${PYTHON:-python3}
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ); $(uname -sr); $(nproc) cores; commit $(git rev-parse --short HEAD 2> /dev/null)"
 command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-read -r TORCH_PREFIX TORCH_VERSION TORCH_CUDA GPUS ABI NCCL_INC < <($PY - << 'EOF' 2> /dev/null || echo "- none - 0 - -"
-import os, torch
-nccl = "-"
-try:
-    import nvidia.nccl
-    for base in list(getattr(nvidia.nccl, "__path__", [])):
-        if os.path.exists(os.path.join(base, "include", "nccl.h")):
-            nccl = os.path.join(base, "include")
-except ImportError:
-    pass
-print(torch.utils.cmake_prefix_path, torch.__version__, torch.version.cuda or "-",
-      torch.cuda.device_count() if torch.cuda.is_available() else 0,
-      int(torch._C._GLIBCXX_USE_CXX11_ABI), nccl)
-EOF
-)
-echo "python torch: $TORCH_VERSION (CUDA $TORCH_CUDA, $GPUS GPU(s) visible, C++11 ABI $ABI)"
-CMAKE_ARGS=(-G Ninja -DCMAKE_BUILD_TYPE=Release -DMLPIFY_BUILD_GUI=OFF -DMLPIFY_DEPS_DIR="$DEPS")
-if [[ -f $TORCH_PREFIX/Torch/TorchConfig.cmake ]]; then
-  echo "LibTorch: PyTorch's own, $TORCH_PREFIX (its TorchConfig sets the C++ ABI flag it was built with)"
-  CMAKE_ARGS+=(-DCMAKE_PREFIX_PATH="$TORCH_PREFIX")
-else
-  echo "LibTorch: this python's torch has no CMake files (Debian's python3-torch); the system's LibTorch is used"
-fi
-if [[ $TORCH_CUDA != - ]]; then
-  export CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
-  [[ -x $CUDA_HOME/bin/nvcc ]] && CMAKE_ARGS+=(-DCMAKE_CUDA_COMPILER="$CUDA_HOME/bin/nvcc" -DCUDAToolkit_ROOT="$CUDA_HOME")
-  [[ $NCCL_INC != - ]] && export NCCL_HOME=$(dirname "$NCCL_INC")
-fi
+read -r GPUS < <($PY -c 'import torch; print(torch.cuda.device_count() if torch.cuda.is_available() else 0)' 2> /dev/null || echo 0)
 [[ -d $DEPS/fashion-mnist ]] && export MLPIFY_FASHION_MNIST_DIR=$DEPS/fashion-mnist
 [[ -d ${MLPIFY_FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist} ]] ||
   echo "gpu-check: no Fashion-MNIST (Debian's dataset-fashion-mnist, or --pack on a Debian machine): the tests that read it fail"
 
 section "configure and build (headless, $JOBS jobs)"
-cmake -S . -B build-gpu "${CMAKE_ARGS[@]}" | grep -E "MLPify|LibTorch|CUDA|GUI|image folders|ONNX|NCCL|tests|Error|error" ||
-  true
-if ! cmake --build build-gpu -j "$JOBS" --target mlpify mlpify_core_tests > build-gpu/build.log 2>&1; then
-  grep -E "error|Error" build-gpu/build.log | head -40
-  echo "gpu-check: build FAILED (build-gpu/build.log)"
-  exit 1
-fi
-echo "built: $(ls build-gpu/app/mlpify build-gpu/tests/mlpify_core_tests | tr '\n' ' ')"
+bash scripts/build-pytorch.sh --dir build-gpu --jobs "$JOBS" mlpify mlpify_core_tests || exit 1
 B=build-gpu/app/mlpify
 T=build-gpu/tests/mlpify_core_tests
 

@@ -66,8 +66,10 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, int64_t queries, co
 #if MLPIFY_HAS_SDPA
     if (useFusedAttention(x.device())) {
         // Its default scale is 1/sqrt(head_dim), m_scale; ToMe's log sizes are an additive mask.
-        const auto mask = logSize.defined() ? logSize.view({b, 1, 1, n}).to(q.scalar_type()) : torch::Tensor();
-        mixed = at::scaled_dot_product_attention(q, k, v, mask);
+        // An undefined tensor is not "no mask" to it: the overload without one is called instead.
+        mixed = logSize.defined()
+                    ? at::scaled_dot_product_attention(q, k, v, logSize.view({b, 1, 1, n}).to(q.scalar_type()))
+                    : at::scaled_dot_product_attention(q, k, v);
     }
 #endif
     if (!mixed.defined()) {
