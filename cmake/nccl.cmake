@@ -14,6 +14,13 @@ if(TORCH_CUDA_LIBRARIES OR TARGET torch_cuda)
   endif()
   target_compile_definitions(mlpify_core PRIVATE MLPIFY_WITH_NCCL USE_C10D_NCCL)
   target_include_directories(mlpify_core PRIVATE ${MLPIFY_NCCL_INCLUDE_DIR})
+  # c10d's NCCL headers call NCCL inline, and the linker does not take symbols from libtorch_cuda's
+  # own dependencies: the library itself (pip's nvidia-nccl ships only libnccl.so.2).
+  find_library(MLPIFY_NCCL_LIBRARY NAMES nccl libnccl.so.2
+    HINTS ENV NCCL_HOME ENV NCCL_ROOT ENV CUDA_HOME PATHS /usr/local/cuda /usr PATH_SUFFIXES lib lib64)
+  if(MLPIFY_NCCL_LIBRARY)
+    target_link_libraries(mlpify_core PUBLIC ${MLPIFY_NCCL_LIBRARY})
+  endif()
   set(MLPIFY_WITH_NCCL_SUMMARY "on (nccl.h in ${MLPIFY_NCCL_INCLUDE_DIR})")
   return()
 endif()
