@@ -44,6 +44,8 @@ ARGS=(-G Ninja -DCMAKE_BUILD_TYPE=Release -DMLPIFY_BUILD_GUI=$GUI)
 if [[ -f $TORCH_PREFIX/Torch/TorchConfig.cmake ]]; then
   echo "LibTorch: PyTorch's own, $TORCH_PREFIX"
   ARGS+=(-DCMAKE_PREFIX_PATH="$TORCH_PREFIX")
+elif [[ $TORCH_VERSION == none ]]; then
+  echo "LibTorch: $PY has no torch (set PYTHON to the interpreter of your PyTorch): the system's LibTorch is used"
 else
   echo "LibTorch: $PY's torch has no CMake files (Debian's python3-torch has none): the system's LibTorch is used"
 fi
