@@ -128,6 +128,9 @@ std::optional<ImageSize> pnm(const Bytes& b)
             v = std::min<int64_t>(v * 10 + (b[i] - '0'), int64_t{1} << 32); // saturates: only "too big" matters
         if (i >= b.size()) // a number is ended by whitespace: "37 2" may be cut from "37 23"
             return std::nullopt;
+        // The character that ends a number is consumed with it, as OpenCV's reader does: a '#'
+        // right after the width starts no comment, so "30000#0030000" is 30000 by 30000 to it.
+        ++i;
         return v;
     };
     const auto width = number();
