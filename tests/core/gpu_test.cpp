@@ -78,8 +78,7 @@ TEST_F(Gpu, ForwardMatchesTheCpu)
     const double scale = cpu.abs().max().item<double>();
     const double diff = (cpu - cuda).abs().max().item<double>();
     EXPECT_LE(diff, relativeTolerance(m) * scale) << "largest |logit| " << scale;
-    EXPECT_TRUE(torch::equal(cpu.argmax(1), cuda.argmax(1)) ||
-                (cpu.argmax(1) != cuda.argmax(1)).sum().item<int64_t>() <= 1); // a tie within the tolerance
+    EXPECT_LE((cpu.argmax(1) != cuda.argmax(1)).sum().item<int64_t>(), 1); // at most a tie within the tolerance
 }
 
 TEST_F(Gpu, FusedAttentionMatchesTheExplicitProductOnTheGpu)
