@@ -37,6 +37,9 @@ public:
         (void)state;
         (void)message;
     }
+    // One line of news a person should see besides the bar (the data resized, the blocks a method
+    // chose, a new head): the CLI prints it, the window shows it in the run's status.
+    virtual void notice(const std::string& line) { (void)line; }
 };
 
 // A part [from, to] of a parent's progress: a child's fraction f is reported to the parent as
@@ -53,6 +56,7 @@ public:
         m_parent.report(m_from + f * (m_to - m_from), m_label.empty() ? message : m_label);
     }
     void stateChanged(RunState state, const std::string& message) override { m_parent.stateChanged(state, message); }
+    void notice(const std::string& line) override { m_parent.notice(line); }
 
 private:
     Progress& m_parent;

@@ -4,7 +4,7 @@
 #include "core/analysis/entropy_profile_result.h"
 #include "core/analysis/selection_result.h"
 #include "core/analysis/spectrum_result.h"
-#include "core/io/json_file.h"
+#include "core/json_file.h"
 #include "fuzz/fuzz_support.h"
 
 namespace {

@@ -1,5 +1,5 @@
 // The workbench's .mlpify-project files, through the GUI's own loadProject.
-#include "app/gui/project.h"
+#include "app/figures/project.h"
 #include "fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)

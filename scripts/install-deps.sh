@@ -15,7 +15,7 @@ PACKAGES=(
   python3-torch python3-torchvision python3-onnx
   nodejs
   xvfb xauth imagemagick time
-  clang libclang-rt-dev libomp-dev
+  clang libclang-rt-dev libomp-dev clang-format
 )
 # What differs by release: Debian 12 ships Qt 6's OpenGL module (which Qt Charts' CMake files
 # ask for) in a package of its own; Debian 13 has it in qt6-base-dev.

@@ -1,5 +1,7 @@
 #include "widgets/compare_view.h"
 
+#include <cmath>
+
 #include "widgets/chart_theme.h"
 
 #include <QBarCategoryAxis>
@@ -21,22 +23,22 @@ namespace mlpify::widgets {
 namespace {
 struct Quantity {
     QString name;
-    std::function<double(const ModelNumbers&)> get;
+    std::function<double(const core::ModelNumbers&)> get;
     std::function<QString(double)> format;
 };
 
 const QVector<Quantity>& quantities()
 {
     static const QVector<Quantity> q = {
-        {QObject::tr("test top-1"), [](const ModelNumbers& m) { return m.top1; },
+        {QObject::tr("test top-1"), [](const core::ModelNumbers& m) { return m.top1; },
          [](double v) { return v < 0 ? QStringLiteral("–") : QStringLiteral("%1%").arg(100 * v, 0, 'f', 2); }},
-        {QObject::tr("parameters"), [](const ModelNumbers& m) { return m.parameters; },
+        {QObject::tr("parameters"), [](const core::ModelNumbers& m) { return m.parameters; },
          [](double v) { return QLocale().toString(static_cast<qlonglong>(v)); }},
-        {QObject::tr("GFLOPs / image"), [](const ModelNumbers& m) { return m.gflopsPerImage; },
+        {QObject::tr("GFLOPs / image"), [](const core::ModelNumbers& m) { return m.gflopsPerImage; },
          [](double v) { return QString::number(v, 'f', 4); }},
-        {QObject::tr("images / s"), [](const ModelNumbers& m) { return m.imagesPerSecond; },
+        {QObject::tr("images / s"), [](const core::ModelNumbers& m) { return m.imagesPerSecond; },
          [](double v) { return QString::number(v, 'f', 1); }},
-        {QObject::tr("run memory MiB"), [](const ModelNumbers& m) { return m.runMemoryMiB; },
+        {QObject::tr("run memory MiB"), [](const core::ModelNumbers& m) { return m.runMemoryMiB; },
          [](double v) { return v < 0 ? QStringLiteral("–") : QString::number(v, 'f', 1); }},
     };
     return q;
@@ -59,7 +61,7 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent)
     setModels({});
 }
 
-void CompareView::setModels(const QVector<ModelNumbers>& models)
+void CompareView::setModels(const std::vector<core::ModelNumbers>& models)
 {
     const auto& qs = quantities();
     m_table->clear();
@@ -67,18 +69,18 @@ void CompareView::setModels(const QVector<ModelNumbers>& models)
     m_table->setColumnCount(static_cast<int>(models.size()) + (models.size() == 2 ? 2 : 1));
     QStringList headers{tr("quantity")};
     for (const auto& m : models)
-        headers << m.name;
+        headers << QString::fromStdString(m.name);
     if (models.size() == 2)
         headers << tr("after / before");
     m_table->setHorizontalHeaderLabels(headers);
     for (int r = 0; r < qs.size(); ++r) {
         m_table->setItem(r, 0, new QTableWidgetItem(qs[r].name));
-        for (int c = 0; c < models.size(); ++c)
-            m_table->setItem(r, c + 1, new QTableWidgetItem(qs[r].format(qs[r].get(models[c]))));
+        for (size_t c = 0; c < models.size(); ++c)
+            m_table->setItem(r, static_cast<int>(c) + 1, new QTableWidgetItem(qs[r].format(qs[r].get(models[c]))));
         if (models.size() == 2) {
-            const double a = qs[r].get(models[0]), b = qs[r].get(models[1]);
-            m_table->setItem(
-                r, 3, new QTableWidgetItem(a > 0 && b >= 0 ? QString::number(b / a, 'f', 3) : QStringLiteral("–")));
+            const double ratio = qs[r].get(core::ratios(models[0], models[1]));
+            m_table->setItem(r, 3,
+                             new QTableWidgetItem(std::isnan(ratio) ? QStringLiteral("–") : QString::number(ratio, 'f', 3)));
         }
     }
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
@@ -90,11 +92,11 @@ void CompareView::setModels(const QVector<ModelNumbers>& models)
     for (const auto& q : qs)
         categories << q.name;
     double hi = 1.0;
-    for (int c = 0; c < models.size(); ++c) {
-        auto* set = new QBarSet(models[c].name);
+    for (const auto& m : models) {
+        auto* set = new QBarSet(QString::fromStdString(m.name));
+        const auto relative = core::ratios(models[0], m);
         for (const auto& q : qs) {
-            const double ref = q.get(models[0]), v = q.get(models[c]);
-            const double ratio = ref > 0 && v >= 0 ? v / ref : 0.0;
+            const double ratio = std::isnan(q.get(relative)) ? 0.0 : q.get(relative); // not measured: no bar
             *set << ratio;
             hi = std::max(hi, ratio);
         }

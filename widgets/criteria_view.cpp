@@ -2,6 +2,8 @@
 
 #include "widgets/chart_theme.h"
 
+#include "core/analysis/selection_methods.h"
+
 #include <QBarCategoryAxis>
 #include <QBarSeries>
 #include <QBarSet>
@@ -38,11 +40,10 @@ QString setText(const std::vector<int64_t>& s)
 // The chart's category labels: short enough for ten side by side.
 QString shortName(const std::string& method)
 {
-    static const std::map<std::string, QString> names{
-        {"single-te", "single TE"},   {"block-influence", "block infl."}, {"attention-cosine", "attn cos."},
-        {"greedy-loss", "greedy CE"}, {"greedy-kl", "greedy KL"},         {"exhaustive", "exhaust."}};
-    const auto it = names.find(method);
-    return it != names.end() ? it->second : QString::fromStdString(method);
+    for (const auto& m : core::selectionMethodTable())
+        if (m.name == method)
+            return QString::fromStdString(m.shortLabel);
+    return QString::fromStdString(method); // a comparison from a newer file
 }
 QString percent(double v)
 {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/model/merge_schedule.h"
+#include "core/setting.h"
 #include "core/train/dilution_run.h"
 
 #include <CLI/CLI.hpp>
@@ -26,6 +27,9 @@ CLI::Validator inRange(double lo, double hi);
 
 // "WxH" with both in [1, 16384], for figure sizes.
 CLI::Validator figureSize();
+
+// The CLI's spelling of the settings core's errors and summaries name (core/setting.h): its flags.
+std::string flagFor(core::Setting setting);
 
 // "0,1,3" -> {0, 1, 3}; Error naming --remove unless every item is a block index below depth.
 std::vector<int64_t> parseBlocks(const std::string& list, int64_t depth);

@@ -2,6 +2,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/terminal_progress.h"
 #include "core/bench/benchmark.h"
+#include "core/bench/model_numbers.h"
 #include "core/bench/onnx_runtime.h"
 #include "core/model/attention_kernel.h"
 #include "core/data/dataset.h"
@@ -259,12 +260,17 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             }
             if (o->json) {
                 nlohmann::json j = {{"results", results}};
-                auto ratios = [&](const core::BenchResult& r) {
+                auto numbers = [](const core::BenchResult& r) { // no top-1 here: bench does not evaluate
+                    return core::ModelNumbers{r.model, -1, static_cast<double>(r.parameters), r.gflopsPerImage,
+                                              r.imagesPerSecond, r.runMemoryMiB};
+                };
+                auto ratios = [&](const core::BenchResult& r) { // the Compare tab's arithmetic (NaN: null)
+                    const auto q = core::ratios(numbers(results[0]), numbers(r));
                     return nlohmann::json{{"model", r.model},
-                                          {"parameters", double(r.parameters) / double(results[0].parameters)},
-                                          {"gflops", r.gflopsPerImage / results[0].gflopsPerImage},
-                                          {"images_per_s", r.imagesPerSecond / results[0].imagesPerSecond},
-                                          {"run_memory_mib", r.runMemoryMiB / results[0].runMemoryMiB}};
+                                          {"parameters", q.parameters},
+                                          {"gflops", q.gflopsPerImage},
+                                          {"images_per_s", q.imagesPerSecond},
+                                          {"run_memory_mib", q.runMemoryMiB}};
                 };
                 if (results.size() == 2)
                     j["ratios"] = ratios(results[1]);

@@ -75,6 +75,7 @@ int main(int argc, char** argv)
         return 2;
     }
     try {
+        core::setSettingSpelling(app::flagFor); // core's errors name the flags a CLI user gave
         core::setAttentionKernel(core::parseAttentionKernel(g.attention));
         core::configureThreads(g.threads);
         core::configureAllocator();

@@ -1,6 +1,7 @@
 #include "app/cli/terminal_progress.h"
 
 #include <csignal>
+#include <iostream>
 #include <cstdio>
 #include <unistd.h>
 
@@ -43,6 +44,14 @@ void TerminalProgress::stateChanged(core::RunState, const std::string& message)
 {
     if (m_news && !m_enabled) // news even in a log; a drawn bar shows it on its line
         std::fprintf(stderr, "%s\n", message.c_str());
+}
+
+void TerminalProgress::notice(const std::string& line)
+{
+    if (!m_news)
+        return;
+    finish(); // the bar's line ends first
+    std::cout << line << std::endl;
 }
 
 void TerminalProgress::finish()

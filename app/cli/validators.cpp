@@ -71,4 +71,23 @@ core::MergeSchedule TomeOptions::schedule(const std::string& value, int64_t dept
     return core::parseMergeSchedule(value, shape, start, depth, "--tome");
 }
 
+std::string flagFor(core::Setting setting)
+{
+    switch (setting) {
+    case core::Setting::InputSize:
+        return "--input-size";
+    case core::Setting::NewHead:
+        return "--new-head";
+    case core::Setting::Distill:
+        return "--distill";
+    case core::Setting::Remove:
+        return "--remove";
+    case core::Setting::Ratio:
+        return "--ratio";
+    case core::Setting::Tome:
+        return "--tome";
+    }
+    return core::settingWords(setting);
+}
+
 } // namespace mlpify::app

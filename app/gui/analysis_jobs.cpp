@@ -1,5 +1,6 @@
 #include "app/gui/analysis_jobs.h"
 
+#include "core/analysis/comparison.h"
 #include "core/analysis/criteria.h"
 #include "core/analysis/entropy_profile.h"
 #include "core/analysis/selection.h"
@@ -16,7 +17,7 @@ namespace mlpify::app {
 
 core::CalibrationOptions analysisCalibration(const Project& p)
 {
-    return {p.images, 0, "train"};
+    return {p.images, core::kCalibrationSeed, core::kCalibrationSplit};
 }
 
 core::EntropyProfile entropyCurves(core::ModelBundle& model, const core::Dataset& calib, const Project& p,
@@ -34,7 +35,7 @@ core::SelectionResult noseSelection(core::ModelBundle& model, const core::Datase
 {
     auto s = core::selectionFor(dilutionRun(p), model);
     s.method = "nose";
-    s.te.bootstrap = 100; // a 95% interval per heatmap cell, from the same pass
+    s.te.bootstrap = core::kDefaultIntervalResamples; // an interval per heatmap cell, from the same pass
     return core::selectLayers(model, &calib, s, progress, &cancel);
 }
 
@@ -48,7 +49,7 @@ core::CriteriaComparison criteriaComparison(core::ModelBundle& model, const Proj
     core::ComparisonOptions o;
     o.count = core::countForRatio(model, p.ratio);
     o.randomSeed = run.randomSeed;
-    o.te.bootstrap = 100;
+    o.te.bootstrap = core::kDefaultIntervalResamples;
     o.te.device = run.device;
     o.eval.device = run.device;
     o.eval.limit = testLimit;
@@ -90,10 +91,10 @@ Spectra spectra(core::ModelBundle& model, const Project& p, core::Progress& prog
     return out;
 }
 
-std::optional<QVector<widgets::ModelNumbers>> compareModels(const QStringList& specs, const std::string& data,
+std::optional<std::vector<core::ModelNumbers>> compareModels(const QStringList& specs, const std::string& data,
                                                             core::Progress& progress, const core::CancelToken& cancel)
 {
-    QVector<widgets::ModelNumbers> numbers;
+    std::vector<core::ModelNumbers> numbers;
     for (int i = 0; i < specs.size(); ++i) {
         auto model = core::loadModel(specs[i].toStdString());
         auto test = core::loadDataset(data, core::Split::Test, core::DataOptions().size(model.meta.config.imageSize));
@@ -107,8 +108,9 @@ std::optional<QVector<widgets::ModelNumbers>> compareModels(const QStringList& s
         bo.batchSize = 64;
         bo.repeats = 10;
         const auto bench = core::benchmarkModel(model, bo);
-        numbers.push_back({i == 0 ? QCoreApplication::translate("Compare", "original")
-                                  : QCoreApplication::translate("Compare", "slimmed"),
+        numbers.push_back({(i == 0 ? QCoreApplication::translate("Compare", "original")
+                                   : QCoreApplication::translate("Compare", "slimmed"))
+                               .toStdString(),
                            eval.top1(), static_cast<double>(bench.parameters), bench.gflopsPerImage,
                            bench.imagesPerSecond, bench.runMemoryMiB});
     }

@@ -2,7 +2,7 @@
 // its worker thread and touch no view, so the window only starts them and shows what they return.
 #pragma once
 
-#include "app/gui/project.h"
+#include "app/figures/project.h"
 #include "core/analysis/calibration.h"
 #include "core/progress.h"
 
@@ -45,7 +45,7 @@ struct Spectra {
 Spectra spectra(core::ModelBundle& model, const Project& p, core::Progress& progress, const core::CancelToken& cancel);
 
 // Test top-1, parameters, FLOPs, throughput and run memory of each model; nullopt when cancelled.
-std::optional<QVector<widgets::ModelNumbers>> compareModels(const QStringList& specs, const std::string& data,
+std::optional<std::vector<core::ModelNumbers>> compareModels(const QStringList& specs, const std::string& data,
                                                             core::Progress& progress, const core::CancelToken& cancel);
 
 } // namespace mlpify::app

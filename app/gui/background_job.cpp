@@ -27,6 +27,7 @@ public:
     {
         Q_EMIT m_job->pauseChanged(state == core::RunState::Paused, QString::fromStdString(message)); // never throttled
     }
+    void notice(const std::string& line) override { Q_EMIT m_job->notice(QString::fromStdString(line)); }
 
 private:
     BackgroundJob* m_job;

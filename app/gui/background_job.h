@@ -56,6 +56,7 @@ Q_SIGNALS:
     void finished(JobEnd end, const QString& message); // every job's end, after its own done
     // A training run paused (true) or running again (false), with the trainer's words for it.
     void pauseChanged(bool paused, const QString& message);
+    void notice(const QString& line); // core::Progress::notice, never throttled
 
 private:
     struct Request {

@@ -1,9 +1,11 @@
-// `mlpify-gui [MODEL] [--screenshot FILE]`: opens the workbench on a model (the default if none).
+// `mlpify-gui [MODEL]`: opens the workbench on a model (the default if none). Its other options serve
+// scripts: --screenshot and --tour-screenshots (pictures of the window), and --entropy-figure / --heatmap-figure
+// (one figure from an analysis or selection JSON, without a project; `mlpify figures` draws a project's).
 #include "app/gui/main_window.h"
 #include "app/gui/slim_panel.h"
 #include "app/gui/tour.h"
 #include "app/gui/what_if_runner.h"
-#include "core/io/json_file.h"
+#include "core/json_file.h"
 #include "core/io/model_io.h"
 #include "core/runtime.h"
 #include "widgets/entropy_chart_view.h"
@@ -124,7 +126,7 @@ private:
         auto* timer = new QTimer(this);
         auto idleSince = std::make_shared<int>(0);
         connect(timer, &QTimer::timeout, this, [this, timer, idleSince, next] {
-            *idleSince = m_window.analysisRunning() ? 0 : *idleSince + 1;
+            *idleSince = m_window.jobRunning() ? 0 : *idleSince + 1;
             if (*idleSince >= 5) {
                 timer->deleteLater();
                 next();
@@ -187,6 +189,7 @@ int main(int argc, char** argv)
     QApplication::setApplicationVersion("0.1.0");
     qRegisterMetaType<std::shared_ptr<mlpify::core::ModelBundle>>();
     qRegisterMetaType<mlpify::core::ModelSummary>();
+    mlpify::core::setSettingSpelling(mlpify::app::settingControl); // core's errors name the window's controls
 
     QCommandLineParser parser;
     parser.setApplicationDescription("MLPify workbench");

@@ -3,7 +3,7 @@
 #include "app/gui/analysis_bar.h"
 #include "app/gui/analysis_jobs.h"
 #include "app/gui/background_job.h"
-#include "app/gui/figure_set.h"
+#include "app/figures/figure_set.h"
 #include "app/gui/model_loader.h"
 #include "app/gui/recent_menu.h"
 #include "app/gui/slim_panel.h"
@@ -31,12 +31,9 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDir>
-#include <QDragEnterEvent>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QMenuBar>
 #include <QMessageBox>
-#include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
@@ -121,7 +118,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(m_slim, &SlimPanel::applyMethodRequested, this, &MainWindow::applyMethod);
     connect(m_slim, &SlimPanel::startRequested, this, &MainWindow::startTraining);
     connect(m_slim, &SlimPanel::pauseToggled, this, &MainWindow::togglePause);
-    connect(m_slim, &SlimPanel::cancelRequested, this, &MainWindow::cancelAnalysis);
+    connect(m_slim, &SlimPanel::cancelRequested, this, &MainWindow::cancelJob);
     createAnalysisBar();
     createMenus();
     m_tour = new Tour(this);
@@ -160,6 +157,7 @@ void MainWindow::connectTraining()
         m_slim->setRunning(true, paused);
         m_slim->view()->setStatus(message);
     });
+    connect(m_training, &TrainingRunner::notice, m_slim->view(), &widgets::TrainingView::setStatus);
     connect(m_training, &TrainingRunner::finished, this, [this](bool ok, bool failed, const QString& message) {
         showBusy(false);
         statusBar()->showMessage(ok ? tr("Dilution training finished") : tr("Dilution training stopped"), 5000);
@@ -197,7 +195,7 @@ void MainWindow::createAnalysisBar()
     auto recompute = [this] { // the latest request wins over a running analysis
         if (!m_project.profile || m_training->running())
             return;
-        if (m_job->running() && m_job->title() == tr("Analysis"))
+        if (m_job->running() && m_jobKind == JobKind::Analysis)
             startAnalysis(); // the curves and the NOSE path both change
         else
             startProfile();
@@ -210,7 +208,7 @@ void MainWindow::createAnalysisBar()
     m_cancel = new QPushButton(tr("Cancel"), this);
     m_cancel->setShortcut(QKeySequence(Qt::Key_Escape));
     m_cancel->hide();
-    connect(m_cancel, &QPushButton::clicked, this, &MainWindow::cancelAnalysis);
+    connect(m_cancel, &QPushButton::clicked, this, &MainWindow::cancelJob);
     statusBar()->addPermanentWidget(m_progress);
     statusBar()->addPermanentWidget(m_cancel);
     connect(m_job, &BackgroundJob::progress, this, [this](double f, const QString& message) {
@@ -232,12 +230,13 @@ void MainWindow::syncProjectFromControls()
 }
 
 bool MainWindow::startJob(const QString& title, const std::function<void(bool, const QString&)>& onDone,
-                          std::function<void(core::Progress&, const core::CancelToken&)> work)
+                          std::function<void(core::Progress&, const core::CancelToken&)> work, JobKind kind)
 {
     if (m_training->running()) {
         statusBar()->showMessage(tr("Busy: dilution training is running (cancel it first)"), 5000);
         return false;
     }
+    m_jobKind = kind;
     // The latest request wins: a running analysis job is cancelled and its results dropped.
     m_job->start(title, std::move(work), [this, onDone, title](JobEnd end, const QString& message) {
         const bool ok = end == JobEnd::Done;
@@ -261,7 +260,7 @@ void MainWindow::showBusy(bool busy)
     m_cancel->setVisible(busy);
 }
 
-bool MainWindow::analysisRunning() const
+bool MainWindow::jobRunning() const
 {
     return m_job->running() || m_training->running();
 }
@@ -293,7 +292,8 @@ void MainWindow::startAnalysis()
                     m_slim->setSelected(QVector<int>(selection.selected.begin(), selection.selected.end()));
                 m_tabs->setCurrentWidget(m_nose);
             });
-        });
+        },
+        JobKind::Analysis);
 }
 
 void MainWindow::showProfile(const core::EntropyProfile& profile)
@@ -385,7 +385,7 @@ void MainWindow::startTraining()
                                     "method for a ratio)."));
         return;
     }
-    if (analysisRunning()) {
+    if (jobRunning()) {
         statusBar()->showMessage(tr("Busy: a job is running (cancel it first)"), 5000);
         return;
     }
@@ -451,13 +451,9 @@ void MainWindow::startFront(int maxR)
     if (!m_model)
         return;
     syncProjectFromControls();
-    std::vector<core::FrontModel> models{{m_project.model.toStdString(), "original"}};
-    if (!m_project.slimmedModel.isEmpty())
-        models.push_back({m_project.slimmedModel.toStdString(), "slimmed"});
+    const auto models = frontModels(m_project);
     core::FrontOptions o;
-    o.rs.clear();
-    for (int r = 0; r <= maxR; ++r)
-        o.rs.push_back(r);
+    o.rs = core::tomeRange(maxR);
     const auto data = m_project.data.toStdString();
     startJob(
         tr("Accuracy-throughput front"), [this](bool ok, const QString&) { Q_EMIT frontFinished(ok); },
@@ -564,7 +560,7 @@ void MainWindow::showTab(int index)
     m_tabs->setCurrentIndex(index);
 }
 
-void MainWindow::cancelAnalysis()
+void MainWindow::cancelJob()
 {
     m_training->cancel();
     m_job->cancel(); // an atomic flag: a queued call would wait behind the busy worker
@@ -629,105 +625,6 @@ void MainWindow::setDarkPalette(bool dark)
     qApp->setPalette(dark ? widgets::darkPalette() : qApp->style()->standardPalette());
 }
 
-void MainWindow::createMenus()
-{
-    auto* file = menuBar()->addMenu(tr("&File"));
-    auto* open = file->addAction(tr("&Open Model…"), this, &MainWindow::chooseModelFile);
-    open->setShortcut(QKeySequence::Open);
-    file->addAction(tr("Open &Hugging Face Folder…"), this, [this] {
-        QSettings settings;
-        const QString dir = QFileDialog::getExistingDirectory(this, tr("Open Hugging Face Model Folder"),
-                                                              settings.value("paths/lastModelDir").toString());
-        if (dir.isEmpty())
-            return;
-        settings.setValue("paths/lastModelDir", QFileInfo(dir).absolutePath());
-        openModel(dir); // config.json, preprocessor_config.json and the weights (core/io/hf_folder.h)
-    });
-    auto* openDefault = file->addAction(tr("Open &Default Model"), this, [this] { openModel("default"); });
-    openDefault->setShortcut(QKeySequence(tr("Ctrl+D")));
-    m_recentMenu = new RecentMenu(tr("Open &Recent"), this);
-    connect(m_recentMenu, &RecentMenu::chosen, this, &MainWindow::openModel);
-    file->addMenu(m_recentMenu);
-    file->addAction(tr("Choose Data &Folder…"), m_bar, &AnalysisBar::chooseDataFolder);
-    file->addSeparator();
-    file->addAction(tr("Open &Project…"), this, &MainWindow::chooseProjectToOpen)
-        ->setShortcut(QKeySequence(tr("Ctrl+Shift+O")));
-    file->addAction(tr("&Save Project"), this,
-                    [this] {
-                        if (m_projectPath.isEmpty())
-                            chooseProjectToSave();
-                        else
-                            saveProject(m_projectPath);
-                    })
-        ->setShortcut(QKeySequence::Save);
-    file->addAction(tr("Save Project &As…"), this, &MainWindow::chooseProjectToSave)->setShortcut(QKeySequence::SaveAs);
-    file->addSeparator();
-    file->addAction(tr("&Export Figure…"), this, &MainWindow::exportCurrentFigure)
-        ->setShortcut(QKeySequence(tr("Ctrl+E")));
-    file->addAction(tr("Export &Model…"), this,
-                    [this] {
-                        if (!m_model)
-                            return;
-                        QString filter;
-                        QString path = QFileDialog::getSaveFileName(
-                            this, tr("Export Model"), QString(),
-                            tr("ONNX (*.onnx);;MLPify (*.mlpify);;timm layout (*.pth);;safetensors (*.safetensors)"),
-                            &filter);
-                        if (path.isEmpty())
-                            return;
-                        const QString ext = filter.mid(filter.indexOf("*") + 1).chopped(1);
-                        if (!path.endsWith(ext))
-                            path += ext;
-                        exportModel(path);
-                    })
-        ->setShortcut(QKeySequence(tr("Ctrl+Shift+M")));
-    file->addAction(tr("Export &All Figures…"), this, &MainWindow::exportAllFiguresInteractive)
-        ->setShortcut(QKeySequence(tr("Ctrl+Shift+E")));
-    file->addSeparator();
-    auto* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
-    quit->setShortcut(QKeySequence::Quit);
-
-    auto* analysis = menuBar()->addMenu(tr("&Analysis"));
-    analysis->addAction(m_bar->analyzeAction());
-    analysis->addAction(tr("&Entropy Curves Only"), this, &MainWindow::startProfile)
-        ->setShortcut(QKeySequence(tr("Ctrl+Shift+R")));
-    analysis->addAction(tr("&Animate NOSE Path"), this, &MainWindow::animateNosePath)
-        ->setShortcut(QKeySequence(tr("Ctrl+Shift+N")));
-    analysis->addAction(tr("&Spectrum"), this, &MainWindow::startSpectrum)->setShortcut(QKeySequence(tr("Ctrl+F")));
-    analysis->addAction(tr("Co&mpare Models"), this, &MainWindow::startCompare)
-        ->setShortcut(QKeySequence(tr("Ctrl+M")));
-    analysis->addAction(tr("Compare C&riteria"), this, [this] {
-        m_tabs->setCurrentWidget(m_criteria);
-        startCriteria(m_criteria->stabilityResamples(), m_criteria->testLimit());
-    });
-    analysis->addSeparator();
-    analysis->addAction(tr("Start &Dilution Training"), this, &MainWindow::startTraining)
-        ->setShortcut(QKeySequence(tr("Ctrl+T")));
-    analysis->addAction(tr("&Pause / Resume"), this, &MainWindow::togglePause);
-    analysis->addAction(tr("&Cancel"), this, &MainWindow::cancelAnalysis);
-
-    auto* view = menuBar()->addMenu(tr("&View"));
-    for (int i = 0; i < m_tabs->count(); ++i)
-        view->addAction(m_tabs->tabText(i).remove('&'), this, [this, i] { m_tabs->setCurrentIndex(i); })
-            ->setShortcut(QKeySequence(QString("Alt+%1").arg(i + 1)));
-    view->addSeparator();
-    auto* blockOut =
-        view->addAction(tr("Show &Block Output Entropy"), this, [this](bool on) { m_entropy->setShowBlockOutput(on); });
-    blockOut->setCheckable(true);
-    blockOut->setShortcut(QKeySequence(tr("Ctrl+B")));
-    m_dark = view->addAction(tr("&Dark Palette"), this, [this](bool on) { setDarkPalette(on); });
-    m_dark->setCheckable(true);
-
-    auto* help = menuBar()->addMenu(tr("&Help"));
-    help->addAction(tr("Guided &Tour"), this, [this] { m_tour->start(); })->setShortcut(QKeySequence::HelpContents);
-    help->addAction(tr("&About MLPify"), this, [this] {
-        QMessageBox::about(this, tr("About MLPify"),
-                           tr("<b>MLPify</b> — slim vision transformers by diluting the attention of their "
-                              "bottom blocks into MLP-only blocks.<br>Method: Lin et al., <i>MLP Can Be A Good "
-                              "Transformer Learner</i>, CVPR 2024."));
-    });
-}
-
 void MainWindow::openModel(const QString& spec)
 {
     statusBar()->showMessage(tr("Loading %1…").arg(spec));
@@ -744,92 +641,6 @@ void MainWindow::openModel(const QString& spec)
         showModelResults();
     }
     m_loader->load(spec);
-}
-
-void MainWindow::chooseModelFile()
-{
-    QSettings settings;
-    const QString path =
-        QFileDialog::getOpenFileName(this, tr("Open Model"), settings.value("paths/lastModelDir").toString(),
-                                     tr("Models (*.mlpify *.pth *.pt *.safetensors);;All files (*)"));
-    if (path.isEmpty())
-        return;
-    settings.setValue("paths/lastModelDir", QFileInfo(path).absolutePath());
-    openModel(path);
-}
-
-void MainWindow::chooseProjectToOpen()
-{
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open Project"), QString(),
-                                                      tr("MLPify projects (*.mlpify-project *.json);;All files (*)"));
-    if (!path.isEmpty())
-        openProject(path);
-}
-
-void MainWindow::chooseProjectToSave()
-{
-    QString path =
-        QFileDialog::getSaveFileName(this, tr("Save Project"), m_projectPath, tr("MLPify projects (*.mlpify-project)"));
-    if (path.isEmpty())
-        return;
-    if (QFileInfo(path).suffix().isEmpty())
-        path += ".mlpify-project";
-    saveProject(path);
-}
-
-void MainWindow::exportCurrentFigure()
-{
-    QWidget* current = m_tabs->currentWidget();
-    if (current == m_slim)
-        current = m_slim->view();
-    else if (current == m_spectrum)
-        current = m_spectrum->chart();
-    else if (current == m_compare)
-        current = m_compare->chartView();
-    else if (current == m_front)
-        current = m_front->chartView();
-    widgets::FigureSettings figure;
-    if (!widgets::askFigureSettings(this, &figure))
-        return;
-    const QString path =
-        QFileDialog::getSaveFileName(this, tr("Export Figure"), QString(), tr("SVG (*.svg);;PDF (*.pdf);;PNG (*.png)"));
-    if (path.isEmpty())
-        return;
-    const QString err = widgets::exportFigure(*current, path, figure.size, figure.dpi);
-    if (!err.isEmpty())
-        QMessageBox::warning(this, tr("Export failed"), err);
-    else
-        statusBar()->showMessage(tr("Wrote %1").arg(path), 5000);
-}
-
-void MainWindow::exportAllFiguresInteractive()
-{
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Export All Figures To"));
-    if (dir.isEmpty())
-        return;
-    QString error;
-    const auto files = exportAllFigures(dir, &error);
-    if (!error.isEmpty())
-        QMessageBox::warning(this, tr("Export failed"), error);
-    statusBar()->showMessage(tr("Wrote %1 files to %2").arg(files.size()).arg(dir), 5000);
-}
-
-void MainWindow::dragEnterEvent(QDragEnterEvent* event)
-{
-    if (event->mimeData()->hasUrls())
-        event->acceptProposedAction();
-}
-
-void MainWindow::dropEvent(QDropEvent* event)
-{
-    const auto urls = event->mimeData()->urls();
-    if (urls.isEmpty() || !urls.first().isLocalFile())
-        return;
-    const QString path = urls.first().toLocalFile();
-    if (path.endsWith(".mlpify-project"))
-        openProject(path);
-    else
-        openModel(path);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)

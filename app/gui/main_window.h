@@ -2,7 +2,7 @@
 // background jobs (analysis, dilution training, spectra, comparison) that feed them.
 #pragma once
 
-#include "app/gui/project.h"
+#include "app/figures/project.h"
 #include "core/model/model_summary.h"
 #include "core/progress.h"
 
@@ -71,9 +71,9 @@ public:
     // The window's model written by its extension (.mlpify, .pth, .safetensors, .onnx, a folder
     // ending in / for Hugging Face) on the worker; modelExported tells how it went.
     void exportModel(const QString& path);
-    void cancelAnalysis(); // cancels whatever job runs
+    void cancelJob(); // cancels whatever job runs
     void togglePause();
-    bool analysisRunning() const; // any job
+    bool jobRunning() const; // any job
     bool jobPaused() const;
     void showTab(int index);
     void applyMethod(const QString& method, double ratio);
@@ -110,8 +110,10 @@ private:
     void connectTraining();   // the training runner's steps, epochs, pauses and end, to the views
     void createMenus();
     void createAnalysisBar();
+    // What the latest job request is, by kind, never by its translated title.
+    enum class JobKind { Analysis, Other };
     bool startJob(const QString& title, const std::function<void(bool, const QString&)>& onDone,
-                  std::function<void(core::Progress&, const core::CancelToken&)> work);
+                  std::function<void(core::Progress&, const core::CancelToken&)> work, JobKind kind = JobKind::Other);
     void showModelResults();
     // From the worker: the entropy curves, to the Entropy tab (queued; dropped if the job is stale).
     void showProfile(const core::EntropyProfile& profile);
@@ -139,6 +141,7 @@ private:
     QAction* m_dark = nullptr;
     QProgressBar* m_progress = nullptr;
     QPushButton* m_cancel = nullptr;
+    JobKind m_jobKind = JobKind::Other;
     BackgroundJob* m_job = nullptr;
     WhatIfRunner* m_whatIf = nullptr;
     ModelLoader* m_loader = nullptr;

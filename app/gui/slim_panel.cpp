@@ -1,5 +1,6 @@
 #include "app/gui/slim_panel.h"
 
+#include "core/analysis/selection_methods.h"
 #include "widgets/training_view.h"
 
 #include <QCheckBox>
@@ -27,16 +28,9 @@ SlimPanel::SlimPanel(QWidget* parent) : QWidget(parent)
     choice->setStyleSheet("QToolButton:checked { background: palette(highlight); color: palette(highlighted-text); "
                           "font-weight: bold; }");
     m_method = new QComboBox(choice);
-    m_method->addItem(tr("NOSE (transfer entropy)"), "nose");
-    m_method->addItem(tr("first N"), "first");
-    m_method->addItem(tr("random"), "random");
-    m_method->addItem(tr("lowest attention entropy"), "entropy");
-    m_method->addItem(tr("single-layer transfer entropy"), "single-te");
-    m_method->addItem(tr("block influence (ShortGPT)"), "block-influence");
-    m_method->addItem(tr("attention cosine (LLM-Drop)"), "attention-cosine");
-    m_method->addItem(tr("angular distance (Gromov et al.)"), "angular");
-    m_method->addItem(tr("greedy calibration loss (SLEB)"), "greedy-loss");
-    m_method->addItem(tr("greedy KL to the original"), "greedy-kl");
+    m_method->setObjectName("method");
+    for (const auto& m : core::selectionMethodTable()) // every method, from core's one table
+        m_method->addItem(QString::fromStdString(m.label), QString::fromStdString(m.name));
     m_method->setToolTip(tr("How to choose the layers for the ratio"));
     m_ratio = new QDoubleSpinBox(choice);
     m_ratio->setRange(0.05, 1.0);
@@ -78,7 +72,7 @@ SlimPanel::SlimPanel(QWidget* parent) : QWidget(parent)
     m_dilutionEpochs = new QDoubleSpinBox(settings);
     m_dilutionEpochs->setRange(-1.0, 1000.0);
     m_dilutionEpochs->setSingleStep(0.5);
-    m_dilutionEpochs->setSpecialValueText(tr("80% of the epochs"));
+    m_dilutionEpochs->setSpecialValueText(QString::fromStdString(core::defaultDilutionEpochsText()));
     m_dilutionEpochs->setToolTip(tr("Epochs over which lambda falls from 1 to 0; the rest run at lambda 0"));
     m_lr = new QDoubleSpinBox(settings);
     m_lr->setDecimals(6);
@@ -92,7 +86,8 @@ SlimPanel::SlimPanel(QWidget* parent) : QWidget(parent)
     m_trainLimit->setSpecialValueText(tr("all"));
     m_trainLimit->setToolTip(tr("A seeded subset of the training images (0 = all): short demonstrations"));
     m_schedule = new QComboBox(settings);
-    m_schedule->addItems({"linear", "cosine"});
+    for (const auto& name : core::lambdaScheduleNames())
+        m_schedule->addItem(QString::fromStdString(name));
     m_device = new QComboBox(settings);
     m_device->addItems({"auto", "cpu", "cuda"});
     m_bf16 = new QCheckBox(tr("bf16 autocast for the training steps"), settings);
@@ -313,6 +308,25 @@ double SlimPanel::ratio() const
 void SlimPanel::setRatio(double ratio)
 {
     m_ratio->setValue(ratio);
+}
+
+std::string settingControl(core::Setting setting)
+{
+    switch (setting) {
+    case core::Setting::InputSize:
+        return "Input size (Slim tab)";
+    case core::Setting::NewHead:
+        return "New head (Slim tab)";
+    case core::Setting::Distill:
+        return "Distillation (Slim tab)";
+    case core::Setting::Remove:
+        return "the chosen blocks (Slim tab)";
+    case core::Setting::Ratio:
+        return "the ratio (Slim tab)";
+    case core::Setting::Tome:
+        return "token merging (Front tab)";
+    }
+    return core::settingWords(setting);
 }
 
 } // namespace mlpify::app

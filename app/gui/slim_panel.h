@@ -5,6 +5,7 @@
 
 #include "core/analysis/what_if_result.h"
 #include "core/bench/flops.h"
+#include "core/setting.h"
 #include "core/train/dilution_run.h"
 
 #include <QString>
@@ -87,5 +88,9 @@ private:
     widgets::TrainingView* m_view;
     core::DilutionRun m_run; // what the controls do not show (warm-up, seed, ...)
 };
+
+// The window's spelling of the settings core's errors and summaries name (core/setting.h): the
+// control a person changes, and where it is.
+std::string settingControl(core::Setting setting);
 
 } // namespace mlpify::app

@@ -29,7 +29,7 @@ Tour::Tour(MainWindow* window) : QDialog(window), m_window(window)
             "blocks carries less than the MLP that follows it: those layers are candidates for removal. The "
             "analysis runs on a worker thread; the window stays responsive."),
          [](MainWindow& w) {
-             if (!w.project().profile && !w.analysisRunning())
+             if (!w.project().profile && !w.jobRunning())
                  w.startAnalysis();
          }},
         {MainWindow::NoseTab,
@@ -49,7 +49,7 @@ Tour::Tour(MainWindow* window) : QDialog(window), m_window(window)
             "Fourier transform relative to the lowest frequency. Attention acts as a low-pass filter; the paper "
             "reports that MLP-only blocks keep more high-frequency detail (more expressive features)."),
          [](MainWindow& w) {
-             if (!w.project().spectrum && !w.analysisRunning())
+             if (!w.project().spectrum && !w.jobRunning())
                  w.startSpectrum();
          }},
         {MainWindow::CompareTab, tr("6. Before and after"),
@@ -57,7 +57,7 @@ Tour::Tour(MainWindow* window) : QDialog(window), m_window(window)
             "side by side. A short run loses a little accuracy; the paper's long schedules recover it. Export any "
             "figure with Ctrl+E, all of them with Ctrl+Shift+E, and save the session as a project (Ctrl+S)."),
          [](MainWindow& w) {
-             if (w.project().compare.isEmpty() && !w.analysisRunning())
+             if (w.project().compare.empty() && !w.jobRunning())
                  w.startCompare();
          }},
     };

@@ -1,10 +1,7 @@
 #include "app/gui/training_runner.h"
 
 #include "app/gui/background_job.h"
-#include "core/data/dataset.h"
-#include "core/io/model_io.h"
-#include "core/model/adapt.h"
-#include "core/train/dilution.h"
+#include "core/run/run_dilution.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -22,6 +19,7 @@ TrainingRunner::TrainingRunner(QObject* parent) : QObject(parent), m_job(new Bac
 {
     connect(m_job, &BackgroundJob::progress, this, &TrainingRunner::progress);
     connect(m_job, &BackgroundJob::pauseChanged, this, &TrainingRunner::pauseChanged);
+    connect(m_job, &BackgroundJob::notice, this, &TrainingRunner::notice);
     connect(m_job, &BackgroundJob::finished, this, [this](JobEnd end, const QString& message) {
         Q_EMIT finished(end == JobEnd::Done, end == JobEnd::Failed, message);
     });
@@ -56,27 +54,13 @@ bool TrainingRunner::start(const core::DilutionRun& run, std::shared_ptr<core::M
         return startLaunched(run);
     m_job->start(tr("Dilution training"),
                  [this, run, teacher](core::Progress& progress, const core::CancelToken& cancel) {
-                     auto model = core::loadModel(run.model);
-                     if (run.inputSize > 0)
-                         core::setInputSize(model, run.inputSize);
-                     const auto size = core::DataOptions().size(model.meta.config.imageSize);
-                     auto train = core::loadDataset(run.data, core::Split::Train, size);
-                     auto test = core::loadDataset(run.data, core::Split::Test, size);
-                     if (run.newHead)
-                         core::replaceHead(model, core::classCount(train), train.classNames);
-                     model.meta.classNames = train.classNames;
-                     auto t = core::trainOptionsFor(run);
-                     t.teacher = teacher.get();
-                     const auto d = core::dilutionOptionsFor(run, run.remove);
+                     core::DilutionExecution how; // the CLI's `dilute` executes the same run the same way
+                     how.train = core::trainOptionsFor(run);
+                     how.teacher = teacher;
                      core::TrainCallbacks cb;
                      cb.onStep = [this](const core::StepStats& s) { m_job->post([this, s] { Q_EMIT step(s); }); };
                      cb.onEpoch = [this](const core::EpochStats& e) { m_job->post([this, e] { Q_EMIT epoch(e); }); };
-                     model.meta.training["command"] = core::commandLine(run);
-                     model.meta.training["run"] = run;
-                     const auto result = core::dilute(model, train, &test, t, d, progress, cancel, cb);
-                     if (result.cancelled)
-                         return;
-                     core::foldAndSave(model, run.out);
+                     core::runDilution(run, how, progress, cancel, cb);
                  });
     return true;
 }

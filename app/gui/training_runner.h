@@ -45,6 +45,7 @@ Q_SIGNALS:
     void step(const core::StepStats& s);
     void epoch(const core::EpochStats& e);
     void pauseChanged(bool paused, const QString& message);
+    void notice(const QString& line); // news of an in-process run: a resize, a new head
     // ok: the folded model is written; otherwise message says why it stopped (cancelled: the
     // checkpoint stays), and failed is true when it was an error rather than a cancel.
     void finished(bool ok, bool failed, const QString& message);

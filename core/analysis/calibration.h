@@ -2,6 +2,7 @@
 // paper presumes test data unavailable), and the token choice features are measured on.
 #pragma once
 
+#include "core/data/calibration_defaults.h"
 #include "core/data/dataset.h"
 #include "core/model/vit_config.h"
 #include "core/progress.h"
@@ -22,9 +23,9 @@ std::string toString(TokenSet t);
 TokenSet tokenSetFromString(const std::string& s); // "cls", "all", "patch"
 
 struct CalibrationOptions {
-    int64_t images = 1000;
-    uint64_t seed = 0;
-    std::string split = "train";
+    int64_t images = kCalibrationImages;
+    uint64_t seed = kCalibrationSeed;
+    std::string split = kCalibrationSplit;
 };
 
 // Loads spec's split and draws the subset; Error on N <= 0, N > dataset size or a model mismatch.

@@ -1,15 +1,12 @@
 #include "core/analysis/criteria.h"
 
 #include "core/analysis/batches.h"
-#include "core/analysis/selection.h"
 #include "core/device.h"
 #include "core/error.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <limits>
-#include <map>
 #include <numeric>
 #include <random>
 
@@ -26,24 +23,6 @@ torch::Tensor tokenCosine(const torch::Tensor& a, const torch::Tensor& b)
     return ((x * y).sum(-1) / (x.norm(2, -1) * y.norm(2, -1))).clamp(-1.0, 1.0);
 }
 } // namespace
-
-std::vector<int64_t> attentionLayers(const ModelBundle& model)
-{
-    std::vector<int64_t> out;
-    const auto modes = model.net->blockModes();
-    for (size_t i = 0; i < modes.size(); ++i)
-        if (modes[i].hasAttention())
-            out.push_back(static_cast<int64_t>(i));
-    return out;
-}
-
-void checkSelectionCount(const ModelBundle& model, int64_t count)
-{
-    const auto n = static_cast<int64_t>(attentionLayers(model).size());
-    if (count < 1 || count > n)
-        throw Error("selection", "cannot choose " + std::to_string(count) + " of the " + std::to_string(n) +
-                                     " attention layers left");
-}
 
 CriterionScores scoreCriteria(ModelBundle& model, const Dataset& calibration, int64_t batchSize,
                               const std::string& device, Progress& progress, const CancelToken* cancel)
@@ -180,189 +159,6 @@ SelectionResult selectGreedyLoss(ModelBundle& model, const Dataset& calibration,
                   {"units", "nats"},
                   {"images", calibration.size()}};
     return r;
-}
-
-EvalResult evaluateWithout(ModelBundle& model, const Dataset& data, const std::vector<int64_t>& removed, SkipRule rule,
-                           const EvalOptions& options, Progress& progress, const CancelToken* cancel)
-{
-    const auto original = model.net->blockModes();
-    for (auto b : removed) {
-        if (b < 0 || b >= static_cast<int64_t>(original.size()) || !original[static_cast<size_t>(b)].hasAttention())
-            throw Error("block " + std::to_string(b), "has no attention to take out");
-    }
-    // DiluteZero as lambda = 0: (2 - 0) x + 0 * Attn = 2x exactly, with the attention's weights
-    // kept so the model can be restored.
-    const BlockMode out =
-        rule == SkipRule::Skip ? BlockMode{AttnMode::Skipped, 0.0} : BlockMode{AttnMode::Diluting, 0.0};
-    struct Restore {
-        ModelBundle& model;
-        std::vector<BlockMode> modes;
-        ~Restore() { model.net->setBlockModes(modes); }
-    } restore{model, original};
-    for (auto b : removed)
-        model.net->setBlockMode(b, out);
-    auto r = evaluate(model, data, options, progress, cancel);
-    return r;
-}
-
-std::vector<RemovalCurvePoint> removalCurve(ModelBundle& model, const Dataset& data, const std::vector<int64_t>& order,
-                                            const EvalOptions& options, Progress& progress, const CancelToken* cancel)
-{
-    std::vector<RemovalCurvePoint> curve;
-    const double n = 2.0 * static_cast<double>(order.size());
-    for (size_t k = 1; k <= order.size(); ++k) {
-        RemovalCurvePoint p;
-        p.removed.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k));
-        ProgressSpan a(progress, (2.0 * static_cast<double>(k) - 2) / n, (2.0 * static_cast<double>(k) - 1) / n);
-        const auto skip = evaluateWithout(model, data, p.removed, SkipRule::Skip, options, a, cancel);
-        ProgressSpan b(progress, (2.0 * static_cast<double>(k) - 1) / n, 2.0 * static_cast<double>(k) / n);
-        const auto twice = evaluateWithout(model, data, p.removed, SkipRule::DiluteZero, options, b, cancel);
-        if (skip.cancelled || twice.cancelled)
-            throw Cancelled("removal curve");
-        p.skipTop1 = skip.top1();
-        p.skipLoss = skip.loss;
-        p.doubleTop1 = twice.top1();
-        p.doubleLoss = twice.loss;
-        curve.push_back(p);
-    }
-    return curve;
-}
-
-void to_json(nlohmann::json& j, const RemovalCurvePoint& p)
-{
-    j = {{"removed", p.removed},
-         {"skip", {{"top1", p.skipTop1}, {"loss", p.skipLoss}}},
-         {"double", {{"top1", p.doubleTop1}, {"loss", p.doubleLoss}}}};
-}
-
-SelectionStability selectionStability(const Dataset& calibration, const std::vector<std::vector<int64_t>>& resamples,
-                                      const std::function<SelectionResult(const Dataset&, Progress&)>& select,
-                                      int64_t depth, Progress& progress, const CancelToken* cancel)
-{
-    SelectionStability out;
-    out.resamples = static_cast<int>(resamples.size());
-    out.layerFrequency.assign(static_cast<size_t>(depth), 0.0);
-    std::map<std::vector<int64_t>, int> counts;
-    for (size_t k = 0; k < resamples.size(); ++k) {
-        if (cancel && cancel->cancelled())
-            throw Cancelled("bootstrap");
-        const double n = static_cast<double>(resamples.size());
-        ProgressSpan span(progress, static_cast<double>(k) / n, static_cast<double>(k + 1) / n);
-        auto set = select(calibration.subset(resamples[k]), span).selected;
-        std::sort(set.begin(), set.end());
-        for (auto b : set)
-            out.layerFrequency[static_cast<size_t>(b)] += 1.0 / n;
-        ++counts[set];
-    }
-    for (const auto& [set, count] : counts)
-        out.sets.emplace_back(set, count);
-    std::stable_sort(out.sets.begin(), out.sets.end(),
-                     [](const auto& a, const auto& b) { return a.second > b.second; });
-    return out;
-}
-
-void to_json(nlohmann::json& j, const SelectionStability& s)
-{
-    auto sets = nlohmann::json::array();
-    for (const auto& [set, count] : s.sets)
-        sets.push_back({{"set", set}, {"count", count}});
-    j = {{"resamples", s.resamples}, {"layer_frequency", s.layerFrequency}, {"sets", sets}};
-}
-
-DilutedResult dilutedResultOf(const ModelBundle& model, const std::string& file)
-{
-    if (!model.meta.metrics.contains("test_top1") || !model.meta.metrics.at("test_top1").is_number())
-        throw Error(file, "has no test top-1 in its metadata (not made by `mlpify dilute`)");
-    DilutedResult d;
-    d.top1 = model.meta.metrics.at("test_top1").get<double>();
-    for (size_t b = 0; b < model.meta.blocks.size(); ++b)
-        if (!model.meta.blocks[b].hasAttention())
-            d.removed.push_back(static_cast<int64_t>(b));
-    return d;
-}
-
-std::vector<std::string> comparedMethods()
-{
-    return {"nose",    "single-te",   "entropy",   "block-influence", "attention-cosine",
-            "angular", "greedy-loss", "greedy-kl", "first",           "random"};
-}
-
-CriteriaComparison compareCriteria(ModelBundle& model, const Dataset& calibration, const Dataset& test,
-                                   const ComparisonOptions& o, Progress& progress, const CancelToken* cancel)
-{
-    const auto methods = o.methods.empty() ? comparedMethods() : o.methods;
-    checkSelectionCount(model, o.count);
-    CriteriaComparison c;
-    c.count = o.count;
-    c.calibrationImages = calibration.size();
-    c.teResamples = o.te.bootstrap;
-    c.units = o.te.entropy.units();
-    c.settings = teSettingsJson(o.te);
-    c.settings["stability_seed"] = o.stabilitySeed;
-    c.settings["random_seed"] = o.randomSeed;
-    LayerSelection s;
-    s.count = o.count;
-    s.randomSeed = o.randomSeed;
-    s.te = o.te;
-    s.te.bootstrap = 0; // the selections themselves; the interval comes with the yardstick below
-    s.profile.batchSize = o.te.batchSize;
-    s.profile.device = o.te.device;
-    model.net->requireEveryToken("the criteria comparison");
-    const double n = static_cast<double>(methods.size());
-    for (size_t k = 0; k < methods.size(); ++k) {
-        const double at = 0.95 * static_cast<double>(k) / n, step = 0.95 / n;
-        CriterionRow r;
-        r.method = methods[k];
-        s.method = methods[k];
-        ProgressSpan select(progress, at, at + 0.5 * step, "criteria: " + r.method);
-        const auto t0 = std::chrono::steady_clock::now();
-        const auto chosen = selectLayers(model, &calibration, s, select, cancel);
-        r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        r.selected = chosen.selected;
-        ProgressSpan a(progress, at + 0.5 * step, at + 0.6 * step, "criteria: " + r.method + ", top-1 x = x");
-        const auto skip = evaluateWithout(model, test, r.selected, SkipRule::Skip, o.eval, a, cancel);
-        ProgressSpan b(progress, at + 0.6 * step, at + 0.7 * step, "criteria: " + r.method + ", top-1 x = 2x");
-        const auto twice = evaluateWithout(model, test, r.selected, SkipRule::DiluteZero, o.eval, b, cancel);
-        if (skip.cancelled || twice.cancelled)
-            throw Cancelled("criteria comparison");
-        r.skipTop1 = skip.top1();
-        r.doubleTop1 = twice.top1();
-        c.testImages = skip.count;
-        if (o.stability > 0) {
-            ProgressSpan st(progress, at + 0.7 * step, at + step, "criteria: " + r.method + ", stability");
-            const auto stab = selectionStability(
-                calibration, bootstrapResamples(calibration.size(), o.stability, o.stabilitySeed),
-                [&](const Dataset& resample, Progress& p) { return selectLayers(model, &resample, s, p, cancel); },
-                model.meta.config.depth, st, cancel);
-            auto set = r.selected;
-            std::sort(set.begin(), set.end());
-            r.stabilityResamples = stab.resamples;
-            r.layerFrequency = stab.layerFrequency;
-            r.chosenSetShare = 0;
-            for (const auto& [seen, times] : stab.sets)
-                if (seen == set)
-                    r.chosenSetShare = static_cast<double>(times) / stab.resamples;
-        }
-        c.rows.push_back(r);
-    }
-    // Every set's TE (and interval) in one pass: the full model once, the sets from shared
-    // stream states, each resample's weights in the same moments.
-    std::vector<std::vector<int64_t>> sets{{}};
-    for (const auto& r : c.rows)
-        sets.push_back(r.selected);
-    HeadEntropyEvaluator ev(model, calibration, o.te);
-    ProgressSpan te(progress, 0.95, 1.0, "criteria: transfer entropy of every set");
-    const auto h = ev.entropies(sets, te, cancel);
-    for (size_t k = 0; k < c.rows.size(); ++k) {
-        auto& r = c.rows[k];
-        r.transferEntropy = h[0] - h[k + 1];
-        if (ev.resamples() > 0) {
-            const auto ci = ev.intervalOfDifference(0, k + 1);
-            r.teLow = ci.low;
-            r.teHigh = ci.high;
-        }
-    }
-    return c;
 }
 
 } // namespace mlpify::core

@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,12 @@ struct EntropyOptions {
         return *this;
     }
     std::string units() const; // "bits", "nats" or "log<base> units"
+
+    // The two estimators of method.md section 2: bits with the sample std (the official logits
+    // variant, transfer entropy's default) and nats with the population std (the CLS-feature
+    // variant, the entropy curves' default).
+    static EntropyOptions bits() { return EntropyOptions().base(2.0).dof(1); }
+    static EntropyOptions nats() { return EntropyOptions().base(std::exp(1.0)).dof(0); }
 };
 
 // Per-channel running mean and sum of squared deviations, in float64.

@@ -16,7 +16,7 @@ namespace mlpify::core {
 struct ProfileOptions {
     TokenSet tokens = TokenSet::Cls;
     // The CLS-feature variant of method.md section 2: natural log, population std.
-    EntropyOptions entropy = EntropyOptions().base(std::exp(1.0)).dof(0);
+    EntropyOptions entropy = EntropyOptions::nats();
     int folds = 3;          // the spread is the std of the estimate over this many disjoint seeded folds
     int64_t batchSize = 64; // images per forward; on a CPU the batches run one per thread
     std::string device = "auto";

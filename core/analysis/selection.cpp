@@ -3,7 +3,7 @@
 #include "core/analysis/calibration.h"
 #include "core/analysis/criteria.h"
 #include "core/error.h"
-#include "core/io/json_file.h"
+#include "core/json_file.h"
 
 #include <algorithm>
 #include <cmath>
@@ -286,29 +286,11 @@ SelectionResult selectLowestEntropy(const EntropyProfile& profile, int64_t count
     return r;
 }
 
-const std::vector<std::string>& selectionMethods()
-{
-    static const std::vector<std::string> methods{"nose",    "exhaustive",  "single-te",       "first",
-                                                  "random",  "entropy",     "block-influence", "attention-cosine",
-                                                  "angular", "greedy-loss", "greedy-kl"};
-    return methods;
-}
-
-bool selectionNeedsCalibration(const std::string& method)
-{
-    return method != "first" && method != "random";
-}
-
 SelectionResult selectLayers(ModelBundle& model, const Dataset* calibration, const LayerSelection& s,
                              Progress& progress, const CancelToken* cancel, const EntropyProfile* profile)
 {
     const auto& m = s.method;
-    if (std::find(selectionMethods().begin(), selectionMethods().end(), m) == selectionMethods().end()) {
-        std::string known;
-        for (const auto& name : selectionMethods())
-            known += (known.empty() ? "" : ", ") + name;
-        throw Error("selection method " + m, "unknown (" + known + ")");
-    }
+    selectionMethod(m); // Error naming an unknown method
     if (m == "first")
         return selectFirst(model, s.count);
     if (m == "random")
@@ -343,7 +325,7 @@ LayerSelection selectionFor(const DilutionRun& run, const ModelBundle& model)
 
 CalibrationOptions calibrationFor(const DilutionRun& run)
 {
-    return {run.selectImages, 0, "train"};
+    return {run.selectImages, kCalibrationSeed, kCalibrationSplit};
 }
 
 SelectionResult chooseLayers(ModelBundle& model, const DilutionRun& run, Progress& progress, const CancelToken* cancel)

@@ -2,7 +2,9 @@
 // and the baselines, all behind one result type the CLI and GUI share.
 #pragma once
 
+#include "core/analysis/candidates.h"
 #include "core/analysis/entropy_profile.h"
+#include "core/analysis/selection_methods.h"
 #include "core/analysis/selection_result.h"
 #include "core/analysis/transfer_entropy.h"
 #include "core/train/dilution_run.h"
@@ -30,19 +32,12 @@ SelectionResult selectLowestEntropy(const EntropyProfile& profile, int64_t count
 // The one method dispatcher behind `select`, `dilute` and the Slim tab, so a method and its
 // settings give one set wherever it is asked for.
 struct LayerSelection {
-    std::string method = "nose"; // one of selectionMethods()
+    std::string method = "nose"; // one of selectionMethods() (selection_methods.h)
     int64_t count = 0;
     uint64_t randomSeed = 0; // random
     TeOptions te;            // nose, exhaustive, single-te
     ProfileOptions profile;  // entropy, when no profile is given
 };
-
-// nose, exhaustive, single-te, first, random, entropy, and the criteria of analysis/criteria.h:
-// block-influence, attention-cosine, angular, greedy-loss, greedy-kl
-const std::vector<std::string>& selectionMethods();
-// Whether the method reads calibration images (first and random do not; entropy does unless a
-// profile of the model is given).
-bool selectionNeedsCalibration(const std::string& method);
 
 // Runs the method. calibration may be null where selectionNeedsCalibration says so; profile, when
 // given, is the model's entropy profile that "entropy" ranks (otherwise it is computed with

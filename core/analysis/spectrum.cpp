@@ -3,7 +3,7 @@
 #include "core/analysis/batches.h"
 #include "core/device.h"
 #include "core/error.h"
-#include "core/io/json_file.h"
+#include "core/json_file.h"
 
 #include <cmath>
 #include <map>

@@ -26,7 +26,7 @@ enum class TeTarget {
 
 struct TeOptions {
     TeTarget target = TeTarget::Logits;
-    EntropyOptions entropy = EntropyOptions().base(2.0).dof(1);
+    EntropyOptions entropy = EntropyOptions::bits();
     SkipRule rule = SkipRule::Skip;
     bool absolute = false;   // rank by |TE| instead of the signed value
     bool reusePrefix = true; // false: the naive reference (every set forwarded from the input, all outputs kept)
@@ -44,6 +44,8 @@ struct TeOptions {
 
 // The percentile interval a bootstrap gives (2.5% and 97.5% of the resampled values).
 constexpr double kIntervalLevel = 0.95;
+// The resamples the window and `criteria` take for an interval unless told otherwise.
+constexpr int kDefaultIntervalResamples = 100;
 struct Interval {
     double low = 0, high = 0;
 };

@@ -28,6 +28,14 @@ std::vector<size_t> paretoFront(const std::vector<FrontPoint>& p)
     return front;
 }
 
+std::vector<int64_t> tomeRange(int64_t maxR)
+{
+    std::vector<int64_t> rs;
+    for (int64_t r = 0; r <= maxR; ++r)
+        rs.push_back(r);
+    return rs;
+}
+
 std::string frontCsv(const std::vector<FrontPoint>& points)
 {
     const auto front = paretoFront(points);

@@ -40,6 +40,9 @@ struct FrontOptions {
     int repeats = 10;
     std::string device = "auto";
 };
+// r = 0, 1, ..., maxR: the range a front measures.
+std::vector<int64_t> tomeRange(int64_t maxR);
+
 struct FrontModel {
     std::string spec, label;
 };

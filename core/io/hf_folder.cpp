@@ -2,8 +2,8 @@
 
 #include "core/error.h"
 #include "core/io/atomic_file.h"
-#include "core/io/json_file.h"
-#include "core/io/model_io.h"
+#include "core/json_file.h"
+#include "core/io/state_dict.h"
 #include "core/io/pickle.h"
 #include "core/io/safetensors.h"
 

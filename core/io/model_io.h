@@ -2,25 +2,13 @@
 // files, and .safetensors; the format is told from the file's content, not its name.
 #pragma once
 
+#include "core/io/state_dict.h"
 #include "core/model/model_bundle.h"
 
-#include <map>
 #include <memory>
-#include <optional>
 #include <string>
 
 namespace mlpify::core {
-
-struct ImportOptions {
-    std::optional<int64_t> numHeads; // head count cannot be read off weights; default embed_dim / 64
-    ImportOptions& heads(int64_t n)
-    {
-        numHeads = n;
-        return *this;
-    }
-};
-
-using StateDict = std::map<std::string, torch::Tensor>;
 
 // spec: a file path, "default" (the embedded Fashion-MNIST model) or "preset:NAME" (random init).
 ModelBundle loadModel(const std::string& spec, const ImportOptions& options = {});
@@ -35,14 +23,5 @@ void exportTimm(const ModelBundle& model, const std::string& path);
 // Chooses by extension: .mlpify, .pth/.pt, .safetensors, .onnx (onnx_export.h); a name ending in
 // / a Hugging Face folder.
 void saveByExtension(const ModelBundle& model, const std::string& path);
-
-// The state dict in what torch.load returns (top): a bare dict of tensors, or one nested under a
-// usual key ('model', 'state_dict', ...); Error naming file otherwise.
-struct PyValue;
-StateDict findStateDict(const std::shared_ptr<PyValue>& top, const std::string& file);
-
-// Building blocks, exposed for tests.
-StateDict torchvisionToTimm(const StateDict& tv, const std::string& file);
-ViTConfig inferTimmConfig(const StateDict& sd, const std::string& file, const ImportOptions& options);
 
 } // namespace mlpify::core

@@ -2,7 +2,7 @@
 
 #include "core/error.h"
 #include "core/io/atomic_file.h"
-#include "core/io/json_file.h"
+#include "core/json_file.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,6 +1,7 @@
 #include "core/model/adapt.h"
 
 #include "core/error.h"
+#include "core/setting.h"
 
 namespace mlpify::core {
 
@@ -29,7 +30,7 @@ void setInputSize(ModelBundle& model, int64_t imageSize)
 {
     auto cfg = model.meta.config;
     if (imageSize <= 0 || imageSize % cfg.patchSize != 0)
-        throw Error("--input-size " + std::to_string(imageSize),
+        throw Error(settingName(Setting::InputSize) + " " + std::to_string(imageSize),
                     "must be a positive multiple of the patch size " + std::to_string(cfg.patchSize));
     if (imageSize == cfg.imageSize)
         return;
@@ -60,7 +61,7 @@ void requireClassifier(const ViTConfig& config, const std::string& what)
 {
     if (!config.hasClassifier())
         throw Error("model '" + config.name + "'", "has no classifier (a base model), which " + what +
-                                                       " needs; dilute or train it with --new-head to give it one");
+                                                       " needs; dilute or train it with " + settingName(Setting::NewHead) + " to give it one");
 }
 
 void checkClasses(const Dataset& data, const ViTConfig& config)
@@ -68,7 +69,7 @@ void checkClasses(const Dataset& data, const ViTConfig& config)
     const auto classes = classCount(data);
     if (classes != config.numClasses)
         throw Error(data.spec, "has " + std::to_string(classes) + " classes but the head of model '" + config.name +
-                                   "' has " + std::to_string(config.numClasses) + " outputs; --new-head trains a new " +
+                                   "' has " + std::to_string(config.numClasses) + " outputs; " + settingName(Setting::NewHead) + " trains a new " +
                                    std::to_string(classes) + "-class head");
 }
 

@@ -27,10 +27,10 @@ MergeSchedule decreasingSchedule(int64_t r, int64_t depth, int64_t start = 0);
 
 // The command-line form: "R" with shape "constant" or "decreasing" from block start, or a comma
 // list "r0,r1,..." with one value per block (shorter lists leave the last blocks unmerged; start
-// must then be 0). Error naming `what` on a negative r, a list longer than the model or a start
-// outside it.
+// must then be 0). Error naming `what` (the face's name of the setting; `what`-schedule and
+// `what`-start for the other two) on a negative r, a list longer than the model or a start outside it.
 MergeSchedule parseMergeSchedule(const std::string& text, const std::string& shape, int64_t start, int64_t depth,
-                                 const std::string& what = "--tome");
+                                 const std::string& what);
 
 // How many tokens a block with `tokens` tokens really merges for a requested r: at most half of
 // the tokens that may be merged (the class token, and the distillation token of a distilled

@@ -1,7 +1,7 @@
 #include "core/model/model_meta.h"
 
 #include "core/error.h"
-#include "core/io/json_file.h"
+#include "core/json_file.h"
 
 #include <algorithm>
 

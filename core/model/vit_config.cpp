@@ -1,7 +1,7 @@
 #include "core/model/vit_config.h"
 
 #include "core/error.h"
-#include "core/io/json_file.h"
+#include "core/json_file.h"
 
 namespace mlpify::core {
 

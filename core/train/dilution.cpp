@@ -1,7 +1,7 @@
 #include "core/train/dilution.h"
 
 #include "core/error.h"
-#include "core/io/json_file.h"
+#include "core/json_file.h"
 #include "core/io/model_io.h"
 
 #include <algorithm>
@@ -28,14 +28,26 @@ TrainOptions trainOptionsFor(const DilutionRun& run)
     return t;
 }
 
+LambdaSchedule parseLambdaSchedule(const std::string& name)
+{
+    const auto& names = lambdaScheduleNames();
+    const auto it = std::find(names.begin(), names.end(), name);
+    if (it == names.end())
+        throw Error("schedule " + name, "unknown (linear, cosine)");
+    return static_cast<LambdaSchedule>(it - names.begin());
+}
+
+std::string lambdaScheduleName(LambdaSchedule schedule)
+{
+    return lambdaScheduleNames().at(static_cast<size_t>(schedule));
+}
+
 DilutionOptions dilutionOptionsFor(const DilutionRun& run, std::vector<int64_t> blocks)
 {
-    if (run.schedule != "linear" && run.schedule != "cosine")
-        throw Error("schedule " + run.schedule, "unknown (linear, cosine)");
     DilutionOptions d;
+    d.schedule = parseLambdaSchedule(run.schedule);
     d.blocks = std::move(blocks);
     d.dilutionEpochs = run.resolvedDilutionEpochs();
-    d.schedule = run.schedule == "cosine" ? LambdaSchedule::Cosine : LambdaSchedule::Linear;
     return d;
 }
 
@@ -84,7 +96,7 @@ TrainResult dilute(ModelBundle& model, const Dataset& train, const Dataset* test
     };
     model.meta.training["dilution"] = {{"blocks", o.blocks},
                                        {"dilution_steps", plan.dilutionSteps},
-                                       {"schedule", o.schedule == LambdaSchedule::Linear ? "linear" : "cosine"},
+                                       {"schedule", lambdaScheduleName(o.schedule)},
                                        {"rule", "x = (2 - lambda) x + lambda Attn(LN1 x)"}};
     return trainSupervised(model, train, test, to, progress, cancel, cb, resume);
 }
@@ -111,6 +123,14 @@ std::vector<int64_t> foldDiluted(ModelBundle& model)
 
 namespace mlpify::core {
 
+std::vector<int64_t> dilutedBlocks(const ModelMeta& meta)
+{
+    const auto& t = meta.training;
+    if (!t.contains("dilution") || !t.at("dilution").is_object() || !t.at("dilution").contains("blocks"))
+        throw Error(meta.source, "records no dilution run (no diluted blocks to continue with)");
+    return jsonIntegers(t.at("dilution").at("blocks"));
+}
+
 std::vector<int64_t> foldAndSave(ModelBundle& model, const std::string& out)
 {
     std::vector<int64_t> folded;
@@ -124,7 +144,7 @@ std::vector<int64_t> foldAndSave(ModelBundle& model, const std::string& out)
         if (model.meta.training.contains("run")) { // an epoch at lambda 0 from the written model, then the fold
             auto run = model.meta.training.at("run").get<DilutionRun>();
             run.model = kept;
-            run.remove = jsonIntegers(model.meta.training.at("dilution").at("blocks"));
+            run.remove = dilutedBlocks(model.meta);
             run.ratio = 0;
             run.epochs = 1;
             run.dilutionEpochs = 0;

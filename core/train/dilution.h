@@ -11,6 +11,10 @@ namespace mlpify::core {
 
 enum class LambdaSchedule { Linear, Cosine };
 
+// The schedule a name in lambdaScheduleNames() (dilution_run.h) stands for, and back.
+LambdaSchedule parseLambdaSchedule(const std::string& name); // Error naming the schedule when unknown
+std::string lambdaScheduleName(LambdaSchedule schedule);
+
 struct DilutionOptions {
     std::vector<int64_t> blocks; // attention layers to remove
     int64_t dilutionSteps = 0;   // lambda reaches 0 after this many steps; later steps run at 0
@@ -39,6 +43,10 @@ TrainResult dilute(ModelBundle& model, const Dataset& train, const Dataset* test
 // the same function, no attention parameters. Throws Error if a diluting block has lambda > 0.
 // Returns the folded block indices.
 std::vector<int64_t> foldDiluted(ModelBundle& model);
+
+// The blocks a dilution run dilutes, as the model it writes records them (its checkpoint too, so
+// a resumed run continues with the same blocks). Error naming the model when it records none.
+std::vector<int64_t> dilutedBlocks(const ModelMeta& meta);
 
 // The end of a dilution run: folds, then writes the model to out (by its extension). When the fold
 // cannot happen, no run ends without its result: the trained, diluted model is written (to out

@@ -1,7 +1,8 @@
 #include "core/train/dilution_run.h"
 
-#include "core/io/json_file.h"
+#include "core/json_file.h"
 
+#include <cmath>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -43,6 +44,17 @@ std::string quoted(const std::string& word)
 }
 } // namespace
 
+const std::vector<std::string>& lambdaScheduleNames()
+{
+    static const std::vector<std::string> names{"linear", "cosine"};
+    return names;
+}
+
+std::string defaultDilutionEpochsText()
+{
+    return std::to_string(static_cast<int>(std::lround(100 * kDefaultDilutionShare))) + "% of the epochs";
+}
+
 bool DilutionRun::operator==(const DilutionRun& o) const
 {
     return fields(*this) == fields(o);
@@ -64,7 +76,7 @@ std::vector<std::string> toArgs(const DilutionRun& r)
     a.insert(a.end(), {"--epochs", std::to_string(r.epochs), "--lr", number(r.lr), "--batch", std::to_string(r.batch),
                        "--warmup-epochs", number(r.warmupEpochs), "--train-limit", std::to_string(r.trainLimit),
                        "--schedule", r.schedule, "--device", r.device, "--seed", std::to_string(r.seed)});
-    if (r.dilutionEpochs >= 0) // otherwise the CLI's own rule, the same 80% of the epochs
+    if (r.dilutionEpochs >= 0) // otherwise the CLI's default, the same kDefaultDilutionShare
         a.insert(a.end(), {"--dilution-epochs", number(r.dilutionEpochs)});
     if (!r.augment)
         a.emplace_back("--no-augment");

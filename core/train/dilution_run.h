@@ -4,6 +4,8 @@
 // runs and the project's equivalent command are all made from it, so the four are one run.
 #pragma once
 
+#include "core/data/calibration_defaults.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -11,6 +13,11 @@
 #include <vector>
 
 namespace mlpify::core {
+
+// Without a number of dilution epochs, lambda falls to 0 over this share of the epochs.
+inline constexpr double kDefaultDilutionShare = 0.8;
+// The rule in words, for every face's help: "80% of the epochs".
+std::string defaultDilutionEpochsText();
 
 struct DilutionRun {
     std::string model = "default";
@@ -20,16 +27,16 @@ struct DilutionRun {
     std::vector<int64_t> remove;
     double ratio = 0;
     std::string method = "nose";
-    int64_t selectImages = 1000; // calibration images (training split, seed 0) for nose and entropy
+    int64_t selectImages = kCalibrationImages; // for the methods that read calibration images
     uint64_t randomSeed = 0;     // for method random
     // Training.
     int64_t epochs = 5;
-    double dilutionEpochs = -1; // epochs over which lambda falls to 0; below 0: 80% of the epochs
+    double dilutionEpochs = -1; // epochs over which lambda falls to 0; below 0: kDefaultDilutionShare of the epochs
     double lr = 5e-4;
     int64_t batch = 128; // per process
     double warmupEpochs = 0.5;
     int64_t trainLimit = 0;          // a seeded subset of N training images (0 = all)
-    std::string schedule = "linear"; // linear | cosine
+    std::string schedule = "linear"; // one of lambdaScheduleNames()
     bool augment = true;
     bool distill = false;  // soft targets from the original model
     bool newHead = false;  // a new classifier for the data's classes (model/adapt.h)
@@ -41,11 +48,14 @@ struct DilutionRun {
 
     double resolvedDilutionEpochs() const
     {
-        return dilutionEpochs >= 0 ? dilutionEpochs : 0.8 * static_cast<double>(epochs);
+        return dilutionEpochs >= 0 ? dilutionEpochs : kDefaultDilutionShare * static_cast<double>(epochs);
     }
     bool operator==(const DilutionRun& o) const;
     bool operator!=(const DilutionRun& o) const { return !(*this == o); }
 };
+
+// The names DilutionRun::schedule can take, in core::LambdaSchedule's order (train/dilution.h).
+const std::vector<std::string>& lambdaScheduleNames(); // linear, cosine
 
 // `mlpify dilute` arguments (without the program name) that give this run, every setting spelled
 // out, so a later change of the CLI's defaults cannot change what a stored run means.

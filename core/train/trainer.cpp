@@ -1,6 +1,6 @@
 #include "core/train/trainer.h"
 
-#include "core/io/json_file.h"
+#include "core/json_file.h"
 #include "core/train/distributed.h"
 
 #include "core/data/batch_loader.h"

@@ -2,8 +2,11 @@
 // project file, and the layer choice each face makes for the same method and ratio.
 #include "app/cli/commands.h"
 #include "app/gui/main_window.h"
-#include "app/gui/project.h"
+#include "app/figures/project.h"
 #include "app/gui/slim_panel.h"
+#include "app/gui/training_runner.h"
+#include "core/analysis/selection_methods.h"
+#include "core/io/model_io.h"
 #include "tests/core/train/unusual_run.h"
 
 #include <QComboBox>
@@ -100,5 +103,125 @@ TEST(DilutionRunFaces, TheSlimTabChoosesWhatSelectChooses)
         ASSERT_EQ(expected.size(), 6u) << method.toStdString();
         std::sort(expected.begin(), expected.end()); // the tab lists blocks in index order
         EXPECT_EQ(chosen, expected) << method.toStdString();
+    }
+}
+
+namespace {
+struct FaceResult {
+    bool ok = false;
+    QString message; // the refusal, as the face shows it (the CLI's without "mlpify: ")
+};
+
+// `mlpify dilute` with the run's own argv.
+FaceResult runCli(const core::DilutionRun& run)
+{
+    QStringList args;
+    for (const auto& word : core::toArgs(run))
+        args << QString::fromStdString(word);
+    QProcess cli;
+    cli.start(qEnvironmentVariable("MLPIFY_CLI"), args);
+    if (!cli.waitForFinished(600000))
+        return {false, "timed out"};
+    const auto err = QString::fromUtf8(cli.readAllStandardError()).trimmed();
+    return {cli.exitCode() == 0, err.startsWith("mlpify: ") ? err.mid(8) : err};
+}
+
+// The window's in-process runner.
+FaceResult runWindow(const core::DilutionRun& run)
+{
+    app::TrainingRunner runner;
+    QSignalSpy finished(&runner, &app::TrainingRunner::finished);
+    if (!runner.start(run, nullptr) || !finished.wait(600000))
+        return {false, "did not finish"};
+    return {finished.first().at(0).toBool(), finished.first().at(2).toString()};
+}
+
+// What a written model says about how it was made, with the output path (which the two faces
+// choose apart) and the measured numbers of its epochs taken out.
+nlohmann::json provenance(const QString& file)
+{
+    const auto m = core::loadModel(file.toStdString());
+    auto t = m.meta.training;
+    const auto out = t.at("run").at("out").get<std::string>();
+    t["run"]["out"] = "OUT";
+    auto command = t.at("command").get<std::string>();
+    command.replace(command.find(out), out.size(), "OUT");
+    t["command"] = command;
+    for (auto& epoch : t["history"]) // measurements: time, and sums over threads whose order may differ
+        for (const char* key : {"seconds", "train_loss", "train_top1", "test_loss", "test_top1"})
+            epoch.erase(key);
+    return {{"training", t},
+            {"blocks", nlohmann::json(m.meta.blocks)},
+            {"classes", m.meta.classNames},
+            {"config", nlohmann::json(m.meta.config)}};
+}
+} // namespace
+
+TEST(DilutionRunFaces, TheCliAndTheWindowExecuteTheSameRunAlike)
+{
+    QTemporaryDir dir;
+    const QString cliOut = dir.filePath("cli.mlpify"), windowOut = dir.filePath("window.mlpify");
+    const auto cli = runCli(mlpify::testing::shortRun(cliOut.toStdString(), 256));
+    const auto window = runWindow(mlpify::testing::shortRun(windowOut.toStdString(), 256));
+    ASSERT_TRUE(cli.ok) << cli.message.toStdString();
+    ASSERT_TRUE(window.ok) << window.message.toStdString();
+    const auto a = provenance(cliOut), b = provenance(windowOut);
+    EXPECT_EQ(a, b) << "what differs, as a JSON patch from the CLI's to the window's: " << nlohmann::json::diff(a, b).dump();
+    EXPECT_EQ(a["training"]["dilution"]["blocks"], nlohmann::json({0, 5}));
+    EXPECT_EQ(a["blocks"][0]["attention"], "removed");
+}
+
+TEST(DilutionRunFaces, BothFacesRefuseTheSameRunsWithTheSameWordsBeforeAnyWork)
+{
+    core::setSettingSpelling(app::flagFor); // the window's words then match the CLI's exactly
+    QTemporaryDir dir;
+    std::vector<std::pair<std::string, core::DilutionRun>> refused;
+    auto distill = mlpify::testing::shortRun(dir.filePath("a.mlpify").toStdString(), 256);
+    distill.distill = true;
+    distill.newHead = true;
+    refused.emplace_back("--distill", distill);
+    auto missing = mlpify::testing::shortRun(dir.filePath("b.mlpify").toStdString(), 256);
+    missing.remove = {0, 99};
+    refused.emplace_back("--remove 0,99", missing);
+    auto neither = mlpify::testing::shortRun(dir.filePath("c.mlpify").toStdString(), 256);
+    neither.remove.clear(); // no list and no ratio
+    refused.emplace_back("--remove", neither);
+    for (const auto& [named, run] : refused) {
+        const auto cli = runCli(run);
+        const auto window = runWindow(run);
+        EXPECT_FALSE(cli.ok);
+        EXPECT_FALSE(window.ok);
+        EXPECT_EQ(cli.message.toStdString(), window.message.toStdString());
+        EXPECT_TRUE(cli.message.startsWith(QString::fromStdString(named))) << cli.message.toStdString();
+        EXPECT_FALSE(QFile::exists(QString::fromStdString(run.out)));
+        EXPECT_FALSE(QFile::exists(QString::fromStdString(run.out) + ".ckpt")); // refused before any step
+    }
+    // The window's own spelling names its controls.
+    core::setSettingSpelling(app::settingControl);
+    const auto window = runWindow(distill);
+    core::setSettingSpelling({});
+    EXPECT_EQ(window.message.toStdString(), "Distillation (Slim tab): the teacher is the original model with its own "
+                                            "head; it cannot be combined with New head (Slim tab)");
+}
+
+TEST(DilutionRunFaces, EveryHelpTextAndMenuListsEveryMethod)
+{
+    CLI::App cli;
+    app::GlobalOptions g;
+    app::Runner runner;
+    app::addSelectCommand(cli, g, &runner);
+    app::addDiluteCommand(cli, g, &runner);
+    app::addCriteriaCommand(cli, g, &runner);
+    app::SlimPanel panel;
+    auto* menu = panel.findChild<QComboBox*>("method");
+    ASSERT_NE(menu, nullptr);
+    EXPECT_EQ(menu->count(), static_cast<int>(core::selectionMethods().size()));
+    for (const auto& m : core::selectionMethodTable()) {
+        for (const char* command : {"select", "dilute", "criteria"}) {
+            const auto help = cli.get_subcommand(command)->help();
+            EXPECT_NE(help.find(m.name), std::string::npos) << command << " --help lacks " << m.name;
+        }
+        EXPECT_GE(menu->findData(QString::fromStdString(m.name)), 0) << "the Slim tab lacks " << m.name;
+        EXPECT_GE(menu->findText(QString::fromStdString(m.label)), 0);
     }
 }

@@ -3,7 +3,12 @@
 #include "app/gui/slim_panel.h"
 #include "app/gui/what_if_runner.h"
 #include "core/analysis/calibration.h"
+#include "core/analysis/comparison.h"
+#include "tests/core/train/unusual_run.h"
+#include "core/analysis/selection_methods.h"
 #include "core/analysis/criteria.h"
+#include "core/analysis/removal.h"
+#include "core/analysis/stability.h"
 #include "core/analysis/what_if.h"
 #include "core/bench/onnx_runtime.h"
 #include "core/io/model_io.h"
@@ -148,29 +153,14 @@ TEST(MainWindow, CancelStopsTheAnalysisWorker)
     ASSERT_TRUE(showDefault(window));
     QSignalSpy done(&window, &app::MainWindow::analysisFinished);
     window.startAnalysis();
-    ASSERT_TRUE(window.analysisRunning());
-    QTimer::singleShot(200, &window, [&] { window.cancelAnalysis(); });
+    ASSERT_TRUE(window.jobRunning());
+    QTimer::singleShot(200, &window, [&] { window.cancelJob(); });
     ASSERT_TRUE(done.wait(kPatienceMs));
     EXPECT_FALSE(done.first().first().toBool());
-    EXPECT_FALSE(window.analysisRunning());
+    EXPECT_FALSE(window.jobRunning());
 }
 
 namespace {
-// A short dilution run of blocks 0 and 5 on 1,024 training images.
-core::DilutionRun shortRun(const QString& out)
-{
-    core::DilutionRun r;
-    r.remove = {0, 5};
-    r.epochs = 1;
-    r.dilutionEpochs = 0.5;
-    r.trainLimit = 1024;
-    r.batch = 64;
-    r.device = "cpu";
-    r.augment = false;
-    r.out = out.toStdString();
-    return r;
-}
-
 bool waitFor(const std::function<bool()>& condition, int ms)
 {
     for (int waited = 0; waited < ms && !condition(); waited += 20)
@@ -186,12 +176,12 @@ TEST(MainWindow, TrainingPausesResumesAndCancelsWithoutBlockingTheWindow)
     QTemporaryDir dir;
     const QString out = dir.filePath("slim.mlpify");
     auto* slim = window.findChild<app::SlimPanel*>();
-    slim->setRequest(shortRun(out));
+    slim->setRequest(mlpify::testing::shortRun(out.toStdString()));
     auto* loss = slim->view()->lossChart();
     QSignalSpy done(&window, &app::MainWindow::trainingFinished);
     BlockedMeter meter;
     window.startTraining();
-    ASSERT_TRUE(window.analysisRunning());
+    ASSERT_TRUE(window.jobRunning());
     ASSERT_TRUE(waitFor([&] { return loss->pointCount(0) >= 2; }, kPatienceMs));
     window.togglePause();
     EXPECT_TRUE(window.jobPaused());
@@ -204,10 +194,10 @@ TEST(MainWindow, TrainingPausesResumesAndCancelsWithoutBlockingTheWindow)
     window.togglePause();
     EXPECT_FALSE(window.jobPaused());
     ASSERT_TRUE(waitFor([&] { return loss->pointCount(0) > atPause; }, kPatienceMs));
-    window.cancelAnalysis();
+    window.cancelJob();
     ASSERT_TRUE(done.wait(kPatienceMs));
     EXPECT_FALSE(done.first().first().toBool());
-    EXPECT_FALSE(window.analysisRunning());
+    EXPECT_FALSE(window.jobRunning());
     EXPECT_FALSE(QFile::exists(out)); // cancelled: no folded model, the checkpoint stays
     EXPECT_TRUE(QFile::exists(out + ".ckpt"));
     EXPECT_LT(meter.worst(), kBlockedLimitMs) << "the event loop was blocked for " << meter.worst() << " ms";
@@ -219,7 +209,7 @@ TEST(MainWindow, AFinishedRunFoldsAndOpensTheResultBesideTheOriginal)
     ASSERT_TRUE(showDefault(window));
     QTemporaryDir dir;
     const QString out = dir.filePath("slim.mlpify");
-    window.findChild<app::SlimPanel*>()->setRequest(shortRun(out));
+    window.findChild<app::SlimPanel*>()->setRequest(mlpify::testing::shortRun(out.toStdString()));
     QSignalSpy trained(&window, &app::MainWindow::trainingFinished);
     QSignalSpy compared(&window, &app::MainWindow::compareFinished);
     window.startTraining();
@@ -229,7 +219,7 @@ TEST(MainWindow, AFinishedRunFoldsAndOpensTheResultBesideTheOriginal)
     ASSERT_TRUE(compared.wait(kPatienceMs)); // the comparison starts by itself
     ASSERT_TRUE(compared.first().first().toBool());
     const auto& numbers = window.project().compare;
-    ASSERT_EQ(numbers.size(), 2);
+    ASSERT_EQ(numbers.size(), 2u);
     // the shipped model's measured accuracy; exact on any CPU: DefaultModel's test finds no near ties
     EXPECT_NEAR(numbers[0].top1, 0.9017, 1e-9);
     // two attention layers gone: 2 x 9,504 parameters
@@ -239,7 +229,7 @@ TEST(MainWindow, AFinishedRunFoldsAndOpensTheResultBesideTheOriginal)
     EXPECT_EQ(window.project().slimmedModel, out);
     EXPECT_FALSE(window.project().curves.steps.empty());
     EXPECT_EQ(window.project().curves.epochs.size(), 1);
-    window.cancelAnalysis(); // the spectrum that follows is not needed here
+    window.cancelJob(); // the spectrum that follows is not needed here
 }
 
 TEST(MainWindow, ALocalTwoProcessRunShowsItsProgressAndFinishes)
@@ -248,7 +238,7 @@ TEST(MainWindow, ALocalTwoProcessRunShowsItsProgressAndFinishes)
     ASSERT_TRUE(showDefault(window));
     QTemporaryDir dir;
     const QString out = dir.filePath("slim2.mlpify");
-    auto r = shortRun(out);
+    auto r = mlpify::testing::shortRun(out.toStdString());
     r.processes = 2; // mlpify launch --nproc 2 ... --distributed, on 127.0.0.1
     r.batch = 32;    // per process
     auto* slim = window.findChild<app::SlimPanel*>();
@@ -256,14 +246,14 @@ TEST(MainWindow, ALocalTwoProcessRunShowsItsProgressAndFinishes)
     QSignalSpy trained(&window, &app::MainWindow::trainingFinished);
     BlockedMeter meter;
     window.startTraining();
-    ASSERT_TRUE(window.analysisRunning());
+    ASSERT_TRUE(window.jobRunning());
     ASSERT_TRUE(trained.wait(kPatienceMs));
     ASSERT_TRUE(trained.first().first().toBool()) << slim->view()->findChild<QLabel*>()->text().toStdString();
     EXPECT_TRUE(QFile::exists(out));
     EXPECT_EQ(slim->view()->lossChart()->pointCount(0), 1024 / 64); // every step of the global batch
     EXPECT_EQ(window.project().curves.epochs.size(), 1);
     EXPECT_LT(meter.worst(), kBlockedLimitMs) << "the event loop was blocked for " << meter.worst() << " ms";
-    window.cancelAnalysis(); // the comparison that follows is not needed here
+    window.cancelJob(); // the comparison that follows is not needed here
 }
 
 TEST(MainWindow, TheFrontMeasuresOnTheWorkerAndExportsTheChosenPointWithItsMerging)
@@ -272,7 +262,7 @@ TEST(MainWindow, TheFrontMeasuresOnTheWorkerAndExportsTheChosenPointWithItsMergi
     ASSERT_TRUE(showDefault(window));
     QSignalSpy measured(&window, &app::MainWindow::frontFinished);
     window.startFront(1);
-    EXPECT_TRUE(window.analysisRunning()); // the measurement is on the worker
+    EXPECT_TRUE(window.jobRunning()); // the measurement is on the worker
     ASSERT_TRUE(measured.wait(kPatienceMs));
     ASSERT_TRUE(measured.first().first().toBool());
     const auto& points = window.project().front;
@@ -336,7 +326,7 @@ TEST(MainWindow, TheCriteriaComparisonRunsOnTheWorkerAndFillsItsTabAndTheProject
     window.findChild<app::AnalysisBar*>()->setSettings("fashion-mnist", 64, "cls");
     QSignalSpy done(&window, &app::MainWindow::criteriaFinished);
     window.startCriteria(0, 300);
-    EXPECT_TRUE(window.analysisRunning());
+    EXPECT_TRUE(window.jobRunning());
     ASSERT_TRUE(done.wait(kPatienceMs));
     ASSERT_TRUE(done.first().first().toBool());
     ASSERT_TRUE(window.project().criteria.has_value());

@@ -1,5 +1,5 @@
-#include "app/gui/figure_set.h"
-#include "app/gui/project.h"
+#include "app/figures/figure_set.h"
+#include "app/figures/project.h"
 #include "core/error.h"
 
 #include <QDir>
@@ -138,7 +138,7 @@ TEST(Project, RoundTripsSettingsAndResults)
     ASSERT_TRUE(q.spectrum.has_value());
     EXPECT_EQ(q.spectrum->blocks[0].dlogA, (std::vector<double>{0.0, -1.5}));
     EXPECT_FALSE(q.profile.has_value());
-    ASSERT_EQ(q.compare.size(), 2);
+    ASSERT_EQ(q.compare.size(), 2u);
     EXPECT_EQ(q.compare[1].name, "slimmed");
     EXPECT_DOUBLE_EQ(q.compare[1].runMemoryMiB, -1);
     EXPECT_EQ(q.curves.totalSteps, 9);

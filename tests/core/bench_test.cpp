@@ -1,10 +1,13 @@
 #include "core/bench/benchmark.h"
+#include "core/bench/model_numbers.h"
 #include "core/error.h"
 #include "core/io/model_io.h"
 #include "core/torch_compat.h"
 #include "tests/core/test_support.h"
 
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 using namespace mlpify::core;
 
@@ -104,4 +107,25 @@ TEST(Benchmark, Bf16AutocastIsScopedAndStated)
     EXPECT_EQ(model.net->forward(x).scalar_type(), torch::kFloat);
     o.bf16 = false;
     EXPECT_EQ(benchmarkModel(model, o).precision, "float32");
+}
+
+TEST(Benchmark, RatiosToTheOriginalAreNotInventedForWhatWasNotMeasured)
+{
+    const ModelNumbers original{"original", 0.9, 400, 2.0, 100, 50};
+    const ModelNumbers slimmed{"slimmed", 0.81, 300, 1.5, 150, -1};
+    const auto r = ratios(original, slimmed);
+    EXPECT_EQ(r.name, "slimmed");
+    EXPECT_DOUBLE_EQ(r.top1, 0.9);
+    EXPECT_DOUBLE_EQ(r.parameters, 0.75);
+    EXPECT_DOUBLE_EQ(r.gflopsPerImage, 0.75);
+    EXPECT_DOUBLE_EQ(r.imagesPerSecond, 1.5);
+    EXPECT_TRUE(std::isnan(r.runMemoryMiB)); // not measured
+    EXPECT_TRUE(std::isnan(ratioTo(-1, 0.5)));
+    EXPECT_TRUE(std::isnan(ratioTo(0, 0.5)));
+    const auto back = nlohmann::json(slimmed).get<ModelNumbers>();
+    EXPECT_EQ(back.name, slimmed.name);
+    EXPECT_DOUBLE_EQ(back.top1, slimmed.top1);
+    EXPECT_DOUBLE_EQ(back.imagesPerSecond, slimmed.imagesPerSecond);
+    EXPECT_DOUBLE_EQ(back.runMemoryMiB, -1);
+    EXPECT_DOUBLE_EQ(nlohmann::json({{"name", "x"}}).get<ModelNumbers>().top1, -1); // missing: not measured
 }

@@ -131,8 +131,9 @@ TEST_F(Gpu, EntropyProfileMatchesTheCpu)
         EXPECT_NEAR(cpu.blocks[i].mlp, cuda.blocks[i].mlp, tol) << "block " << i;
         EXPECT_NEAR(cpu.blocks[i].out, cuda.blocks[i].out, tol) << "block " << i;
         ASSERT_EQ(cpu.blocks[i].attn.has_value(), cuda.blocks[i].attn.has_value());
-        if (cpu.blocks[i].attn)
+        if (cpu.blocks[i].attn) {
             EXPECT_NEAR(*cpu.blocks[i].attn, *cuda.blocks[i].attn, tol) << "block " << i;
+        }
     }
 }
 

@@ -242,7 +242,9 @@ TEST(CriteriaView, ShowsEachCriterionWithItsIntervalStabilityAndDilution)
         r.stabilityResamples = 0;
     }
     view.setComparison(c);
-    for (auto* s : view.chartView()->chart()->series())
-        if (auto* bar = qobject_cast<QBarSeries*>(s))
+    for (auto* s : view.chartView()->chart()->series()) {
+        if (auto* bar = qobject_cast<QBarSeries*>(s)) {
             EXPECT_EQ(bar->count(), 2);
+        }
+    }
 }

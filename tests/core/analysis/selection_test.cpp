@@ -1,4 +1,8 @@
+#include "core/analysis/assessment.h"
+#include "core/analysis/comparison.h"
 #include "core/analysis/criteria.h"
+#include "core/analysis/removal.h"
+#include "core/analysis/stability.h"
 #include "core/analysis/entropy_profile.h"
 #include "core/analysis/selection.h"
 #include "core/analysis/spectrum.h"
@@ -14,6 +18,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <set>
 
 using namespace mlpify::core;
 
@@ -278,9 +283,10 @@ TEST(TransferEntropy, GuessedPathGivesTheStepwiseSelection)
         ASSERT_EQ(r.candidates.size(), reference.candidates.size());
         for (size_t s = 0; s < r.candidates.size(); ++s)
             for (size_t l = 0; l < r.candidates[s].size(); ++l)
-                if (!std::isnan(reference.candidates[s][l]))
+                if (!std::isnan(reference.candidates[s][l])) {
                     EXPECT_NEAR(r.candidates[s][l], reference.candidates[s][l], 1e-12)
                         << "step " << s << " layer " << l;
+                }
         EXPECT_GT(r.guessPasses, 0);
         EXPECT_LT(r.blockPasses, reference.blockPasses);
     }
@@ -350,8 +356,9 @@ TEST(Criteria, GreedyLossPicksTheLayerWhoseRemovalChangesNothing)
     EXPECT_NEAR(ce.candidates[0][3], full, 1e-12);
     for (size_t step = 0; step < ce.candidates.size(); ++step)
         for (double v : ce.candidates[step])
-            if (!std::isnan(v))
+            if (!std::isnan(v)) {
                 EXPECT_LE(ce.stepValues[step], v);
+            }
     // Through the dispatcher, as select and dilute ask for it.
     LayerSelection s;
     s.method = "greedy-kl";
@@ -589,4 +596,84 @@ TEST(Criteria, TheComparisonGivesEachSetTheSameYardsticks)
     EXPECT_EQ(back.rows[2].selected, c.rows[2].selected);
     EXPECT_DOUBLE_EQ(*back.rows[1].dilutedTop1, 0.5);
     EXPECT_THROW(nlohmann::json({{"kind", "selection"}}).get<CriteriaComparison>(), Error);
+}
+
+TEST(Criteria, SelectAndTheComparisonAssessASetAlike)
+{
+    auto m = syntheticModel(35);
+    FunctionProgress quiet;
+    std::vector<int64_t> first(100);
+    std::iota(first.begin(), first.end(), 0);
+    const auto test = calibration().subset(first);
+    ComparisonOptions o;
+    o.methods = {"block-influence"};
+    o.count = 2;
+    o.te.device = "cpu";
+    o.te.bootstrap = 20;
+    o.stability = 3;
+    o.eval.device = "cpu";
+    const auto row = compareCriteria(m, calibration(), test, o, quiet).rows.at(0);
+    // `select`'s route: the method, then the assessment of its set with the same yardsticks.
+    LayerSelection s;
+    s.method = "block-influence";
+    s.count = 2;
+    s.te = o.te;
+    s.te.bootstrap = 0;
+    AssessmentOptions ao;
+    ao.te = o.te;
+    ao.test = &test;
+    ao.eval = o.eval;
+    ao.stability = o.stability;
+    ao.stabilitySeed = o.stabilitySeed;
+    const auto chosen = selectLayers(m, &calibration(), s, quiet).selected;
+    ASSERT_EQ(chosen, row.selected);
+    const auto a = assessSelection(m, calibration(), chosen, s, ao, quiet);
+    EXPECT_NEAR(a.transferEntropy->value, row.transferEntropy, 1e-9);
+    ASSERT_TRUE(a.transferEntropy->interval);
+    EXPECT_NEAR(a.transferEntropy->interval->low, row.teLow, 1e-9);
+    EXPECT_NEAR(a.transferEntropy->interval->high, row.teHigh, 1e-9);
+    EXPECT_DOUBLE_EQ(a.trainingFree->skip.top1(), row.skipTop1);
+    EXPECT_DOUBLE_EQ(a.trainingFree->twice.top1(), row.doubleTop1);
+    EXPECT_EQ(a.stability->layerFrequency, row.layerFrequency);
+    EXPECT_DOUBLE_EQ(a.chosenSetShare, row.chosenSetShare);
+    // The share counts sets in any order, and none where nothing was resampled.
+    SelectionStability st;
+    st.resamples = 4;
+    st.sets = {{{1, 3}, 3}, {{0, 2}, 1}};
+    EXPECT_DOUBLE_EQ(chosenSetShare(st, {3, 1}), 0.75);
+    EXPECT_DOUBLE_EQ(chosenSetShare(st, {4, 5}), 0.0);
+    EXPECT_TRUE(std::isnan(chosenSetShare(SelectionStability{}, {1, 3})));
+}
+
+TEST(Selection, OneTableNamesEveryMethodOnce)
+{
+    const auto& table = selectionMethodTable();
+    std::set<std::string> names, labels, shortLabels;
+    for (const auto& m : table) {
+        names.insert(m.name);
+        labels.insert(m.label);
+        shortLabels.insert(m.shortLabel);
+        EXPECT_EQ(&selectionMethod(m.name), &m);
+        EXPECT_EQ(selectionNeedsCalibration(m.name), m.name != "first" && m.name != "random") << m.name;
+    }
+    EXPECT_EQ(names.size(), table.size());
+    EXPECT_EQ(labels.size(), table.size());
+    EXPECT_EQ(shortLabels.size(), table.size());
+    EXPECT_EQ(selectionMethods().size(), table.size());
+    const auto compared = comparedMethods();
+    EXPECT_EQ(compared.size(), table.size() - 1);
+    EXPECT_EQ(std::count(compared.begin(), compared.end(), "exhaustive"), 0);
+    EXPECT_THROW(selectionMethod("bogus"), Error);
+    // Every name the dispatcher is given is one of the table's: an unknown one is refused by name.
+    auto m = syntheticModel(36);
+    FunctionProgress quiet;
+    LayerSelection s;
+    s.method = "bogus";
+    s.count = 1;
+    try {
+        selectLayers(m, &calibration(), s, quiet);
+        ADD_FAILURE() << "an unknown method ran";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find(selectionMethodList(", ")), std::string::npos) << e.what();
+    }
 }

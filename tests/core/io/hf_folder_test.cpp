@@ -1,6 +1,6 @@
 #include "core/error.h"
 #include "core/io/hf_folder.h"
-#include "core/io/json_file.h"
+#include "core/json_file.h"
 #include "core/io/model_io.h"
 #include "core/io/pickle.h"
 #include "core/io/safetensors.h"

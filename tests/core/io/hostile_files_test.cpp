@@ -4,7 +4,7 @@
 #include "core/analysis/spectrum_result.h"
 #include "core/data/dataset.h"
 #include "core/error.h"
-#include "core/io/json_file.h"
+#include "core/json_file.h"
 #include "core/io/model_io.h"
 #include "core/io/pickle.h"
 #include "core/io/safetensors.h"

@@ -122,7 +122,7 @@ TEST(TorchLoad, MlpifyReadsBackWhatItWritesForEveryDtype)
     const std::vector<std::pair<std::string, torch::Tensor>> tensors{
         {"f32", torch::randn({2, 3})},           {"f64", torch::randn({5}, torch::kDouble)},
         {"f16", torch::randn({4}).to(torch::kHalf)}, {"bf16", torch::randn({4}).to(torch::kBFloat16)},
-        {"i64", torch::tensor({int64_t{1} << 40, int64_t{-1} << 35})}, {"i32", torch::tensor({-3, 4}, torch::kInt)},
+        {"i64", torch::tensor({int64_t{1} << 40, -(int64_t{1} << 35)})}, {"i32", torch::tensor({-3, 4}, torch::kInt)},
         {"u8", torch::tensor({0, 255}, torch::kByte)}, {"bool", torch::tensor({true, false})},
         {"scalar", torch::tensor(-1.25)},        {"empty", torch::zeros({0})}};
     saveTorchFile(file, tensors);

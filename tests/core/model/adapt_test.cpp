@@ -4,6 +4,7 @@
 #include "core/io/model_io.h"
 #include "core/io/pickle.h"
 #include "core/model/adapt.h"
+#include "core/setting.h"
 
 #include "test_config.h"
 #include "tests/core/test_support.h"
@@ -53,8 +54,9 @@ TEST(Adapt, ANewInputSizeKeepsTheWeightsAndRunsAtTheNewSize)
     EXPECT_EQ(m.net->pos_embed.size(1), 1 + 14 * 14);
     EXPECT_FALSE(m.net->blockModes()[1].hasAttention());
     for (const auto& [key, t] : m.net->stateDict())
-        if (key != "pos_embed")
+        if (key != "pos_embed") {
             EXPECT_TRUE(torch::equal(t, before.at(key))) << key;
+        }
     torch::NoGradGuard g;
     EXPECT_EQ(m.net->forward(torch::randn({2, 1, 56, 56})).sizes(), (std::vector<int64_t>{2, 10}));
     EXPECT_THROW(setInputSize(m, 30), Error); // not a multiple of the patch
@@ -103,8 +105,17 @@ TEST(Adapt, DataWithOtherClassesThanTheHeadIsRefusedNamingBothCounts)
         const std::string why = e.what();
         EXPECT_NE(why.find("folder:flowers: has 3 classes"), std::string::npos) << why;
         EXPECT_NE(why.find("has 10 outputs"), std::string::npos) << why;
-        EXPECT_NE(why.find("--new-head"), std::string::npos) << why;
+        EXPECT_NE(why.find("; a new head trains a new 3-class head"), std::string::npos) << why; // core's words
     }
+    // Each face names the setting its own way (the CLI: its flag).
+    setSettingSpelling([](Setting s) { return s == Setting::NewHead ? std::string("--new-head") : settingWords(s); });
+    try {
+        checkClasses(d, cfg);
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("; --new-head trains a new 3-class head"), std::string::npos) << e.what();
+    }
+    setSettingSpelling({});
+    EXPECT_EQ(settingName(Setting::NewHead), "a new head");
     d.classNames.clear(); // without names: the largest label + 1
     EXPECT_EQ(classCount(d), 3);
 }

@@ -72,6 +72,21 @@ TEST(Dilution, LambdaSchedules)
     EXPECT_NEAR(lambdaAt(o, 25), 0.5 * (1 + std::cos(M_PI / 4)), 1e-12);
 }
 
+TEST(Dilution, ScheduleNamesRoundTripAndAnUnknownOneIsRefused)
+{
+    ASSERT_EQ(lambdaScheduleNames().size(), 2u);
+    for (const auto& name : lambdaScheduleNames())
+        EXPECT_EQ(lambdaScheduleName(parseLambdaSchedule(name)), name);
+    EXPECT_EQ(parseLambdaSchedule("cosine"), LambdaSchedule::Cosine);
+    EXPECT_THROW(parseLambdaSchedule("step"), Error);
+    DilutionRun r;
+    r.schedule = "step";
+    EXPECT_THROW(dilutionOptionsFor(r, {0}), Error);
+    EXPECT_EQ(defaultDilutionEpochsText(), "80% of the epochs");
+    r.epochs = 10;
+    EXPECT_DOUBLE_EQ(r.resolvedDilutionEpochs(), 8.0);
+}
+
 TEST(Dilution, ReachesLambdaZeroAndTheFoldIsExact)
 {
     auto model = tinyModel();
@@ -90,6 +105,8 @@ TEST(Dilution, ReachesLambdaZeroAndTheFoldIsExact)
     EXPECT_DOUBLE_EQ(lambdas.back(), 0.0);
     EXPECT_DOUBLE_EQ(r.history.back().lambda, 0.0);               // the accuracy reported is at lambda 0
     EXPECT_EQ(model.net->blockModes()[1].mode, AttnMode::Active); // unselected: untouched
+    EXPECT_EQ(dilutedBlocks(model.meta), d.blocks); // what a resumed run continues with
+    EXPECT_THROW(dilutedBlocks(tinyModel().meta), Error);
 
     model.net->eval();
     torch::NoGradGuard g;
@@ -207,7 +224,7 @@ TEST(Dilution, TheLastStepIsAtLambdaZeroForEveryScheduleTried)
                         t.epochs = epochs;
                         t.batchSize = batch;
                         DilutionOptions o;
-                        o.blocks = {0};
+                        o.blocks.push_back(0); // not `= {0}`: GCC 12 -O2 warns falsely (-Wnonnull) on that here
                         o.dilutionEpochs = dilutionEpochs;
                         o.schedule = schedule;
                         const auto plan = planDilution(o, images, t);
@@ -215,8 +232,9 @@ TEST(Dilution, TheLastStepIsAtLambdaZeroForEveryScheduleTried)
                         EXPECT_EQ(lambdaAt(plan, total - 1), 0.0)
                             << epochs << " epochs, " << dilutionEpochs << " diluting, " << images << " images, batch "
                             << batch;
-                        if (plan.dilutionSteps > 0)
+                        if (plan.dilutionSteps > 0) {
                             EXPECT_EQ(lambdaAt(plan, 0), 1.0);
+                        }
                     }
 }
 

@@ -1,5 +1,6 @@
-// A dilution run with every field away from its default, so a field that a serialised form
-// forgets cannot pass unnoticed (shared by the core and the window's tests).
+// Dilution runs for tests (shared by the core and the window's tests): one with every field away
+// from its default, so a field that a serialised form forgets cannot pass unnoticed, and a short
+// real one.
 #pragma once
 
 #include "core/train/dilution_run.h"
@@ -32,6 +33,22 @@ inline core::DilutionRun unusualRun(int processes = 3)
     r.processes = processes;
     r.newHead = true;
     r.inputSize = 448;
+    return r;
+}
+
+// A short dilution run of blocks 0 and 5 of the default model on trainImages training images, on
+// the CPU, writing out.
+inline core::DilutionRun shortRun(const std::string& out, int64_t trainImages = 1024)
+{
+    core::DilutionRun r;
+    r.remove = {0, 5};
+    r.epochs = 1;
+    r.dilutionEpochs = 0.5;
+    r.trainLimit = trainImages;
+    r.batch = 64;
+    r.device = "cpu";
+    r.augment = false;
+    r.out = out;
     return r;
 }
 

@@ -1,8 +1,8 @@
-#include "app/gui/project.h"
+#include "app/figures/project.h"
 
 #include "core/error.h"
 #include "core/io/atomic_file.h"
-#include "core/io/json_file.h"
+#include "core/json_file.h"
 
 #include <fstream>
 
@@ -33,6 +33,14 @@ template <class T> void getOptional(const json& j, const char* key, std::optiona
         v = j.at(key).get<T>();
 }
 } // namespace
+
+std::vector<core::FrontModel> frontModels(const Project& p)
+{
+    std::vector<core::FrontModel> models{{p.model.toStdString(), "original"}};
+    if (!p.slimmedModel.isEmpty())
+        models.push_back({p.slimmedModel.toStdString(), "slimmed"});
+    return models;
+}
 
 core::DilutionRun dilutionRun(const Project& p)
 {
@@ -78,15 +86,7 @@ void saveProject(const Project& p, const QString& path)
     putOptional(results, "selection", p.selection);
     putOptional(results, "spectrum", p.spectrum);
     putOptional(results, "spectrum_slimmed", p.slimmedSpectrum);
-    auto compare = json::array();
-    for (const auto& m : p.compare)
-        compare.push_back({{"name", str(m.name)},
-                           {"top1", m.top1},
-                           {"parameters", m.parameters},
-                           {"gflops_per_image", m.gflopsPerImage},
-                           {"images_per_s", m.imagesPerSecond},
-                           {"run_memory_mib", m.runMemoryMiB}});
-    results["compare"] = compare;
+    results["compare"] = p.compare;
     results["front"] = {{"points", p.front}, {"chosen", p.frontChosen}};
     if (p.criteria)
         results["criteria"] = *p.criteria;
@@ -134,10 +134,7 @@ Project loadProject(const QString& path)
         getOptional(r, "selection", p.selection);
         getOptional(r, "spectrum", p.spectrum);
         getOptional(r, "spectrum_slimmed", p.slimmedSpectrum);
-        for (const auto& m : r.value("compare", json::array()))
-            p.compare.push_back({QString::fromStdString(m.at("name").get<std::string>()), m.value("top1", -1.0),
-                                 m.value("parameters", 0.0), m.value("gflops_per_image", 0.0),
-                                 m.value("images_per_s", 0.0), m.value("run_memory_mib", -1.0)});
+        p.compare = r.value("compare", json::array()).get<std::vector<core::ModelNumbers>>();
         const auto c = r.value("training_curves", json::object());
         p.curves.totalSteps = core::jsonInteger(c, "total_steps", int64_t{0});
         if (c.contains("steps"))

@@ -1,4 +1,4 @@
-#include "app/gui/figure_set.h"
+#include "app/figures/figure_set.h"
 
 #include "core/error.h"
 #include "core/io/atomic_file.h"
@@ -74,7 +74,7 @@ QVector<Figure> projectFigures(const Project& p, const ProjectViews& v)
     add(!p.curves.steps.empty(), "training-lambda", v.training->lambdaChart());
     add(!p.curves.epochs.empty(), "training-accuracy", v.training->accuracyChart());
     add(p.spectrum.has_value(), "spectrum", v.spectrum->chart());
-    add(!p.compare.isEmpty(), "compare", v.compare->chartView());
+    add(!p.compare.empty(), "compare", v.compare->chartView());
     add(!p.front.empty(), "front", v.front->chartView());
     add(p.criteria.has_value(), "criteria", v.criteria->chartView());
     return out;

@@ -2,7 +2,7 @@
 // filling the views from a project, shared by the window, `mlpify figures` and the tests.
 #pragma once
 
-#include "app/gui/project.h"
+#include "app/figures/project.h"
 #include "widgets/heatmap_view.h"
 
 #include <QSize>

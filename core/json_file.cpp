@@ -1,4 +1,4 @@
-#include "core/io/json_file.h"
+#include "core/json_file.h"
 
 #include "core/error.h"
 

@@ -8,9 +8,10 @@
 #include "core/analysis/selection_result.h"
 #include "core/analysis/spectrum_result.h"
 #include "core/bench/front.h"
+#include "core/bench/model_numbers.h"
+#include "core/data/calibration_defaults.h"
 #include "core/train/dilution_run.h"
 #include "core/train/training_log.h"
-#include "widgets/compare_view.h"
 
 #include <QString>
 #include <QVector>
@@ -22,7 +23,7 @@ namespace mlpify::app {
 struct Project {
     QString model = "default";
     QString data = "fashion-mnist";
-    int images = 1000; // calibration images
+    int images = static_cast<int>(core::kCalibrationImages);
     QString tokens = "cls";
     double ratio = 0.5;
     QString method = "nose";
@@ -33,7 +34,7 @@ struct Project {
     std::optional<core::SelectionResult> selection;
     std::optional<core::SpectrumResult> spectrum;
     std::optional<core::SpectrumResult> slimmedSpectrum;
-    QVector<widgets::ModelNumbers> compare;
+    std::vector<core::ModelNumbers> compare;
     core::TrainingCurves curves;
     std::vector<core::FrontPoint> front;              // the accuracy-throughput front's measured points
     int frontChosen = -1;                             // the point picked as the model to export
@@ -44,6 +45,10 @@ struct Project {
 // method and calibration images (the ones the analysis uses), and an output path. The window's runs and the project's
 // equivalent command are this run.
 core::DilutionRun dilutionRun(const Project& project);
+
+// The models a project's accuracy-throughput front measures: the original, and the slimmed one
+// once it exists.
+std::vector<core::FrontModel> frontModels(const Project& project);
 
 // Throws core::Error naming the file on a missing file, bad JSON or a wrong kind.
 Project loadProject(const QString& path);

@@ -1,0 +1,444 @@
+// select, criteria and what-if: choosing attention layers, every criterion side by side, and
+// instant training-free answers for given sets, from the command line (JSON and CSV out).
+#include "app/cli/cli_support.h"
+#include "app/cli/commands.h"
+#include "app/cli/terminal_progress.h"
+#include "core/analysis/assessment.h"
+#include "core/analysis/comparison.h"
+#include "core/analysis/entropy_profile.h"
+#include "core/analysis/selection.h"
+#include "core/analysis/what_if.h"
+#include "core/error.h"
+#include "core/io/atomic_file.h"
+#include "core/json_file.h"
+#include "core/io/model_io.h"
+
+#include <chrono>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+namespace mlpify::app {
+
+namespace {
+
+struct SelectArgs {
+    std::string input, method = "nose", out, csv;
+    DataArgs data;
+    double ratio = 0;
+    int64_t count = 0;
+    uint64_t randomSeed = 0;
+    bool naive = false, stepwise = false, absolute = false, dilute = false, feature = false;
+    bool evaluate = false, curve = false;
+    int64_t testLimit = 0;
+    int bootstrap = 0;
+    uint64_t bootstrapSeed = 0;
+
+    void add(CLI::App* cmd)
+    {
+        cmd->add_option("INPUT", input, "model file, 'default', or an analysis.json from `mlpify analyze`")->required();
+        data.add(cmd);
+        cmd->add_option("--ratio", ratio, "fraction of attention layers to remove")->check(inRange(0.0, 1.0));
+        cmd->add_option("--count", count, "number of attention layers to remove")->check(inRange(0, 1e12));
+        cmd->add_option("--method", method, core::selectionMethodList(" | ") + " (README, Criteria)")
+            ->check(CLI::IsMember(core::selectionMethods()))
+            ->capture_default_str();
+        cmd->add_option("--random-seed", randomSeed, "seed for --method random")->capture_default_str();
+        cmd->add_flag("--abs", absolute, "rank by |TE| instead of the signed value");
+        cmd->add_flag("--lambda0", dilute, "evaluate removal as lambda = 0 (factor 2) instead of a plain skip");
+        cmd->add_flag("--feature", feature, "TE on the final CLS feature instead of the logits");
+        cmd->add_flag("--naive", naive, "reference evaluation: every set from the input, all outputs kept");
+        cmd->add_flag("--stepwise", stepwise,
+                      "NOSE one pass per step (prefix reuse within a step only) instead of a guessed, checked path");
+        cmd->add_option("--out", out, "write the selection as JSON");
+        cmd->add_option("--csv", csv, "write the step x candidate matrix as CSV");
+        cmd->add_flag("--evaluate", evaluate,
+                      "training-free top-1 and loss on the test split with the set removed (x = x and x = 2x)");
+        cmd->add_flag("--curve", curve, "training-free top-1 for 1, 2, ... all layers removed in the method's order");
+        cmd->add_option("--bootstrap", bootstrap,
+                        "run the method on B resamples of the calibration images (drawn with replacement): how often "
+                        "each layer and each set is chosen, and a 95% interval for every transfer entropy")
+            ->check(inRange(0, 100000));
+        cmd->add_option("--bootstrap-seed", bootstrapSeed, "seed of the resamples")->capture_default_str();
+        cmd->add_option("--test-limit", testLimit, "with --evaluate/--curve: the first N test images (0: all)")
+            ->check(inRange(0, 1e12));
+    }
+
+    // An analysis JSON gives the model and its calibration images; returns the model spec and the
+    // profile the entropy method then ranks.
+    std::string readInput(std::optional<core::EntropyProfile>& profile)
+    {
+        if (std::filesystem::path(input).extension() != ".json")
+            return input;
+        const auto j = core::readJsonFile(input);
+        try {
+            profile = j.get<core::EntropyProfile>();
+            const auto& c = profile->provenance.at("calibration");
+            data.data = c.at("data").get<std::string>();
+            data.images = core::jsonInteger(c.at("images"));
+            data.seed = core::jsonInteger<uint64_t>(c.at("seed"));
+            data.split = c.at("split").get<std::string>();
+            return profile->provenance.at("model").get<std::string>();
+        } catch (const nlohmann::json::exception& e) {
+            throw core::Error(input, std::string("not an analysis JSON from `mlpify analyze`: ") + e.what());
+        }
+    }
+
+    core::TeOptions teOptions(const GlobalOptions& g) const
+    {
+        core::TeOptions to;
+        to.batchSize = data.batch;
+        to.device = g.device;
+        to.absolute = absolute;
+        to.reusePrefix = !naive;
+        to.speculate = !stepwise;
+        to.rule = dilute ? core::SkipRule::DiluteZero : core::SkipRule::Skip;
+        if (feature) {
+            to.target = core::TeTarget::Feature;
+            to.entropy = core::EntropyOptions::nats();
+        }
+        return to;
+    }
+};
+
+std::string candidatesCsv(const core::SelectionResult& r, int64_t depth)
+{
+    std::ostringstream c;
+    c << "step,chosen";
+    for (int64_t l = 0; l < depth; ++l)
+        c << ",layer_" << l;
+    c << "\n";
+    for (size_t s = 0; s < r.candidates.size(); ++s) {
+        c << s << "," << (s < r.selected.size() ? std::to_string(r.selected[s]) : "");
+        for (double v : r.candidates[s])
+            c << "," << csvNumber(v);
+        c << "\n";
+    }
+    return c.str();
+}
+
+void printSelection(const nlohmann::json& j, const core::SelectionResult& r, int64_t depth)
+{
+    const auto units = j["units"].get<std::string>();
+    std::cout << r.method << " selects " << joinLayers(r.selected) << " (" << r.selected.size() << " of " << depth
+              << " blocks); TE(S -> head) = " << std::setprecision(5) << j["transfer_entropy"].get<double>() << " "
+              << units;
+    if (j.contains("transfer_entropy_interval"))
+        std::cout << " (95% interval " << j["transfer_entropy_interval"]["low"].get<double>() << " to "
+                  << j["transfer_entropy_interval"]["high"].get<double>() << ")";
+    std::cout << "\n";
+    if (r.blockPasses > 0)
+        std::cout << "  " << r.passes << " set evaluations, " << r.blockPasses << " blocks per image"
+                  << (r.guessPasses > 0
+                          ? " (+ " + std::to_string(r.guessPasses) + " set evaluations on a subset to guess the path)"
+                          : std::string())
+                  << "\n";
+    if (j.contains("stability")) {
+        std::cout << "  over " << j["stability"]["resamples"].get<int>() << " resamples the set was chosen "
+                  << std::fixed << std::setprecision(0) << 100 * j["stability"]["chosen_set_share"].get<double>()
+                  << "% of the time; per layer:";
+        const auto freq = j["stability"]["layer_frequency"].get<std::vector<double>>();
+        for (size_t b = 0; b < freq.size(); ++b)
+            if (freq[b] > 0)
+                std::cout << " " << b << ":" << std::setprecision(2) << freq[b];
+        std::cout << "\n";
+    }
+    if (j.contains("training_free"))
+        std::cout << "  training-free test top-1 with the set removed: " << std::fixed << std::setprecision(2)
+                  << 100 * j["training_free"]["skip"]["top1"].get<double>() << "% (x = x), "
+                  << 100 * j["training_free"]["double"]["top1"].get<double>() << "% (x = 2x) on "
+                  << j["training_free"]["images"].get<int64_t>() << " images\n";
+    if (j.contains("curve")) {
+        std::cout << "  removed  top-1 x = x  top-1 x = 2x  layers\n";
+        for (const auto& p : j["curve"])
+            std::cout << std::setw(9) << p["removed"].size() << std::setw(13) << std::setprecision(2)
+                      << 100 * p["skip"]["top1"].get<double>() << std::setw(14)
+                      << 100 * p["double"]["top1"].get<double>() << "  "
+                      << joinLayers(p["removed"].get<std::vector<int64_t>>()) << "\n";
+    }
+}
+
+} // namespace
+
+void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
+{
+    auto o = std::make_shared<SelectArgs>();
+    auto* cmd = app.add_subcommand("select", "choose attention layers to remove (NOSE or a baseline)");
+    o->add(cmd);
+    cmd->callback([o, &g, runner] {
+        *runner = [o, &g] {
+            core::checkOutputPaths({o->out, o->csv}, {o->input});
+            std::optional<core::EntropyProfile> profile;
+            auto model = core::loadModel(o->readInput(profile));
+            if ((o->ratio > 0) == (o->count > 0))
+                throw core::Error("select", "give exactly one of --ratio and --count");
+            const int64_t k = o->count > 0 ? o->count : core::countForRatio(model, o->ratio);
+            const auto layers = static_cast<int64_t>(core::attentionLayers(model).size());
+            if (k > layers)
+                throw core::Error("--count " + std::to_string(k),
+                                  "the model has " + std::to_string(layers) + " attention layers to choose from");
+            auto calib = core::loadCalibrationSet(o->data.data, model.meta.config, o->data.calibration());
+            TerminalProgress progress;
+            core::LayerSelection s;
+            s.method = o->method;
+            s.count = k;
+            s.randomSeed = o->randomSeed;
+            s.te = o->teOptions(g);
+            s.profile.batchSize = o->data.batch;
+            s.profile.device = g.device;
+            // With --bootstrap, the plain run also gives every TE it computes a 95% interval over
+            // the same resamples (weighted moments, one pass); the resampled runs need none.
+            auto plain = s;
+            plain.te.bootstrap = o->bootstrap;
+            plain.te.bootstrapSeed = o->bootstrapSeed;
+            const auto r =
+                core::selectLayers(model, &calib, plain, progress, &interruptToken(), profile ? &*profile : nullptr);
+            std::optional<core::Dataset> test;
+            if (o->evaluate || o->curve)
+                test = core::loadDataset(o->data.data, core::Split::Test,
+                                         core::DataOptions().size(model.meta.config.imageSize));
+            core::AssessmentOptions ao; // every method's set gets the same yardstick
+            ao.te = plain.te;
+            ao.test = o->evaluate ? &*test : nullptr;
+            ao.eval.limit = o->testLimit;
+            ao.eval.device = g.device;
+            ao.stability = o->bootstrap;
+            ao.stabilitySeed = o->bootstrapSeed;
+            const auto a = core::assessSelection(model, calib, r.selected, s, ao, progress, &interruptToken());
+            nlohmann::json j = r;
+            j["transfer_entropy"] = a.transferEntropy->value;
+            if (const auto& ci = a.transferEntropy->interval)
+                j["transfer_entropy_interval"] = {{"level", core::kIntervalLevel},
+                                                  {"resamples", a.transferEntropy->resamples},
+                                                  {"low", ci->low},
+                                                  {"high", ci->high}};
+            if (a.stability) {
+                j["stability"] = *a.stability;
+                j["stability"]["chosen_set_share"] = a.chosenSetShare;
+            }
+            if (a.trainingFree)
+                j["training_free"] = core::trainingFreeJson(*a.trainingFree);
+            if (o->curve) {
+                if (o->method == "exhaustive")
+                    throw core::Error("--curve", "needs a method whose choices for k layers extend those for "
+                                                 "k - 1 (every method but exhaustive)");
+                auto all = s;
+                all.count = layers;
+                const auto order =
+                    core::selectLayers(model, &calib, all, progress, &interruptToken(), profile ? &*profile : nullptr)
+                        .selected;
+                j["curve"] = core::removalCurve(model, *test, order, ao.eval, progress, &interruptToken());
+            }
+            progress.finish();
+            j["units"] = s.te.entropy.units();
+            j["provenance"] = {{"model", model.meta.source},
+                               {"calibration", core::calibrationJson(calib, o->data.calibration())}};
+            printSelection(j, r, model.meta.config.depth);
+            if (!o->out.empty())
+                writeText(o->out, j.dump(2) + "\n");
+            if (!o->csv.empty())
+                writeText(o->csv, candidatesCsv(r, model.meta.config.depth));
+            return 0;
+        };
+    });
+}
+
+void addCriteriaCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
+{
+    struct Opts {
+        std::string model, methods, out, csv;
+        std::vector<std::string> diluted;
+        DataArgs data;
+        double ratio = 0.5;
+        int teResamples = core::kDefaultIntervalResamples, stability = 0;
+        uint64_t bootstrapSeed = 0, randomSeed = 0;
+        int64_t testLimit = 0;
+    };
+    auto o = std::make_shared<Opts>();
+    auto* cmd = app.add_subcommand("criteria", "every selection criterion side by side: set, TE with interval, "
+                                               "training-free top-1, stability, top-1 after dilution");
+    cmd->add_option("MODEL", o->model, "model file or 'default'")->required();
+    o->data.add(cmd);
+    cmd->add_option("--ratio", o->ratio, "fraction of attention layers each method removes")
+        ->capture_default_str()
+        ->check(inRange(0.0, 1.0));
+    cmd->add_option("--methods", o->methods,
+                    "comma-separated, of " + core::selectionMethodList(", ") + " (default: " +
+                        joined(core::comparedMethods(), ", ") + ")");
+    cmd->add_option("--te-resamples", o->teResamples, "bootstrap resamples for each set's TE interval (0: none)")
+        ->capture_default_str()
+        ->check(inRange(0, 100000));
+    cmd->add_option("--stability", o->stability, "run each method again on B resamples: how stable its choice is")
+        ->capture_default_str()
+        ->check(inRange(0, 100000));
+    cmd->add_option("--bootstrap-seed", o->bootstrapSeed, "seed of the resamples")->capture_default_str();
+    cmd->add_option("--random-seed", o->randomSeed, "seed for the random method")->capture_default_str();
+    cmd->add_option("--test-limit", o->testLimit, "the first N test images for the training-free top-1 (0: all)")
+        ->check(inRange(0, 1e12));
+    cmd->add_option("--diluted", o->diluted,
+                    "a diluted, folded model, or `mlpify eval --json` of one (repeatable): its test top-1 goes to "
+                    "the criteria that chose its set");
+    cmd->add_option("--out", o->out, "write the comparison as JSON");
+    cmd->add_option("--csv", o->csv, "write the comparison as CSV");
+    cmd->callback([o, &g, runner] {
+        *runner = [o, &g] {
+            core::checkOutputPaths({o->out, o->csv}, {o->model});
+            auto model = core::loadModel(o->model);
+            core::ComparisonOptions co;
+            std::stringstream list(o->methods);
+            for (std::string m; std::getline(list, m, ',');)
+                if (!m.empty()) {
+                    const auto& known = core::selectionMethods();
+                    if (std::find(known.begin(), known.end(), m) == known.end())
+                        throw core::Error("--methods " + m, "unknown method (" + core::selectionMethodList(", ") + ")");
+                    co.methods.push_back(m);
+                }
+            // the diluted models first: a bad file is reported before minutes of work
+            struct Diluted {
+                std::string file;
+                std::vector<int64_t> removed;
+                double top1;
+            };
+            std::vector<Diluted> diluted;
+            for (const auto& file : o->diluted) {
+                if (std::filesystem::path(file).extension() == ".json") { // `mlpify eval MODEL --json`
+                    const auto j = core::readJsonFile(file);
+                    if (!j.contains("top1") || !j.contains("evaluated_at") || !j.at("evaluated_at").is_array())
+                        throw core::Error(file, "not the output of `mlpify eval --json` (top1, evaluated_at)");
+                    Diluted x{file, {}, j.at("top1").get<double>()};
+                    for (size_t b = 0; b < j.at("evaluated_at").size(); ++b)
+                        if (j.at("evaluated_at")[b].value("attention", "") == "removed")
+                            x.removed.push_back(static_cast<int64_t>(b));
+                    diluted.push_back(x);
+                    continue;
+                }
+                const auto d = core::dilutedResultOf(core::loadModel(file), file);
+                diluted.push_back({file, d.removed, d.top1});
+            }
+            co.count = core::countForRatio(model, o->ratio);
+            co.randomSeed = o->randomSeed;
+            co.te.batchSize = o->data.batch;
+            co.te.device = g.device;
+            co.te.bootstrap = o->teResamples;
+            co.te.bootstrapSeed = o->bootstrapSeed;
+            co.stability = o->stability;
+            co.stabilitySeed = o->bootstrapSeed;
+            co.eval.limit = o->testLimit;
+            co.eval.device = g.device;
+            auto calib = core::loadCalibrationSet(o->data.data, model.meta.config, o->data.calibration());
+            const auto test = core::loadDataset(o->data.data, core::Split::Test,
+                                                core::DataOptions().size(model.meta.config.imageSize));
+            TerminalProgress progress;
+            auto c = core::compareCriteria(model, calib, test, co, progress, &interruptToken());
+            progress.finish();
+            for (const auto& d : diluted)
+                if (core::attachDiluted(c, d.removed, d.top1, d.file) == 0)
+                    std::cerr << "note: " << d.file << " removes " << joinLayers(d.removed)
+                              << ", a set no criterion chose\n";
+            c.settings["model"] = model.meta.source;
+            c.settings["calibration"] = core::calibrationJson(calib, o->data.calibration());
+            std::cout << "each method removes " << c.count << " of " << model.meta.config.depth << " blocks; TE on "
+                      << c.calibrationImages << " calibration images"
+                      << (c.teResamples > 0 ? " (95% interval, " + std::to_string(c.teResamples) + " resamples)" : "")
+                      << ", top-1 on " << c.testImages << " test images\n";
+            std::cout << std::left << std::setw(17) << "method" << std::setw(20) << "set" << std::right << std::setw(24)
+                      << "TE (" + c.units + ")" << std::setw(9) << "x = x" << std::setw(9) << "x = 2x" << std::setw(9)
+                      << "stable" << std::setw(10) << "diluted" << std::setw(9) << "s"
+                      << "\n";
+            double total = 0;
+            for (const auto& r : c.rows) {
+                std::ostringstream te;
+                te << std::fixed << std::setprecision(3) << r.transferEntropy;
+                if (std::isfinite(r.teLow))
+                    te << " [" << r.teLow << ", " << r.teHigh << "]";
+                std::cout << std::left << std::setw(17) << r.method << std::setw(20) << joinLayers(r.selected)
+                          << std::right << std::setw(24) << te.str() << std::fixed << std::setprecision(2)
+                          << std::setw(8) << 100 * r.skipTop1 << "%" << std::setw(8) << 100 * r.doubleTop1 << "%";
+                if (r.stabilityResamples > 0)
+                    std::cout << std::setw(8) << std::setprecision(0) << 100 * r.chosenSetShare << "%";
+                else
+                    std::cout << std::setw(9) << "-";
+                if (r.dilutedTop1)
+                    std::cout << std::setw(9) << std::setprecision(2) << 100 * *r.dilutedTop1 << "%";
+                else
+                    std::cout << std::setw(10) << "-";
+                std::cout << std::setw(9) << std::setprecision(1) << r.seconds << "\n";
+                total += r.seconds;
+            }
+            std::cout << "selections took " << std::setprecision(1) << total << " s in all\n";
+            if (!o->out.empty())
+                writeText(o->out, nlohmann::json(c).dump(2) + "\n");
+            if (!o->csv.empty())
+                writeText(o->csv, core::criteriaCsv(c));
+            return 0;
+        };
+    });
+}
+
+void addWhatIfCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
+{
+    struct Opts {
+        std::string model, out;
+        std::vector<std::string> remove;
+        DataArgs data;
+    };
+    auto o = std::make_shared<Opts>();
+    o->data.images = 256;
+    auto* cmd = app.add_subcommand("what-if", "training-free top-1 and TE of attention sets, from kept stream states "
+                                              "(the Slim tab's what-if)");
+    cmd->add_option("MODEL", o->model, "model file or 'default'")->required();
+    cmd->add_option("--remove", o->remove, "blocks whose attention is taken out, e.g. 2,6 (repeat for more sets)")
+        ->required();
+    o->data.add(cmd);
+    cmd->add_option("--out", o->out, "write the results as JSON");
+    cmd->callback([o, &g, runner] {
+        *runner = [o, &g] {
+            core::checkOutputPaths({o->out}, {o->model});
+            auto model = core::loadModel(o->model);
+            std::vector<std::vector<int64_t>> sets;
+            for (const auto& r : o->remove)
+                sets.push_back(parseBlocks(r, model.meta.config.depth));
+            auto images = core::loadCalibrationSet(o->data.data, model.meta.config, o->data.calibration());
+            core::TeOptions te;
+            te.batchSize = o->data.batch;
+            te.device = g.device;
+            TerminalProgress progress;
+            using Clock = std::chrono::steady_clock;
+            auto ms = [](Clock::time_point a) {
+                return std::chrono::duration<double, std::milli>(Clock::now() - a).count();
+            };
+            const auto t0 = Clock::now();
+            const core::WhatIf whatIf(model, images, te, progress, &interruptToken());
+            const double keepMs = ms(t0);
+            progress.finish();
+            auto results = nlohmann::json::array();
+            std::cout << "stream states of " << images.size() << " images kept in " << std::fixed
+                      << std::setprecision(0) << keepMs << " ms\n";
+            for (const auto& set : sets) {
+                const auto t = Clock::now();
+                const auto r = whatIf.evaluate(set, &interruptToken());
+                const double took = ms(t);
+                nlohmann::json j = r;
+                j["milliseconds"] = took;
+                results.push_back(j);
+                std::cout << "remove " << joinLayers(r.removed) << ": top-1 " << std::setprecision(2)
+                          << 100 * r.skipTop1 << "% (x = x), " << 100 * r.doubleTop1 << "% (x = 2x); TE "
+                          << std::setprecision(4) << r.transferEntropy << " " << r.units << "; " << std::setprecision(0)
+                          << took << " ms\n";
+            }
+            if (!o->out.empty())
+                writeText(o->out, nlohmann::json{{"kind", "what_if"},
+                                                 {"model", model.meta.source},
+                                                 {"calibration", core::calibrationJson(images, o->data.calibration())},
+                                                 {"states_ms", keepMs},
+                                                 {"sets", results}}
+                                          .dump(2) +
+                                      "\n");
+            return 0;
+        };
+    });
+}
+
+} // namespace mlpify::app

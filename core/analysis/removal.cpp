@@ -1,0 +1,76 @@
+#include "core/analysis/removal.h"
+
+#include "core/error.h"
+
+namespace mlpify::core {
+
+EvalResult evaluateWithout(ModelBundle& model, const Dataset& data, const std::vector<int64_t>& removed, SkipRule rule,
+                           const EvalOptions& options, Progress& progress, const CancelToken* cancel)
+{
+    const auto original = model.net->blockModes();
+    for (auto b : removed) {
+        if (b < 0 || b >= static_cast<int64_t>(original.size()) || !original[static_cast<size_t>(b)].hasAttention())
+            throw Error("block " + std::to_string(b), "has no attention to take out");
+    }
+    // DiluteZero as lambda = 0: (2 - 0) x + 0 * Attn = 2x exactly, with the attention's weights
+    // kept so the model can be restored.
+    const BlockMode out =
+        rule == SkipRule::Skip ? BlockMode{AttnMode::Skipped, 0.0} : BlockMode{AttnMode::Diluting, 0.0};
+    struct Restore {
+        ModelBundle& model;
+        std::vector<BlockMode> modes;
+        ~Restore() { model.net->setBlockModes(modes); }
+    } restore{model, original};
+    for (auto b : removed)
+        model.net->setBlockMode(b, out);
+    auto r = evaluate(model, data, options, progress, cancel);
+    return r;
+}
+
+TrainingFreeTop1 trainingFreeTop1(ModelBundle& model, const Dataset& data, const std::vector<int64_t>& removed,
+                                  const EvalOptions& options, Progress& progress, const CancelToken* cancel)
+{
+    TrainingFreeTop1 t;
+    ProgressSpan a(progress, 0.0, 0.5);
+    t.skip = evaluateWithout(model, data, removed, SkipRule::Skip, options, a, cancel);
+    ProgressSpan b(progress, 0.5, 1.0);
+    t.twice = evaluateWithout(model, data, removed, SkipRule::DiluteZero, options, b, cancel);
+    if (t.skip.cancelled || t.twice.cancelled)
+        throw Cancelled("training-free evaluation");
+    return t;
+}
+
+nlohmann::json trainingFreeJson(const TrainingFreeTop1& t)
+{
+    return {{"images", t.skip.count},
+            {"skip", {{"top1", t.skip.top1()}, {"loss", t.skip.loss}}},
+            {"double", {{"top1", t.twice.top1()}, {"loss", t.twice.loss}}}};
+}
+
+std::vector<RemovalCurvePoint> removalCurve(ModelBundle& model, const Dataset& data, const std::vector<int64_t>& order,
+                                            const EvalOptions& options, Progress& progress, const CancelToken* cancel)
+{
+    std::vector<RemovalCurvePoint> curve;
+    const double n = static_cast<double>(order.size());
+    for (size_t k = 1; k <= order.size(); ++k) {
+        RemovalCurvePoint p;
+        p.removed.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k));
+        ProgressSpan span(progress, static_cast<double>(k - 1) / n, static_cast<double>(k) / n);
+        const auto t = trainingFreeTop1(model, data, p.removed, options, span, cancel);
+        p.skipTop1 = t.skip.top1();
+        p.skipLoss = t.skip.loss;
+        p.doubleTop1 = t.twice.top1();
+        p.doubleLoss = t.twice.loss;
+        curve.push_back(p);
+    }
+    return curve;
+}
+
+void to_json(nlohmann::json& j, const RemovalCurvePoint& p)
+{
+    j = {{"removed", p.removed},
+         {"skip", {{"top1", p.skipTop1}, {"loss", p.skipLoss}}},
+         {"double", {{"top1", p.doubleTop1}, {"loss", p.doubleLoss}}}};
+}
+
+} // namespace mlpify::core
