@@ -2,14 +2,14 @@
 // Debian 13's 2.6, PyTorch's own 2.x): every version check lives here, nowhere else.
 #pragma once
 
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 #include <torch/version.h>
-#include <ATen/autocast_mode.h>
 
 #include <string>
 #include <type_traits>
 
-#define MLPIFY_TORCH_AT_LEAST(major, minor)                                                                          \
+#define MLPIFY_TORCH_AT_LEAST(major, minor)                                                                            \
     (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
 
 // at::scaled_dot_product_attention (the fused / flash / memory-efficient kernels) exists from 2.0.
@@ -33,8 +33,7 @@ inline std::string optimizerStateKey(const torch::Tensor& p)
 
 // TCPStore's libuv server is the default from 2.4 (the option exists from 2.2); Debian's LibTorch
 // is built without libuv, and the classic server serves the few ranks MLPify starts as well.
-template <typename TcpStoreOptions>
-void useClassicTcpStore(TcpStoreOptions& options)
+template <typename TcpStoreOptions> void useClassicTcpStore(TcpStoreOptions& options)
 {
 #if MLPIFY_TORCH_AT_LEAST(2, 2)
     options.useLibUV = false;
@@ -71,16 +70,28 @@ public:
 
 private:
 #if MLPIFY_TORCH_AT_LEAST(2, 4)
-    bool enabled() const { return at::autocast::is_autocast_enabled(m_type); }
-    at::ScalarType dtype() const { return at::autocast::get_autocast_dtype(m_type); }
+    bool enabled() const
+    {
+        return at::autocast::is_autocast_enabled(m_type);
+    }
+    at::ScalarType dtype() const
+    {
+        return at::autocast::get_autocast_dtype(m_type);
+    }
     void set(bool on, at::ScalarType type) const
     {
         at::autocast::set_autocast_dtype(m_type, type);
         at::autocast::set_autocast_enabled(m_type, on);
     }
 #else
-    bool cuda() const { return m_type == c10::DeviceType::CUDA; }
-    bool enabled() const { return cuda() ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled(); }
+    bool cuda() const
+    {
+        return m_type == c10::DeviceType::CUDA;
+    }
+    bool enabled() const
+    {
+        return cuda() ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+    }
     at::ScalarType dtype() const
     {
         return cuda() ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();

@@ -79,8 +79,8 @@ void CompareView::setModels(const std::vector<core::ModelNumbers>& models)
             m_table->setItem(r, static_cast<int>(c) + 1, new QTableWidgetItem(qs[r].format(qs[r].get(models[c]))));
         if (models.size() == 2) {
             const double ratio = qs[r].get(core::ratios(models[0], models[1]));
-            m_table->setItem(r, 3,
-                             new QTableWidgetItem(std::isnan(ratio) ? QStringLiteral("–") : QString::number(ratio, 'f', 3)));
+            m_table->setItem(
+                r, 3, new QTableWidgetItem(std::isnan(ratio) ? QStringLiteral("–") : QString::number(ratio, 'f', 3)));
         }
     }
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);

@@ -20,7 +20,7 @@ public:
     explicit CompareView(QWidget* parent = nullptr);
 
     void setModels(const std::vector<core::ModelNumbers>& models); // first = the reference
-    QString cell(int row, int column) const;             // for tests: the text shown
+    QString cell(int row, int column) const;                       // for tests: the text shown
     int rowCount() const;
     QChartView* chartView() const { return m_chart; }
     QTableWidget* table() const { return m_table; }

@@ -22,9 +22,9 @@ struct DataArgs {
     core::CalibrationOptions calibration() const { return {images, seed, split}; }
 };
 
-std::string csvNumber(double v); // empty for NaN
+std::string csvNumber(double v);                                  // empty for NaN
 void writeText(const std::string& path, const std::string& text); // atomically; says so on stderr
-std::string joinLayers(const std::vector<int64_t>& v);             // "{2,6}"
+std::string joinLayers(const std::vector<int64_t>& v);            // "{2,6}"
 std::string joined(const std::vector<std::string>& words, const std::string& separator);
 
 } // namespace mlpify::app

@@ -4,12 +4,12 @@
 #include "core/bench/benchmark.h"
 #include "core/bench/model_numbers.h"
 #include "core/bench/onnx_runtime.h"
-#include "core/model/attention_kernel.h"
 #include "core/data/dataset.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
 #include "core/io/hf_folder.h"
 #include "core/io/model_io.h"
+#include "core/model/attention_kernel.h"
 #include "core/model/model_summary.h"
 #include "core/train/evaluate.h"
 
@@ -261,8 +261,9 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             if (o->json) {
                 nlohmann::json j = {{"results", results}};
                 auto numbers = [](const core::BenchResult& r) { // no top-1 here: bench does not evaluate
-                    return core::ModelNumbers{r.model, -1, static_cast<double>(r.parameters), r.gflopsPerImage,
-                                              r.imagesPerSecond, r.runMemoryMiB};
+                    return core::ModelNumbers{
+                        r.model,       -1, static_cast<double>(r.parameters), r.gflopsPerImage, r.imagesPerSecond,
+                        r.runMemoryMiB};
                 };
                 auto ratios = [&](const core::BenchResult& r) { // the Compare tab's arithmetic (NaN: null)
                     const auto q = core::ratios(numbers(results[0]), numbers(r));

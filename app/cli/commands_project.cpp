@@ -29,9 +29,7 @@ void addFrontCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     cmd->add_option("--tome-max", o->maxR, "measure r = 0, 1, ..., R")->capture_default_str()->check(inRange(0, 1024));
     cmd->add_option("--limit", o->front.evalLimit, "test images for top-1 (0: all)")->check(inRange(0, 1e12));
     cmd->add_option("--batch", o->front.batch, "throughput batch")->capture_default_str()->check(inRange(1, 65536));
-    cmd->add_option("--repeats", o->front.repeats, "timed batches")
-        ->capture_default_str()
-        ->check(inRange(1, 1000000));
+    cmd->add_option("--repeats", o->front.repeats, "timed batches")->capture_default_str()->check(inRange(1, 1000000));
     cmd->add_option("--csv", o->csv, "also write the points as CSV");
     cmd->callback([o, &g, runner] {
         *runner = [o, &g] {
@@ -41,8 +39,8 @@ void addFrontCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             fo.rs = core::tomeRange(o->maxR);
             fo.device = g.device;
             TerminalProgress progress;
-            auto points = core::measureFront(frontModels(project), project.data.toStdString(), fo, progress,
-                                             &interruptToken());
+            auto points =
+                core::measureFront(frontModels(project), project.data.toStdString(), fo, progress, &interruptToken());
             progress.finish();
             if (points.empty())
                 throw core::Error("front", "interrupted");

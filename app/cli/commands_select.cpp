@@ -10,8 +10,8 @@
 #include "core/analysis/what_if.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
-#include "core/json_file.h"
 #include "core/io/model_io.h"
+#include "core/json_file.h"
 
 #include <chrono>
 #include <filesystem>
@@ -265,8 +265,8 @@ void addCriteriaCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
         ->capture_default_str()
         ->check(inRange(0.0, 1.0));
     cmd->add_option("--methods", o->methods,
-                    "comma-separated, of " + core::selectionMethodList(", ") + " (default: " +
-                        joined(core::comparedMethods(), ", ") + ")");
+                    "comma-separated, of " + core::selectionMethodList(", ") +
+                        " (default: " + joined(core::comparedMethods(), ", ") + ")");
     cmd->add_option("--te-resamples", o->teResamples, "bootstrap resamples for each set's TE interval (0: none)")
         ->capture_default_str()
         ->check(inRange(0, 100000));

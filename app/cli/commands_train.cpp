@@ -6,11 +6,11 @@
 #include "core/analysis/selection_methods.h"
 #include "core/data/batch_loader.h"
 #include "core/device.h"
-#include "core/model/attention_kernel.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
-#include "core/json_file.h"
 #include "core/io/model_io.h"
+#include "core/json_file.h"
+#include "core/model/attention_kernel.h"
 #include "core/run/run_dilution.h"
 #include "core/train/distributed.h"
 #include "core/train/evaluate.h"
@@ -84,13 +84,7 @@ struct TrainArgs {
     {
         run.augment = !noAugment;
         run.device = g.device;
-        t = core::trainOptionsFor(run);
-        t.minLr = extra.minLr;
-        t.weightDecay = extra.weightDecay;
-        t.labelSmoothing = extra.labelSmoothing;
-        t.clipNorm = extra.clipNorm;
-        t.evalLimit = extra.evalLimit;
-        t.checkpointEvery = extra.checkpointEvery;
+        t = core::trainOptionsFor(run, extra);
         if (!checkpoint.empty())
             t.checkpoint = checkpoint;
     }
@@ -126,8 +120,8 @@ public:
             a.t.comm = m_comm.get();
             a.writer = env.rank == 0;
             if (a.writer)
-                std::cout << "distributed: " << env.worldSize << " ranks (" << env.source << "), "
-                          << m_comm->backend() << ", global batch " << a.t.batchSize * env.worldSize << std::endl;
+                std::cout << "distributed: " << env.worldSize << " ranks (" << env.source << "), " << m_comm->backend()
+                          << ", global batch " << a.t.batchSize * env.worldSize << std::endl;
         }
         if (!a.jsonLog.empty() && a.writer) {
             m_log.open(a.jsonLog, std::ios::app);
@@ -157,8 +151,7 @@ public:
             std::cout << std::fixed << std::setprecision(4) << "epoch " << e.epoch << "  loss " << e.trainLoss
                       << "  train top-1 " << std::setprecision(2) << 100 * e.trainTop1 << "%  test top-1 "
                       << 100 * e.testTop1 << "% (at lambda " << std::setprecision(3) << e.lambda << ")  lr "
-                      << std::setprecision(6) << e.lr << "  " << std::setprecision(0) << e.seconds << " s"
-                      << std::endl;
+                      << std::setprecision(6) << e.lr << "  " << std::setprecision(0) << e.seconds << " s" << std::endl;
             if (m_log)
                 m_log << core::logLine(e).dump() << std::endl;
         };
@@ -333,8 +326,7 @@ void addDiluteCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             how.fold = !o->noFold;
             how.write = a->writer;
             how.command = core::commandLine(run) + a->extraArgs(cmd);
-            const auto outcome =
-                core::runDilution(run, how, session.progress(), interruptToken(), session.callbacks());
+            const auto outcome = core::runDilution(run, how, session.progress(), interruptToken(), session.callbacks());
             if (!session.end(outcome.training))
                 return 130;
             if (!outcome.written)

@@ -53,7 +53,7 @@ int main(int argc, char** argv)
     // Both draw or read projects with Qt: named, so that a headless build says what it lacks.
     for (const char* name : {"figures", "front"})
         app.add_subcommand(name, std::string(name == std::string("figures") ? "render a project's figures"
-                                                                               : "a project's accuracy-throughput front") +
+                                                                            : "a project's accuracy-throughput front") +
                                      " (needs a build with the GUI)")
             ->allow_extras()
             ->callback([&runner, name] {

@@ -1,8 +1,8 @@
 #include "app/cli/terminal_progress.h"
 
 #include <csignal>
-#include <iostream>
 #include <cstdio>
+#include <iostream>
 #include <unistd.h>
 
 namespace mlpify::app {

@@ -14,7 +14,7 @@ public:
     void report(double fraction, const std::string& message) override;
     void stateChanged(core::RunState state, const std::string& message) override;
     void notice(const std::string& line) override; // on stdout, rank 0 only
-    void finish(); // ends the line
+    void finish();                                 // ends the line
 
 private:
     bool m_enabled;

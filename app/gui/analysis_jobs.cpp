@@ -92,7 +92,7 @@ Spectra spectra(core::ModelBundle& model, const Project& p, core::Progress& prog
 }
 
 std::optional<std::vector<core::ModelNumbers>> compareModels(const QStringList& specs, const std::string& data,
-                                                            core::Progress& progress, const core::CancelToken& cancel)
+                                                             core::Progress& progress, const core::CancelToken& cancel)
 {
     std::vector<core::ModelNumbers> numbers;
     for (int i = 0; i < specs.size(); ++i) {

@@ -46,6 +46,6 @@ Spectra spectra(core::ModelBundle& model, const Project& p, core::Progress& prog
 
 // Test top-1, parameters, FLOPs, throughput and run memory of each model; nullopt when cancelled.
 std::optional<std::vector<core::ModelNumbers>> compareModels(const QStringList& specs, const std::string& data,
-                                                            core::Progress& progress, const core::CancelToken& cancel);
+                                                             core::Progress& progress, const core::CancelToken& cancel);
 
 } // namespace mlpify::app

@@ -5,8 +5,9 @@
 #include "app/gui/slim_panel.h"
 #include "app/gui/tour.h"
 #include "app/gui/what_if_runner.h"
-#include "core/json_file.h"
+#include "core/analysis/transfer_entropy.h"
 #include "core/io/model_io.h"
+#include "core/json_file.h"
 #include "core/runtime.h"
 #include "widgets/entropy_chart_view.h"
 #include "widgets/figure_export.h"
@@ -63,11 +64,6 @@ int renderEntropyFigure(const QString& input, const QString& vs, const QString& 
         return 2;
     }
 }
-double valueOf(const nlohmann::json& v)
-{
-    return v.is_null() ? std::nan("") : v.get<double>();
-}
-
 // The NOSE path (selection JSON) or the layer-to-layer map (analysis JSON with layer_map).
 int renderHeatmapFigure(const QString& input, const QString& out, const QString& size, int dpi)
 {
@@ -75,14 +71,8 @@ int renderHeatmapFigure(const QString& input, const QString& out, const QString&
         const auto j = readJson(input);
         mlpify::widgets::HeatmapData d;
         if (j.contains("layer_map")) {
-            std::vector<std::vector<double>> values;
-            for (const auto& row : j.at("layer_map").at("values")) {
-                values.emplace_back();
-                for (const auto& v : row)
-                    values.back().push_back(valueOf(v));
-            }
-            d = mlpify::widgets::layerMapHeatmapData(values,
-                                                     QString::fromStdString(j.at("layer_map").value("units", "")));
+            const auto map = j.at("layer_map").get<mlpify::core::LayerMap>();
+            d = mlpify::widgets::layerMapHeatmapData(map.values, QString::fromStdString(map.units));
         } else if (j.is_object() && j.value("kind", "") == "selection") {
             const auto sel = j.get<mlpify::core::SelectionResult>();
             if (sel.candidates.empty())

@@ -1,9 +1,9 @@
 #include "app/gui/main_window.h"
 
+#include "app/figures/figure_set.h"
 #include "app/gui/analysis_bar.h"
 #include "app/gui/analysis_jobs.h"
 #include "app/gui/background_job.h"
-#include "app/figures/figure_set.h"
 #include "app/gui/model_loader.h"
 #include "app/gui/recent_menu.h"
 #include "app/gui/slim_panel.h"
@@ -272,19 +272,32 @@ bool MainWindow::jobPaused() const
 
 void MainWindow::startAnalysis()
 {
+    runAnalysis(true);
+}
+
+void MainWindow::startProfile()
+{
+    runAnalysis(false);
+}
+
+void MainWindow::runAnalysis(bool nosePath)
+{
     if (!m_model)
         return;
     syncProjectFromControls();
     auto model = m_model;
     const auto p = m_project;
     startJob(
-        tr("Analysis"), [this](bool ok, const QString&) { Q_EMIT analysisFinished(ok); },
-        [this, model, p](core::Progress& progress, const core::CancelToken& cancel) {
+        nosePath ? tr("Analysis") : tr("Entropy curves"),
+        [this](bool ok, const QString&) { Q_EMIT analysisFinished(ok); },
+        [this, model, p, nosePath](core::Progress& progress, const core::CancelToken& cancel) {
             auto calib = core::loadCalibrationSet(p.data.toStdString(), model->meta.config, analysisCalibration(p));
-            core::ProgressSpan p1(progress, 0.0, 0.2);
-            showProfile(entropyCurves(*model, calib, p, p1, cancel));
-            core::ProgressSpan p2(progress, 0.2, 1.0);
-            auto selection = noseSelection(*model, calib, p, p2, cancel);
+            core::ProgressSpan curves(progress, 0.0, nosePath ? 0.2 : 1.0);
+            showProfile(entropyCurves(*model, calib, p, curves, cancel));
+            if (!nosePath)
+                return;
+            core::ProgressSpan path(progress, 0.2, 1.0);
+            auto selection = noseSelection(*model, calib, p, path, cancel);
             m_job->post([this, selection] {
                 m_project.selection = selection;
                 m_nose->setData(noseFigureData(m_project));
@@ -293,7 +306,7 @@ void MainWindow::startAnalysis()
                 m_tabs->setCurrentWidget(m_nose);
             });
         },
-        JobKind::Analysis);
+        nosePath ? JobKind::Analysis : JobKind::Other);
 }
 
 void MainWindow::showProfile(const core::EntropyProfile& profile)
@@ -303,21 +316,6 @@ void MainWindow::showProfile(const core::EntropyProfile& profile)
         m_entropy->setProfiles(profile, m_project.slimmedProfile ? &*m_project.slimmedProfile : nullptr);
         m_tabs->setCurrentWidget(m_entropy);
     });
-}
-
-void MainWindow::startProfile()
-{
-    if (!m_model)
-        return;
-    syncProjectFromControls();
-    auto model = m_model;
-    const auto p = m_project;
-    startJob(
-        tr("Entropy curves"), [this](bool ok, const QString&) { Q_EMIT analysisFinished(ok); },
-        [this, model, p](core::Progress& progress, const core::CancelToken& cancel) {
-            auto calib = core::loadCalibrationSet(p.data.toStdString(), model->meta.config, analysisCalibration(p));
-            showProfile(entropyCurves(*model, calib, p, progress, cancel));
-        });
 }
 
 void MainWindow::animateNosePath()

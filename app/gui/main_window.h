@@ -115,6 +115,8 @@ private:
     bool startJob(const QString& title, const std::function<void(bool, const QString&)>& onDone,
                   std::function<void(core::Progress&, const core::CancelToken&)> work, JobKind kind = JobKind::Other);
     void showModelResults();
+    // The entropy curves on the analysis's calibration images, and with nosePath the NOSE path too.
+    void runAnalysis(bool nosePath);
     // From the worker: the entropy curves, to the Entropy tab (queued; dropped if the job is stale).
     void showProfile(const core::EntropyProfile& profile);
     void updateSavings();

@@ -22,4 +22,10 @@ void checkSelectionCount(const ModelBundle& model, int64_t count)
                                      " attention layers left");
 }
 
+std::vector<int64_t> selectionCandidates(const ModelBundle& model, int64_t count)
+{
+    checkSelectionCount(model, count);
+    return attentionLayers(model);
+}
+
 } // namespace mlpify::core

@@ -13,5 +13,7 @@ namespace mlpify::core {
 std::vector<int64_t> attentionLayers(const ModelBundle& model);
 // Error unless 1 <= count <= the attention layers left.
 void checkSelectionCount(const ModelBundle& model, int64_t count);
+// The candidates of a selection of count layers: attentionLayers, once checkSelectionCount holds.
+std::vector<int64_t> selectionCandidates(const ModelBundle& model, int64_t count);
 
 } // namespace mlpify::core

@@ -2,10 +2,10 @@
 // x = 2x as a fold gives) and no training, for one set or a method's whole order.
 #pragma once
 
+#include "core/analysis/transfer_entropy.h"
 #include "core/data/dataset.h"
 #include "core/model/model_bundle.h"
 #include "core/progress.h"
-#include "core/analysis/transfer_entropy.h"
 #include "core/train/evaluate.h"
 
 #include <nlohmann/json.hpp>

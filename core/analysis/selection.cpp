@@ -68,8 +68,7 @@ SelectionResult selectNose(ModelBundle& model, const Dataset& calibration, int64
                            Progress& progress, const CancelToken* cancel)
 {
     model.net->requireEveryToken("layer selection");
-    checkSelectionCount(model, count);
-    const auto layers = attentionLayers(model);
+    const auto layers = selectionCandidates(model, count);
     const auto depth = static_cast<size_t>(model.meta.config.depth);
     const auto steps = static_cast<size_t>(count);
     HeadEntropyEvaluator ev(model, calibration, o);
@@ -174,8 +173,7 @@ SelectionResult selectExhaustive(ModelBundle& model, const Dataset& calibration,
                                  Progress& progress, const CancelToken* cancel)
 {
     model.net->requireEveryToken("layer selection");
-    checkSelectionCount(model, count);
-    const auto layers = attentionLayers(model);
+    const auto layers = selectionCandidates(model, count);
     std::vector<std::vector<int64_t>> sets;
     std::vector<bool> pick(layers.size(), false);
     std::fill(pick.begin(), pick.begin() + count, true);
@@ -209,8 +207,7 @@ SelectionResult selectSingleTe(ModelBundle& model, const Dataset& calibration, i
                                Progress& progress, const CancelToken* cancel)
 {
     model.net->requireEveryToken("layer selection");
-    checkSelectionCount(model, count);
-    const auto layers = attentionLayers(model);
+    const auto layers = selectionCandidates(model, count);
     std::vector<std::vector<int64_t>> sets{{}};
     for (auto l : layers)
         sets.push_back({l});
@@ -247,8 +244,7 @@ SelectionResult selectSingleTe(ModelBundle& model, const Dataset& calibration, i
 
 SelectionResult selectFirst(const ModelBundle& model, int64_t count)
 {
-    checkSelectionCount(model, count);
-    const auto layers = attentionLayers(model);
+    const auto layers = selectionCandidates(model, count);
     SelectionResult r;
     r.method = "first";
     r.selected.assign(layers.begin(), layers.begin() + count);
@@ -257,8 +253,7 @@ SelectionResult selectFirst(const ModelBundle& model, int64_t count)
 
 SelectionResult selectRandom(const ModelBundle& model, int64_t count, uint64_t seed)
 {
-    checkSelectionCount(model, count);
-    auto layers = attentionLayers(model);
+    auto layers = selectionCandidates(model, count);
     std::mt19937_64 rng(seed);
     std::shuffle(layers.begin(), layers.end(), rng);
     SelectionResult r;

@@ -386,4 +386,16 @@ void to_json(nlohmann::json& j, const LayerMap& m)
          {"values", rows}};
 }
 
+void from_json(const nlohmann::json& j, LayerMap& m)
+{
+    m.values.clear();
+    for (const auto& row : j.at("values")) {
+        m.values.emplace_back();
+        for (const auto& v : row)
+            m.values.back().push_back(v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>());
+    }
+    m.units = j.value("units", "");
+    m.settings = j.value("settings", nlohmann::json::object());
+}
+
 } // namespace mlpify::core

@@ -137,5 +137,6 @@ struct LayerMap {
 LayerMap layerToLayerMap(ModelBundle& model, const Dataset& calibration, const TeOptions& options, TokenSet tokens,
                          Progress& progress, const CancelToken* cancel = nullptr);
 void to_json(nlohmann::json& j, const LayerMap& m);
+void from_json(const nlohmann::json& j, LayerMap& m); // null cells read as NaN
 
 } // namespace mlpify::core

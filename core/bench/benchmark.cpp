@@ -83,19 +83,35 @@ BenchOptions withPrecision(BenchOptions o)
         o.parallelism = Parallelism::WithinOps;
     return o;
 }
+// What both benchmarks start from: the options with their precision's threading, the model on its
+// device in the workload's mode, bf16 autocast in scope when asked for, and a seeded random batch
+// (in the model's dtype for training; inference takes float32 and casts as the model does).
+struct BenchRun {
+    BenchOptions options;
+    torch::Device device;
+    compat::ScopedBf16Autocast autocast;
+    torch::Tensor input;
+
+    BenchRun(ModelBundle& model, const BenchOptions& given, bool training)
+        : options(withPrecision(given)), device(resolveDevice(options.device)), autocast(device, options.bf16)
+    {
+        const auto& c = model.meta.config;
+        model.net->to(device);
+        model.net->train(training);
+        torch::manual_seed(0);
+        const auto x = torch::randn({options.batchSize, c.inChans, c.imageSize, c.imageSize});
+        input = training ? x.to(device, model.net->dtype()) : x.to(device);
+    }
+};
 } // namespace
 
 BenchResult benchmarkModel(ModelBundle& model, const BenchOptions& options)
 {
-    const auto o = withPrecision(options);
-    const auto device = resolveDevice(o.device);
-    compat::ScopedBf16Autocast autocast(device, o.bf16);
-    const auto& c = model.meta.config;
-    model.net->to(device);
-    model.net->eval();
+    BenchRun run(model, options, false);
+    const auto& o = run.options;
+    const auto device = run.device;
+    const auto x = run.input;
     c10::InferenceMode inference;
-    torch::manual_seed(0);
-    auto x = torch::randn({o.batchSize, c.inChans, c.imageSize, c.imageSize}).to(device);
     auto sync = [&] {
         if (device.is_cuda())
             torch::cuda::synchronize();
@@ -126,14 +142,11 @@ BenchResult benchmarkModel(ModelBundle& model, const BenchOptions& options)
 
 BenchResult benchmarkTraining(ModelBundle& model, const BenchOptions& options)
 {
-    const auto o = withPrecision(options);
-    const auto device = resolveDevice(o.device);
-    compat::ScopedBf16Autocast autocast(device, o.bf16);
+    BenchRun run(model, options, true);
+    const auto& o = run.options;
+    const auto device = run.device;
     const auto& c = model.meta.config;
-    model.net->to(device);
-    model.net->train();
-    torch::manual_seed(0);
-    auto x = torch::randn({o.batchSize, c.inChans, c.imageSize, c.imageSize}).to(device, model.net->dtype());
+    const auto x = run.input;
     auto y = torch::randint(c.numClasses, {o.batchSize}, torch::kLong).to(device);
     // The trainer's step: AdamW on every parameter, label-smoothed cross-entropy, threads as in training.
     torch::optim::AdamW opt(model.net->parameters(), torch::optim::AdamWOptions(1e-4).weight_decay(0.05));

@@ -24,7 +24,7 @@ double ratioTo(double reference, double value);
 // Every quantity of m relative to reference (NaN where not measured).
 ModelNumbers ratios(const ModelNumbers& reference, const ModelNumbers& m);
 
-void to_json(nlohmann::json& j, const ModelNumbers& m); // name, top1, parameters, gflops_per_image, ...
+void to_json(nlohmann::json& j, const ModelNumbers& m);   // name, top1, parameters, gflops_per_image, ...
 void from_json(const nlohmann::json& j, ModelNumbers& m); // missing numbers: not measured
 
 } // namespace mlpify::core

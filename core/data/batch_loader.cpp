@@ -1,5 +1,7 @@
 #include "core/data/batch_loader.h"
 
+#include "core/setting.h"
+
 #include "core/error.h"
 
 #include <cmath>
@@ -161,6 +163,16 @@ std::optional<Batch> BatchLoader::next()
     m_queue.pop_front();
     m_cv.notify_all();
     return b;
+}
+
+void checkClasses(const Dataset& data, const ViTConfig& config)
+{
+    const auto classes = classCount(data);
+    if (classes != config.numClasses)
+        throw Error(data.spec, "has " + std::to_string(classes) + " classes but the head of model '" + config.name +
+                                   "' has " + std::to_string(config.numClasses) + " outputs; " +
+                                   settingName(Setting::NewHead) + " trains a new " + std::to_string(classes) +
+                                   "-class head");
 }
 
 } // namespace mlpify::core

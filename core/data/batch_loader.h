@@ -43,6 +43,9 @@ struct LoaderOptions {
 // Throws Error when the images cannot feed the model (their channels differ); another size is
 // resized (LoaderOptions::imageSize).
 void checkCompatible(const Dataset& data, const ViTConfig& config);
+// Error naming the data and both counts when the model's head does not have the data's classes
+// (a new head gives it them: model/adapt.h).
+void checkClasses(const Dataset& data, const ViTConfig& config);
 // "" when the images have the model's size, else e.g. "32x32 images resized to 224x224 (bicubic)".
 std::string inputResize(const Dataset& data, const ViTConfig& config);
 

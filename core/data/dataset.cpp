@@ -99,4 +99,11 @@ std::vector<int64_t> seededSubset(int64_t n, int64_t count, uint64_t seed)
     return all;
 }
 
+int64_t classCount(const Dataset& data)
+{
+    if (!data.classNames.empty())
+        return static_cast<int64_t>(data.classNames.size());
+    return data.size() ? data.labels.max().item<int64_t>() + 1 : 0;
+}
+
 } // namespace mlpify::core

@@ -56,4 +56,7 @@ std::string fashionMnistDir();
 // A reproducible subset (calibration set): `count` distinct indices of [0, n) drawn with `seed`.
 std::vector<int64_t> seededSubset(int64_t n, int64_t count, uint64_t seed);
 
+// Classes of a dataset: its class names, else its largest label + 1.
+int64_t classCount(const Dataset& data);
+
 } // namespace mlpify::core

@@ -165,12 +165,18 @@ std::optional<ImageSize> declaredImageSize(const Bytes& b)
     if (!format)
         return std::nullopt;
     switch (*format) {
-    case ImageFormat::Jpeg: return jpeg(b);
-    case ImageFormat::Png: return png(b);
-    case ImageFormat::Bmp: return bmp(b);
-    case ImageFormat::WebP: return webp(b);
-    case ImageFormat::Tiff: return tiff(b);
-    case ImageFormat::Pnm: return pnm(b);
+    case ImageFormat::Jpeg:
+        return jpeg(b);
+    case ImageFormat::Png:
+        return png(b);
+    case ImageFormat::Bmp:
+        return bmp(b);
+    case ImageFormat::WebP:
+        return webp(b);
+    case ImageFormat::Tiff:
+        return tiff(b);
+    case ImageFormat::Pnm:
+        return pnm(b);
     }
     return std::nullopt;
 }

@@ -4,8 +4,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <fcntl.h>
+#include <filesystem>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -122,7 +122,8 @@ void checkOutputPath(const std::string& path, const std::vector<std::string>& in
     if (::access(folder.c_str(), W_OK | X_OK) != 0)
         throw Error(path, "cannot write into " + folder.string() + ": " + describeErrno(errno));
     for (const auto& input : inputs)
-        if (!input.empty() && fs::is_regular_file(input, ec) && fs::exists(target, ec) && fs::equivalent(input, target, ec))
+        if (!input.empty() && fs::is_regular_file(input, ec) && fs::exists(target, ec) &&
+            fs::equivalent(input, target, ec))
             throw Error(path, "is also the input " + input + "; write to another file");
 }
 

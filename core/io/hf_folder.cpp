@@ -2,10 +2,10 @@
 
 #include "core/error.h"
 #include "core/io/atomic_file.h"
-#include "core/json_file.h"
-#include "core/io/state_dict.h"
 #include "core/io/pickle.h"
 #include "core/io/safetensors.h"
+#include "core/io/state_dict.h"
+#include "core/json_file.h"
 
 #include <cmath>
 #include <filesystem>

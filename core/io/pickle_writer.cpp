@@ -108,8 +108,7 @@ private:
         for (const auto& [name, t] : kTorchStorageTypes)
             if (t == type)
                 return name;
-        throw std::runtime_error(std::string("no torch.save storage class for tensors of type ") +
-                                 c10::toString(type));
+        throw std::runtime_error(std::string("no torch.save storage class for tensors of type ") + c10::toString(type));
     }
 
     void uint32Le(uint32_t v)

@@ -9,9 +9,9 @@
 namespace mlpify::core {
 
 inline constexpr std::pair<const char*, c10::ScalarType> kTorchStorageTypes[] = {
-    {"FloatStorage", c10::kFloat}, {"DoubleStorage", c10::kDouble},   {"HalfStorage", c10::kHalf},
-    {"BFloat16Storage", c10::kBFloat16}, {"LongStorage", c10::kLong}, {"IntStorage", c10::kInt},
-    {"ShortStorage", c10::kShort}, {"CharStorage", c10::kChar},       {"ByteStorage", c10::kByte},
+    {"FloatStorage", c10::kFloat},       {"DoubleStorage", c10::kDouble}, {"HalfStorage", c10::kHalf},
+    {"BFloat16Storage", c10::kBFloat16}, {"LongStorage", c10::kLong},     {"IntStorage", c10::kInt},
+    {"ShortStorage", c10::kShort},       {"CharStorage", c10::kChar},     {"ByteStorage", c10::kByte},
     {"BoolStorage", c10::kBool}};
 
 } // namespace mlpify::core

@@ -50,27 +50,12 @@ void setInputSize(ModelBundle& model, int64_t imageSize)
         {"from", oldSize}, {"to", imageSize}, {"position_embedding", "bicubic over the patch grid, antialiased"}};
 }
 
-int64_t classCount(const Dataset& data)
-{
-    if (!data.classNames.empty())
-        return static_cast<int64_t>(data.classNames.size());
-    return data.size() ? data.labels.max().item<int64_t>() + 1 : 0;
-}
-
 void requireClassifier(const ViTConfig& config, const std::string& what)
 {
     if (!config.hasClassifier())
         throw Error("model '" + config.name + "'", "has no classifier (a base model), which " + what +
-                                                       " needs; dilute or train it with " + settingName(Setting::NewHead) + " to give it one");
-}
-
-void checkClasses(const Dataset& data, const ViTConfig& config)
-{
-    const auto classes = classCount(data);
-    if (classes != config.numClasses)
-        throw Error(data.spec, "has " + std::to_string(classes) + " classes but the head of model '" + config.name +
-                                   "' has " + std::to_string(config.numClasses) + " outputs; " + settingName(Setting::NewHead) + " trains a new " +
-                                   std::to_string(classes) + "-class head");
+                                                       " needs; dilute or train it with " +
+                                                       settingName(Setting::NewHead) + " to give it one");
 }
 
 void replaceHead(ModelBundle& model, int64_t classes, const std::vector<std::string>& names)

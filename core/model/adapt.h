@@ -2,7 +2,6 @@
 // over the patch grid, as timm does) and a new classifier for another set of classes.
 #pragma once
 
-#include "core/data/dataset.h"
 #include "core/model/model_bundle.h"
 
 #include <string>
@@ -19,12 +18,8 @@ torch::Tensor resamplePositionEmbedding(const torch::Tensor& pos, int64_t prefix
 // to the new grid. Error unless imageSize is a positive multiple of the patch size.
 void setInputSize(ModelBundle& model, int64_t imageSize);
 
-// Classes of a dataset: its class names, else its largest label + 1.
-int64_t classCount(const Dataset& data);
 // Error for a model without a classifier: `what` needs one.
 void requireClassifier(const ViTConfig& config, const std::string& what);
-// Error naming the data and both counts when the head does not have the data's classes.
-void checkClasses(const Dataset& data, const ViTConfig& config);
 
 // A new classifier for `classes` classes named `names` (and, for a distilled model, a new
 // distillation head too), initialised as the model's own layers and as timm and DeiT initialise a

@@ -29,9 +29,12 @@ AttentionKernel parseAttentionKernel(const std::string& name)
 std::string attentionKernelName(AttentionKernel kernel)
 {
     switch (kernel) {
-    case AttentionKernel::Explicit: return "explicit";
-    case AttentionKernel::Fused: return "fused";
-    case AttentionKernel::Auto: break;
+    case AttentionKernel::Explicit:
+        return "explicit";
+    case AttentionKernel::Fused:
+        return "fused";
+    case AttentionKernel::Auto:
+        break;
     }
     return "auto";
 }
@@ -54,9 +57,12 @@ bool fusedAttentionAvailable()
 bool useFusedAttention(const torch::Device& device)
 {
     switch (g_kernel.load()) {
-    case AttentionKernel::Explicit: return false;
-    case AttentionKernel::Fused: return fusedAttentionAvailable();
-    case AttentionKernel::Auto: break;
+    case AttentionKernel::Explicit:
+        return false;
+    case AttentionKernel::Fused:
+        return fusedAttentionAvailable();
+    case AttentionKernel::Auto:
+        break;
     }
     // On a CPU the fused kernel measured no faster than the explicit path (performance.md).
     return fusedAttentionAvailable() && device.is_cuda();

@@ -78,7 +78,8 @@ std::string summaryToText(const ModelSummary& s)
       << (c.registerTokens ? ", " + std::to_string(c.registerTokens) + " register tokens" : std::string())
       << (c.headOnPatchMean ? ", head on [class, mean patch]" : "") << "\n"
       << "classes    " << c.numClasses
-      << (c.hasClassifier() ? "" : " (no classifier: a base model; " + settingName(Setting::NewHead) + " gives one)") << "\n"
+      << (c.hasClassifier() ? "" : " (no classifier: a base model; " + settingName(Setting::NewHead) + " gives one)")
+      << "\n"
       << "parameters " << s.totalParams << "\n";
     if (s.testTop1)
         o << "top-1      " << std::fixed << std::setprecision(2) << 100.0 * *s.testTop1 << "% on " << s.metricsData

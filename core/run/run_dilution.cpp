@@ -17,7 +17,8 @@ void checkDilutionRun(const DilutionRun& run, bool resume)
         throw Error(settingName(Setting::Remove), "give the blocks to remove or " + settingName(Setting::Ratio));
     if (run.distill && run.newHead)
         throw Error(settingName(Setting::Distill), "the teacher is the original model with its own head; it cannot "
-                                                   "be combined with " + settingName(Setting::NewHead));
+                                                   "be combined with " +
+                                                       settingName(Setting::NewHead));
     parseLambdaSchedule(run.schedule);
 }
 
@@ -33,8 +34,8 @@ void checkListedBlocks(const ModelBundle& model, const std::vector<int64_t>& blo
     for (auto b : blocks) {
         if (b < 0 || b >= depth)
             throw Error(settingName(Setting::Remove) + " " + list, "block " + std::to_string(b) +
-                                                                      " does not exist (the model has blocks 0 to " +
-                                                                      std::to_string(depth - 1) + ")");
+                                                                       " does not exist (the model has blocks 0 to " +
+                                                                       std::to_string(depth - 1) + ")");
         if (!modes[static_cast<size_t>(b)].hasAttention())
             throw Error(settingName(Setting::Remove) + " " + list,
                         "block " + std::to_string(b) + " has no attention left to remove");

@@ -16,18 +16,18 @@ struct DilutionExecution {
     // The trainer's settings: trainOptionsFor(run), plus what a face adds (a communicator, an
     // evaluation limit, a checkpoint path, ...). Its teacher is set here from `teacher`.
     TrainOptions train;
-    bool resume = false;  // continue from train.checkpoint, which is then the model read
-    bool fold = true;     // false: write the model as it ends, its blocks still diluting
-    bool write = true;    // false on ranks other than 0: rank 0 writes the result
+    bool resume = false;                  // continue from train.checkpoint, which is then the model read
+    bool fold = true;                     // false: write the model as it ends, its blocks still diluting
+    bool write = true;                    // false on ranks other than 0: rank 0 writes the result
     std::shared_ptr<ModelBundle> teacher; // for run.distill; read from run.model when null
-    std::string command;  // provenance the written model records; empty: commandLine(run)
+    std::string command;                  // provenance the written model records; empty: commandLine(run)
 };
 
 struct DilutionOutcome {
-    TrainResult training;         // cancelled: the checkpoint is written, nothing else
-    std::vector<int64_t> blocks;  // the blocks diluted
-    std::vector<int64_t> folded;  // the blocks folded into MLP-only blocks
-    int64_t parameters = 0;       // of the written model
+    TrainResult training;        // cancelled: the checkpoint is written, nothing else
+    std::vector<int64_t> blocks; // the blocks diluted
+    std::vector<int64_t> folded; // the blocks folded into MLP-only blocks
+    int64_t parameters = 0;      // of the written model
     bool written = false;
 };
 

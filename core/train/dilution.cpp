@@ -1,8 +1,8 @@
 #include "core/train/dilution.h"
 
 #include "core/error.h"
-#include "core/json_file.h"
 #include "core/io/model_io.h"
+#include "core/json_file.h"
 
 #include <algorithm>
 #include <cmath>
@@ -12,9 +12,9 @@ namespace mlpify::core {
 
 namespace fs = std::filesystem;
 
-TrainOptions trainOptionsFor(const DilutionRun& run)
+TrainOptions trainOptionsFor(const DilutionRun& run, TrainOptions base)
 {
-    TrainOptions t;
+    auto t = std::move(base);
     t.epochs = run.epochs;
     t.batchSize = run.batch;
     t.lr = run.lr;

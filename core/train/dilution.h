@@ -25,7 +25,8 @@ struct DilutionOptions {
 // The trainer's and the dilution's options for a run (checkpoint OUT.ckpt). The blocks are the
 // run's list, or those its method chose (analysis/selection.h, selectionFor); the teacher and a
 // communicator are the caller's to add.
-TrainOptions trainOptionsFor(const DilutionRun& run);
+// base holds what a run does not say (learning-rate floor, weight decay, ...): a face's own options.
+TrainOptions trainOptionsFor(const DilutionRun& run, TrainOptions base = {});
 DilutionOptions dilutionOptionsFor(const DilutionRun& run, std::vector<int64_t> blocks);
 
 // lambda at a global step: linear max(0, 1 - step / D) (the official per-epoch rule, per step

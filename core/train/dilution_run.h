@@ -28,7 +28,7 @@ struct DilutionRun {
     double ratio = 0;
     std::string method = "nose";
     int64_t selectImages = kCalibrationImages; // for the methods that read calibration images
-    uint64_t randomSeed = 0;     // for method random
+    uint64_t randomSeed = 0;                   // for method random
     // Training.
     int64_t epochs = 5;
     double dilutionEpochs = -1; // epochs over which lambda falls to 0; below 0: kDefaultDilutionShare of the epochs

@@ -123,7 +123,8 @@ public:
         while (i < tensors.size()) {
             std::vector<torch::Tensor> bucket;
             int64_t bytes = 0;
-            while (i < tensors.size() && (bucket.empty() || bytes + static_cast<int64_t>(tensors[i].nbytes()) <= bucketBytes)) {
+            while (i < tensors.size() &&
+                   (bucket.empty() || bytes + static_cast<int64_t>(tensors[i].nbytes()) <= bucketBytes)) {
                 bytes += static_cast<int64_t>(tensors[i].nbytes());
                 bucket.push_back(tensors[i++]);
             }

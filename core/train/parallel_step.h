@@ -5,8 +5,8 @@
 // not depend on which thread finished first.
 #pragma once
 
-#include "core/model/model_bundle.h"
 #include "core/model/inference.h"
+#include "core/model/model_bundle.h"
 
 #include <vector>
 

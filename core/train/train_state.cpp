@@ -107,7 +107,9 @@ int64_t readTrainState(const std::string& path, torch::optim::AdamW& opt, int64_
         return fileStep;
 
     // Check everything before touching opt, so a bad file leaves the optimizer as it was.
-    std::vector<std::pair<decltype(compat::optimizerStateKey(params[0])), std::unique_ptr<torch::optim::AdamWParamState>>> loaded;
+    std::vector<
+        std::pair<decltype(compat::optimizerStateKey(params[0])), std::unique_ptr<torch::optim::AdamWParamState>>>
+        loaded;
     for (size_t i = 0; i < params.size(); ++i) {
         const auto& e = entries[i];
         const std::string at = "param." + std::to_string(i) + ".";

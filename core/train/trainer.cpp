@@ -5,10 +5,10 @@
 
 #include "core/data/batch_loader.h"
 #include "core/device.h"
-#include "core/torch_compat.h"
 #include "core/error.h"
 #include "core/io/model_io.h"
 #include "core/model/adapt.h"
+#include "core/torch_compat.h"
 #include "core/train/evaluate.h"
 #include "core/train/parallel_step.h"
 #include "core/train/train_state.h"

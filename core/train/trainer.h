@@ -3,8 +3,8 @@
 #pragma once
 
 #include "core/data/dataset.h"
-#include "core/model/model_bundle.h"
 #include "core/model/inference.h"
+#include "core/model/model_bundle.h"
 #include "core/progress.h"
 #include "core/train/training_log.h"
 

@@ -1,8 +1,8 @@
 // One dilution run, four faces: the CLI's arguments, the Slim tab (one process and several), the
 // project file, and the layer choice each face makes for the same method and ratio.
 #include "app/cli/commands.h"
-#include "app/gui/main_window.h"
 #include "app/figures/project.h"
+#include "app/gui/main_window.h"
 #include "app/gui/slim_panel.h"
 #include "app/gui/training_runner.h"
 #include "core/analysis/selection_methods.h"
@@ -166,7 +166,8 @@ TEST(DilutionRunFaces, TheCliAndTheWindowExecuteTheSameRunAlike)
     ASSERT_TRUE(cli.ok) << cli.message.toStdString();
     ASSERT_TRUE(window.ok) << window.message.toStdString();
     const auto a = provenance(cliOut), b = provenance(windowOut);
-    EXPECT_EQ(a, b) << "what differs, as a JSON patch from the CLI's to the window's: " << nlohmann::json::diff(a, b).dump();
+    EXPECT_EQ(a, b) << "what differs, as a JSON patch from the CLI's to the window's: "
+                    << nlohmann::json::diff(a, b).dump();
     EXPECT_EQ(a["training"]["dilution"]["blocks"], nlohmann::json({0, 5}));
     EXPECT_EQ(a["blocks"][0]["attention"], "removed");
 }

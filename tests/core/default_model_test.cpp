@@ -55,8 +55,8 @@ TEST(DefaultModel, ReachesAtLeast89PercentOnTheFashionMnistTestSet)
         const auto l64 = inFloat64(close);
         nearTies = margins(l64).lt(bound).sum().item<int64_t>();
         const auto decided = margins(l64).ge(bound);
-        EXPECT_TRUE(l32.index_select(0, closeIdx).argmax(1).masked_select(decided).equal(
-            l64.argmax(1).masked_select(decided)));
+        EXPECT_TRUE(
+            l32.index_select(0, closeIdx).argmax(1).masked_select(decided).equal(l64.argmax(1).masked_select(decided)));
     }
     std::cout << "[ info     ] float32 logit error " << error << " ("
               << error / scale / std::numeric_limits<float>::epsilon() << " eps of the scale " << scale << "); "

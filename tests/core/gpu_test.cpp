@@ -246,8 +246,8 @@ TEST_F(Gpu, CollectivesSumCudaTensorsAcrossRanks)
             e.backend = nccl ? "nccl" : "gloo";
             e.source = "test";
             auto comm = Communicator::connect(e, torch::Device(torch::kCUDA, nccl ? rank : 0));
-            std::vector<torch::Tensor> t{
-                torch::full({1000}, rank + 1.0, torch::TensorOptions().device(torch::Device(torch::kCUDA, nccl ? rank : 0)))};
+            std::vector<torch::Tensor> t{torch::full(
+                {1000}, rank + 1.0, torch::TensorOptions().device(torch::Device(torch::kCUDA, nccl ? rank : 0)))};
             comm->allreduceSum(t);
             results[static_cast<size_t>(rank)] = t[0].cpu();
         } catch (...) {

@@ -1,11 +1,11 @@
 #include "core/analysis/assessment.h"
 #include "core/analysis/comparison.h"
 #include "core/analysis/criteria.h"
-#include "core/analysis/removal.h"
-#include "core/analysis/stability.h"
 #include "core/analysis/entropy_profile.h"
+#include "core/analysis/removal.h"
 #include "core/analysis/selection.h"
 #include "core/analysis/spectrum.h"
+#include "core/analysis/stability.h"
 #include "core/analysis/what_if.h"
 #include "core/error.h"
 #include "core/io/model_io.h"
@@ -159,6 +159,14 @@ TEST(TransferEntropy, LayerMapHeadColumnIsTheSingleLayerTransferEntropy)
         for (int64_t j = 0; j < i; ++j)
             EXPECT_TRUE(std::isnan(map.values[i][j]));
     }
+    // Its JSON reads back cell for cell, the undefined cells (null) as NaN.
+    const auto back = nlohmann::json(map).get<LayerMap>();
+    ASSERT_EQ(back.values.size(), map.values.size());
+    for (size_t i = 0; i < map.values.size(); ++i)
+        for (size_t j = 0; j < map.values[i].size(); ++j)
+            EXPECT_TRUE(back.values[i][j] == map.values[i][j] ||
+                        (std::isnan(back.values[i][j]) && std::isnan(map.values[i][j])));
+    EXPECT_EQ(back.units, map.units);
 }
 
 TEST(Selection, BaselinesAreWellDefined)

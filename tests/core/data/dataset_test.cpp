@@ -2,8 +2,8 @@
 #include "core/data/dataset.h"
 #include "core/error.h"
 
-#include <gtest/gtest.h>
 #include "test_config.h"
+#include <gtest/gtest.h>
 
 #if MLPIFY_TESTS_WITH_OPENCV
 #include <opencv2/imgcodecs.hpp>

@@ -1,9 +1,9 @@
 #include "core/error.h"
 #include "core/io/hf_folder.h"
-#include "core/json_file.h"
 #include "core/io/model_io.h"
 #include "core/io/pickle.h"
 #include "core/io/safetensors.h"
+#include "core/json_file.h"
 #include "core/model/adapt.h"
 
 #include "test_config.h"

@@ -47,11 +47,16 @@ nlohmann::json pythonLoads(const std::vector<std::string>& files)
 std::string pythonDtype(torch::ScalarType t)
 {
     switch (t) {
-    case torch::kFloat: return "float32";
-    case torch::kDouble: return "float64";
-    case torch::kLong: return "int64";
-    case torch::kBool: return "bool";
-    default: return c10::toString(t);
+    case torch::kFloat:
+        return "float32";
+    case torch::kDouble:
+        return "float64";
+    case torch::kLong:
+        return "int64";
+    case torch::kBool:
+        return "bool";
+    default:
+        return c10::toString(t);
     }
 }
 
@@ -120,11 +125,16 @@ TEST(TorchLoad, MlpifyReadsBackWhatItWritesForEveryDtype)
 {
     const auto file = tempPath("torch_load", "round.pth");
     const std::vector<std::pair<std::string, torch::Tensor>> tensors{
-        {"f32", torch::randn({2, 3})},           {"f64", torch::randn({5}, torch::kDouble)},
-        {"f16", torch::randn({4}).to(torch::kHalf)}, {"bf16", torch::randn({4}).to(torch::kBFloat16)},
-        {"i64", torch::tensor({int64_t{1} << 40, -(int64_t{1} << 35)})}, {"i32", torch::tensor({-3, 4}, torch::kInt)},
-        {"u8", torch::tensor({0, 255}, torch::kByte)}, {"bool", torch::tensor({true, false})},
-        {"scalar", torch::tensor(-1.25)},        {"empty", torch::zeros({0})}};
+        {"f32", torch::randn({2, 3})},
+        {"f64", torch::randn({5}, torch::kDouble)},
+        {"f16", torch::randn({4}).to(torch::kHalf)},
+        {"bf16", torch::randn({4}).to(torch::kBFloat16)},
+        {"i64", torch::tensor({int64_t{1} << 40, -(int64_t{1} << 35)})},
+        {"i32", torch::tensor({-3, 4}, torch::kInt)},
+        {"u8", torch::tensor({0, 255}, torch::kByte)},
+        {"bool", torch::tensor({true, false})},
+        {"scalar", torch::tensor(-1.25)},
+        {"empty", torch::zeros({0})}};
     saveTorchFile(file, tensors);
     const auto top = loadTorchFile(file);
     for (const auto& [key, t] : tensors) {

@@ -1,5 +1,6 @@
 // Fitting a pretrained model to new data (core/model/adapt.h): the position embedding resampled
 // as timm does, a new head, and the class check that comes before any training.
+#include "core/data/batch_loader.h"
 #include "core/error.h"
 #include "core/io/model_io.h"
 #include "core/io/pickle.h"

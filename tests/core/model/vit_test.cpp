@@ -153,7 +153,8 @@ TEST(VisionTransformer, FusedAttentionEqualsTheExplicitProductInFloat64)
             ScopedAttentionKernel k(kernel);
             return m->runBlocks(x0, 1, nullptr, nullptr, cfg.numPrefixTokens());
         };
-        EXPECT_TRUE(torch::allclose(headOnly(AttentionKernel::Fused), headOnly(AttentionKernel::Explicit), 1e-12, 1e-12));
+        EXPECT_TRUE(
+            torch::allclose(headOnly(AttentionKernel::Fused), headOnly(AttentionKernel::Explicit), 1e-12, 1e-12));
     }
 }
 

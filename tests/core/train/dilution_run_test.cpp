@@ -11,7 +11,6 @@
 using namespace mlpify::core;
 using mlpify::testing::unusualRun;
 
-
 TEST(DilutionRun, JsonRoundTripKeepsEveryField)
 {
     const auto r = unusualRun();

@@ -105,7 +105,7 @@ TEST(Dilution, ReachesLambdaZeroAndTheFoldIsExact)
     EXPECT_DOUBLE_EQ(lambdas.back(), 0.0);
     EXPECT_DOUBLE_EQ(r.history.back().lambda, 0.0);               // the accuracy reported is at lambda 0
     EXPECT_EQ(model.net->blockModes()[1].mode, AttnMode::Active); // unselected: untouched
-    EXPECT_EQ(dilutedBlocks(model.meta), d.blocks); // what a resumed run continues with
+    EXPECT_EQ(dilutedBlocks(model.meta), d.blocks);               // what a resumed run continues with
     EXPECT_THROW(dilutedBlocks(tinyModel().meta), Error);
 
     model.net->eval();

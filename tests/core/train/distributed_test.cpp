@@ -196,9 +196,10 @@ TEST(Distributed, ARankThatStopsAnsweringEndsTheOthersWithAnErrorWithinTheTimeou
 TEST(Distributed, LauncherVariablesAreReadAndBadOnesRejected)
 {
     auto clear = [] {
-        for (const char* v : {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT", "SLURM_PROCID",
-                              "SLURM_NTASKS", "SLURM_LOCALID", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE",
-                              "OMPI_COMM_WORLD_LOCAL_RANK", "MLPIFY_DIST_TIMEOUT", "MLPIFY_STORE_FILE", "MLPIFY_DIST_BACKEND"})
+        for (const char* v :
+             {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT", "SLURM_PROCID", "SLURM_NTASKS",
+              "SLURM_LOCALID", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK",
+              "MLPIFY_DIST_TIMEOUT", "MLPIFY_STORE_FILE", "MLPIFY_DIST_BACKEND"})
             unsetenv(v);
     };
     clear();
