@@ -278,6 +278,8 @@ struct DiluteArgs {
     {
         auto r = a.run;
         r.remove.clear();
+        if (!remove.empty() && r.ratio > 0)
+            throw core::Error("dilute", "give one of --remove and --ratio, not both");
         if (!remove.empty())
             r.remove = parseBlocks(remove, std::numeric_limits<int64_t>::max());
         return r;

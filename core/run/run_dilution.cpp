@@ -10,10 +10,7 @@ namespace mlpify::core {
 
 void checkDilutionRun(const DilutionRun& run, bool resume)
 {
-    const bool listed = !run.remove.empty(), byRatio = run.ratio > 0;
-    if (listed && byRatio)
-        throw Error(settingName(Setting::Remove), "give the blocks or " + settingName(Setting::Ratio) + ", not both");
-    if (!listed && !byRatio && !resume)
+    if (run.remove.empty() && run.ratio <= 0 && !resume)
         throw Error(settingName(Setting::Remove), "give the blocks to remove or " + settingName(Setting::Ratio));
     if (run.distill && run.newHead)
         throw Error(settingName(Setting::Distill), "the teacher is the original model with its own head; it cannot "

@@ -31,9 +31,9 @@ struct DilutionOutcome {
     bool written = false;
 };
 
-// Refusals that need no file: neither or both of a block list and a ratio (a resumed run may
-// give neither), distillation with a new head (the teacher is the original model with its own
-// head), an unknown schedule. Error naming the setting.
+// Refusals that need no file: neither a block list nor a ratio (a resumed run may give neither;
+// with both, the list is the run's, as in DilutionRun), distillation with a new head (the teacher
+// is the original model with its own head), an unknown schedule. Error naming the setting.
 void checkDilutionRun(const DilutionRun& run, bool resume);
 
 // Executes the run: checkDilutionRun; the model (or the checkpoint when resuming); the data, input
