@@ -1,6 +1,6 @@
 // ONNX export of any MLPify model (active, diluting and MLP-only blocks, distilled heads), written
 // with the ONNX project's own protobuf definitions and checked by its checker before the file is
-// written. resources/docs/onnx.md describes the graph, the opset and the metadata.
+// written. resources/docs/deployment.md ("ONNX") describes the graph, the opset and the metadata.
 #pragma once
 
 #include "core/model/model_bundle.h"
