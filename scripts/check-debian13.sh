@@ -8,7 +8,7 @@
 #   --root DIR   where the trixie root goes (default /var/tmp/mlpify-trixie); made anew unless --keep
 #   --keep       reuse DIR when it already holds a trixie root (its packages stay installed)
 #   --log FILE   the whole run's output (default DIR.log)
-# Prints, and appends to resources/docs/measurements/debian13/runs.md, one line: the commit, the
+# Prints, and adds to the table in resources/docs/measurements/debian13/runs.md, one line: the commit, the
 # date, LibTorch, Qt and GCC versions inside, each phase's minutes, and the result; ctest's lines
 # of the run go to last-run-tests.txt beside it.
 set -euo pipefail
@@ -102,7 +102,9 @@ Minutes on the machine that ran it; ctest's lines of the last run are in `last-r
 |---|---|---|---|---|---|---|
 EOF
 fi
-echo "$line" >> "$OUT_DIR/runs.md"
+# The row goes under the table's last row; notes on the runs follow the table.
+last=$(grep -n '^| ' "$OUT_DIR/runs.md" | tail -1 | cut -d: -f1)
+sed -i "${last}a\\$line" "$OUT_DIR/runs.md"
 grep -E '^ *[0-9]+/[0-9]+ Test +#|tests passed|tests failed|The following tests|^check-debian13|fuzz' "$LOG" \
   > "$OUT_DIR/last-run-tests.txt" || true
 echo "check-debian13: $line"

@@ -2,6 +2,7 @@
 
 #include "app/cli/commands.h"
 #include "core/io/atomic_file.h"
+#include "core/model/block_mode.h"
 
 #include <cmath>
 #include <iomanip>
@@ -40,10 +41,7 @@ void writeText(const std::string& path, const std::string& text)
 
 std::string joinLayers(const std::vector<int64_t>& v)
 {
-    std::string s;
-    for (auto x : v)
-        s += (s.empty() ? "" : ",") + std::to_string(x);
-    return "{" + s + "}";
+    return "{" + core::blockList(v) + "}";
 }
 
 std::string joined(const std::vector<std::string>& words, const std::string& separator)

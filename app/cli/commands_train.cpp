@@ -94,9 +94,12 @@ struct TrainArgs {
     {
         std::string words;
         for (const char* name : {"--min-lr", "--weight-decay", "--label-smoothing", "--clip-grad", "--eval-limit",
-                                 "--checkpoint", "--checkpoint-every"})
+                                 "--checkpoint", "--checkpoint-every", "--json-log"})
             if (cmd->count(name) > 0)
                 words += std::string(" ") + name + " " + cmd->get_option(name)->as<std::string>();
+        for (const char* flag : {"--distributed", "--no-fold"})
+            if (cmd->get_option_no_throw(flag) && cmd->count(flag) > 0)
+                words += std::string(" ") + flag;
         return words;
     }
 

@@ -4,6 +4,14 @@
 
 namespace mlpify::core {
 
+std::string blockList(const std::vector<int64_t>& blocks, const std::string& separator)
+{
+    std::string list;
+    for (auto b : blocks)
+        list += (list.empty() ? "" : separator) + std::to_string(b);
+    return list;
+}
+
 std::string toString(AttnMode mode)
 {
     switch (mode) {

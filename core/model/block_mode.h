@@ -3,7 +3,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace mlpify::core {
 
@@ -26,6 +28,8 @@ struct BlockMode {
 };
 
 std::string toString(AttnMode mode);
+// Block indices as a list: "2,6" (or with another separator), as --remove takes them.
+std::string blockList(const std::vector<int64_t>& blocks, const std::string& separator = ",");
 AttnMode attnModeFromString(const std::string& s); // throws Error on an unknown name
 
 void to_json(nlohmann::json& j, const BlockMode& m);

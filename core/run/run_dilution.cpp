@@ -3,6 +3,7 @@
 #include "core/analysis/selection.h"
 #include "core/error.h"
 #include "core/io/model_io.h"
+#include "core/model/block_mode.h"
 #include "core/setting.h"
 #include "core/train/training_data.h"
 
@@ -23,9 +24,7 @@ namespace {
 // The listed blocks against the model read, before any data: each must exist and have attention.
 void checkListedBlocks(const ModelBundle& model, const std::vector<int64_t>& blocks)
 {
-    std::string list;
-    for (auto b : blocks)
-        list += (list.empty() ? "" : ",") + std::to_string(b);
+    const auto list = blockList(blocks);
     const auto modes = model.net->blockModes();
     const auto depth = static_cast<int64_t>(modes.size());
     for (auto b : blocks) {
@@ -57,10 +56,7 @@ DilutionOutcome runDilution(const DilutionRun& run, const DilutionExecution& how
         outcome.blocks = dilutedBlocks(model.meta);
     } else {
         outcome.blocks = chooseLayers(model, run, progress, &cancel).selected;
-        std::string line = run.method + " selected blocks";
-        for (auto b : outcome.blocks)
-            line += " " + std::to_string(b);
-        progress.notice(line);
+        progress.notice(run.method + " selected blocks " + blockList(outcome.blocks, " "));
     }
     fitHead(model, fit, data.train, progress); // after the choice, which reads the pretrained head
     const auto dilution = dilutionOptionsFor(run, outcome.blocks);

@@ -1,6 +1,7 @@
 #include "core/train/dilution_run.h"
 
 #include "core/json_file.h"
+#include "core/model/block_mode.h"
 
 #include <cmath>
 #include <sstream>
@@ -64,10 +65,7 @@ std::vector<std::string> toArgs(const DilutionRun& r)
 {
     std::vector<std::string> a{"dilute", r.model, "--data", r.data};
     if (!r.remove.empty()) {
-        std::string list;
-        for (auto b : r.remove)
-            list += (list.empty() ? "" : ",") + std::to_string(b);
-        a.insert(a.end(), {"--remove", list}); // a listed run has no ratio
+        a.insert(a.end(), {"--remove", blockList(r.remove)}); // a listed run has no ratio
     } else {
         a.insert(a.end(), {"--ratio", number(r.ratio)});
     }
