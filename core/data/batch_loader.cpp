@@ -37,6 +37,17 @@ torch::Tensor normalise(const torch::Tensor& uint8Images, const Normalization& n
     return (uint8Images.to(torch::kFloat).div_(255.0f) - mean) / std;
 }
 
+torch::Tensor modelInput(const torch::Tensor& uint8Images, const Normalization& norm, int64_t size)
+{
+    auto x = normalise(uint8Images, norm);
+    if (size > 0 && (x.size(2) != size || x.size(3) != size))
+        x = torch::nn::functional::interpolate(x, torch::nn::functional::InterpolateFuncOptions()
+                                                      .size(std::vector<int64_t>{size, size})
+                                                      .mode(torch::kBicubic)
+                                                      .align_corners(false));
+    return x;
+}
+
 BatchLoader::BatchLoader(const Dataset& data, Normalization norm, LoaderOptions options)
     : m_data(data), m_norm(std::move(norm)), m_opt(options)
 {
@@ -119,14 +130,7 @@ Batch BatchLoader::make(int64_t b)
         }
         images = torch::stack(out);
     }
-    auto x = normalise(images, m_norm);
-    const auto size = m_opt.imageSize;
-    if (size > 0 && (x.size(2) != size || x.size(3) != size))
-        x = torch::nn::functional::interpolate(x, torch::nn::functional::InterpolateFuncOptions()
-                                                      .size(std::vector<int64_t>{size, size})
-                                                      .mode(torch::kBicubic)
-                                                      .align_corners(false));
-    return {x, m_data.labels.index_select(0, index), b};
+    return {modelInput(images, m_norm, m_opt.imageSize), m_data.labels.index_select(0, index), b};
 }
 
 void BatchLoader::run()

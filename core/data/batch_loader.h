@@ -50,6 +50,9 @@ void checkClasses(const Dataset& data, const ViTConfig& config);
 std::string inputResize(const Dataset& data, const ViTConfig& config);
 
 torch::Tensor normalise(const torch::Tensor& uint8Images, const Normalization& norm);
+// uint8 images -> a model's input: normalised, then resized bicubically (align_corners false) to
+// size x size when size > 0 and they differ, as timm's transfer recipes upsample small images.
+torch::Tensor modelInput(const torch::Tensor& uint8Images, const Normalization& norm, int64_t size);
 
 class BatchLoader {
 public:

@@ -48,6 +48,9 @@ Dataset loadDataset(const std::string& spec, Split split, const DataOptions& opt
 Dataset readIdx(const std::string& dir, Split split);
 Dataset readCifar(const std::string& dir, Split split, bool cifar100);
 Dataset readImageFolder(const std::string& dir, Split split, const DataOptions& options);
+// One image file (JPEG, PNG, ...) as a dataset of one image, label 0: resized and centre-cropped to
+// options.imageSize as readImageFolder does, grey when channels is 1. Error naming the file.
+Dataset readImageFile(const std::string& path, int64_t channels, const DataOptions& options);
 // False in a build without OpenCV, where readImageFolder refuses every folder by name.
 bool imageFoldersAvailable();
 

@@ -128,4 +128,21 @@ Dataset readImageFolder(const std::string& dirIn, Split split, const DataOptions
     return d;
 }
 
+Dataset readImageFile(const std::string& path, int64_t channels, const DataOptions& options)
+{
+    if (channels != 1 && channels != 3)
+        throw Error(path, "an image file can feed a model of 1 or 3 channels, not " + std::to_string(channels));
+    const int size = static_cast<int>(options.imageSize);
+    cv::Mat img = decodeImage(path, size);
+    if (channels == 1)
+        cv::cvtColor(img, img, cv::COLOR_RGB2GRAY);
+    Dataset d;
+    d.images = torch::from_blob(img.data, {1, size, size, channels}, torch::kUInt8).permute({0, 3, 1, 2}).clone();
+    d.labels = torch::zeros({1}, torch::kLong);
+    d.spec = path;
+    d.split = "file";
+    d.photos = true;
+    return d;
+}
+
 } // namespace mlpify::core

@@ -16,4 +16,9 @@ Dataset readImageFolder(const std::string& dir, Split, const DataOptions&)
                      "Debian's libopencv-dev, and configure again); idx:, cifar10: and cifar100: data work");
 }
 
+Dataset readImageFile(const std::string& path, int64_t, const DataOptions&)
+{
+    throw Error(path, "image files need OpenCV, and this MLPify was built without it");
+}
+
 } // namespace mlpify::core

@@ -35,7 +35,7 @@ AttentionImpl::AttentionImpl(int64_t dim, int64_t heads)
 }
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x, int64_t queries, const torch::Tensor& logSize,
-                                     torch::Tensor* keys)
+                                     torch::Tensor* keys, const AttentionObserver* observe)
 {
     const auto b = x.size(0), n = x.size(1), c = x.size(2);
     const auto hd = c / m_heads;
@@ -64,7 +64,7 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, int64_t queries, co
         *keys = k.mean(1);
     torch::Tensor mixed;
 #if MLPIFY_HAS_SDPA
-    if (useFusedAttention(x.device())) {
+    if (!observe && useFusedAttention(x.device())) {
         // Its default scale is 1/sqrt(head_dim), m_scale; ToMe's log sizes are an additive mask.
         // An undefined tensor is not "no mask" to it: the overload without one is called instead.
         mixed = logSize.defined()
@@ -76,7 +76,10 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, int64_t queries, co
         auto logits = torch::matmul(q * m_scale, k.transpose(-2, -1));
         if (logSize.defined())
             logits = logits + logSize.view({b, 1, 1, n});
-        mixed = torch::matmul(torch::softmax(logits, -1), v);
+        const auto probs = torch::softmax(logits, -1);
+        if (observe)
+            (*observe)(probs);
+        mixed = torch::matmul(probs, v);
     }
     return proj->forward(mixed.transpose(1, 2).reshape({b, queries, c}));
 }
@@ -131,7 +134,7 @@ void BlockImpl::setMode(const BlockMode& mode)
 }
 
 torch::Tensor BlockImpl::forwardAs(const torch::Tensor& input, const BlockMode& mode, BlockTrace* trace,
-                                   int64_t keepTokens, TokenMerge* merge)
+                                   int64_t keepTokens, TokenMerge* merge, const AttentionObserver* observe)
 {
     if (!m_mode.hasAttention() && mode.hasAttention())
         throw Error("block has no attention left to run (it is MLP-only)");
@@ -151,7 +154,7 @@ torch::Tensor BlockImpl::forwardAs(const torch::Tensor& input, const BlockMode& 
     // Attn(LN1 x), times gamma with LayerScale: x = (2 - lambda) x + lambda * gamma * Attn(LN1 x)
     // when diluting, and what an MLP-only block keeps (2x) does not depend on gamma.
     auto branch = [&] {
-        auto out = attn->forward(norm1->forward(input), keepTokens, logSize, merging ? &keys : nullptr);
+        auto out = attn->forward(norm1->forward(input), keepTokens, logSize, merging ? &keys : nullptr, observe);
         return ls1 ? (inPlace ? out.mul_(ls1->gamma) : ls1->forward(out)) : out;
     };
     switch (mode.mode) {

@@ -8,6 +8,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -35,6 +36,11 @@ struct ForwardTrace {
     torch::Tensor feature; // the final CLS feature after the last LayerNorm
 };
 
+// Handed a block's softmax attention [B, heads, queries, T] during a forward (analysis/
+// attention_maps.h). With one, the explicit kernel runs whatever the kernel setting, since the
+// fused one never forms the probabilities; the observer reads them and must not change them.
+using AttentionObserver = std::function<void(const torch::Tensor& probs)>;
+
 class AttentionImpl : public torch::nn::Module {
 public:
     AttentionImpl(int64_t dim, int64_t heads);
@@ -43,7 +49,7 @@ public:
     // query's logit for that key. keys, when given, receives the keys averaged over heads [B, T, hd]
     // (ToMe's merge metric).
     torch::Tensor forward(const torch::Tensor& x, int64_t queries = 0, const torch::Tensor& logSize = {},
-                          torch::Tensor* keys = nullptr);
+                          torch::Tensor* keys = nullptr, const AttentionObserver* observe = nullptr);
 
     torch::nn::Linear qkv{nullptr};
     torch::nn::Linear proj{nullptr};
@@ -85,8 +91,10 @@ public:
     // merge: ToMe in this block (r > 0): proportional attention by merge->size, then r tokens
     // merged between the attention and the MLP, on the keys averaged over heads, or, in an
     // MLP-only block (no keys), on the block's input tokens; merge->size is updated.
+    // observe: called with the attention probabilities when the attention branch runs.
     torch::Tensor forwardAs(const torch::Tensor& x, const BlockMode& mode, BlockTrace* trace = nullptr,
-                            int64_t keepTokens = 0, TokenMerge* merge = nullptr);
+                            int64_t keepTokens = 0, TokenMerge* merge = nullptr,
+                            const AttentionObserver* observe = nullptr);
 
     // Removed drops norm1, attn and ls1 (and their parameters) for good.
     void setMode(const BlockMode& mode);
