@@ -58,6 +58,29 @@ ColourScale scaleFor(const HeatmapData& d)
     return ColourScale(lo, hi, d.scaleKind);
 }
 
+void paintColourBar(QPainter& p, const QRect& bar, const ColourScale& scale, const QString& title, int labelWidth)
+{
+    // The ramp, its extremes and zero.
+    for (int y = 0; y < bar.height(); ++y) {
+        const double t = 1.0 - static_cast<double>(y) / std::max(1, bar.height() - 1);
+        p.setPen(scale.colour(scale.lo() + t * (scale.hi() - scale.lo())));
+        p.drawLine(bar.left(), bar.top() + y, bar.right(), bar.top() + y);
+    }
+    p.setPen(Qt::black);
+    p.drawRect(bar);
+    auto tick = [&](double v) {
+        const int y = bar.bottom() - static_cast<int>(scale.position(v) * bar.height());
+        p.drawLine(bar.right(), y, bar.right() + 4, y);
+        p.drawText(QRect(bar.right() + 6, y - 8, labelWidth, 16), Qt::AlignLeft | Qt::AlignVCenter,
+                   QString::number(v, 'g', 3));
+    };
+    tick(scale.lo());
+    tick(scale.hi());
+    if (scale.lo() < 0 && scale.hi() > 0)
+        tick(0.0);
+    p.drawText(QRect(bar.left() - 20, bar.bottom() + 4, labelWidth + 30, 16), Qt::AlignLeft, title);
+}
+
 void paintHeatmap(QPainter& p, const QRect& rect, const HeatmapData& d)
 {
     p.save();
@@ -111,26 +134,7 @@ void paintHeatmap(QPainter& p, const QRect& rect, const HeatmapData& d)
     p.rotate(-90);
     p.drawText(QRect(-l.grid.height() / 2, -10, l.grid.height(), 18), Qt::AlignCenter, d.rowTitle);
     p.restore();
-    // Colour bar with its extremes and zero.
-    const QRect bar = l.colourBar;
-    for (int y = 0; y < bar.height(); ++y) {
-        const double t = 1.0 - static_cast<double>(y) / std::max(1, bar.height() - 1);
-        p.setPen(scale.colour(scale.lo() + t * (scale.hi() - scale.lo())));
-        p.drawLine(bar.left(), bar.top() + y, bar.right(), bar.top() + y);
-    }
-    p.setPen(Qt::black);
-    p.drawRect(bar);
-    auto tick = [&](double v) {
-        const int y = bar.bottom() - static_cast<int>(scale.position(v) * bar.height());
-        p.drawLine(bar.right(), y, bar.right() + 4, y);
-        p.drawText(QRect(bar.right() + 6, y - 8, kRight - 30, 16), Qt::AlignLeft | Qt::AlignVCenter,
-                   QString::number(v, 'g', 3));
-    };
-    tick(scale.lo());
-    tick(scale.hi());
-    if (scale.lo() < 0 && scale.hi() > 0)
-        tick(0.0);
-    p.drawText(QRect(bar.left() - 20, bar.bottom() + 4, kRight, 16), Qt::AlignLeft, d.valueTitle);
+    paintColourBar(p, l.colourBar, scale, d.valueTitle, kRight - 30);
     p.restore();
 }
 

@@ -41,6 +41,11 @@ struct HeatmapLayout {
     std::optional<std::pair<int, int>> cellAt(const QPoint& p) const;
 };
 
+// A vertical colour bar in bar, ticks at the scale's ends (and 0), title under it; labels to the
+// right in labelWidth pixels. Shared by the heatmaps and the attention maps.
+void paintColourBar(QPainter& painter, const QRect& bar, const ColourScale& scale, const QString& title,
+                    int labelWidth);
+
 // Paints the whole figure into rect: used by the widget and by figure export alike.
 void paintHeatmap(QPainter& painter, const QRect& rect, const HeatmapData& data);
 ColourScale scaleFor(const HeatmapData& data);

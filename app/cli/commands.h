@@ -31,8 +31,8 @@ CLI::Validator figureSize();
 // The CLI's spelling of the settings core's errors and summaries name (core/setting.h): its flags.
 std::string flagFor(core::Setting setting);
 
-// "0,1,3" -> {0, 1, 3}; Error naming --remove unless every item is a block index below depth.
-std::vector<int64_t> parseBlocks(const std::string& list, int64_t depth);
+// "0,1,3" -> {0, 1, 3}; Error naming flag unless every item is a block index below depth.
+std::vector<int64_t> parseBlocks(const std::string& list, int64_t depth, const std::string& flag = "--remove");
 
 // Token merging options (--tome R or r0,r1,..., --tome-schedule, --tome-start), shared by eval
 // and bench. schedule() applies core::parseMergeSchedule: Error naming --tome on bad values.
@@ -59,7 +59,8 @@ void addSpectrumCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addWhatIfCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addCriteriaCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addFiguresCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
-void addFrontCommand(CLI::App& app, const GlobalOptions& g, Runner* runner); // with the figures (Qt)
+void addFrontCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);     // with the figures (Qt)
+void addAttentionCommand(CLI::App& app, const GlobalOptions& g, Runner* runner); // with the figures (Qt)
 void addLaunchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 // The dilution run that `mlpify dilute ARGS` (args from "dilute" on, as core::toArgs gives them)
 // describes, parsed as the command parses it; CLI::ParseError on bad arguments.

@@ -1,13 +1,12 @@
 // figures: a project's figures, drawn in this process by the figure set the window exports
 // (app/figures/figure_set.h) on Qt's offscreen platform.
 #include "app/cli/commands.h"
+#include "app/cli/offscreen_qt.h"
 #include "app/cli/terminal_progress.h"
 #include "app/figures/figure_set.h"
 #include "core/bench/front.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
-
-#include <QApplication>
 
 #include <algorithm>
 #include <filesystem>
@@ -17,15 +16,6 @@
 #include <string>
 
 namespace mlpify::app {
-
-namespace {
-// Qt's own warnings (fonts, runtime folders) are not the command's output: errors are one line.
-void quietQt(QtMsgType type, const QMessageLogContext&, const QString& message)
-{
-    if (type == QtFatalMsg)
-        std::cerr << "mlpify: " << message.toStdString() << "\n";
-}
-} // namespace
 
 void addFiguresCommand(CLI::App& app, const GlobalOptions&, Runner* runner)
 {
@@ -48,14 +38,7 @@ void addFiguresCommand(CLI::App& app, const GlobalOptions&, Runner* runner)
                 throw core::Error(o->out, "exists and is not a folder");
             if (!fs::exists(o->out, ec))
                 core::checkOutputPath(o->out); // its parent folder exists and is writable
-            qInstallMessageHandler(quietQt);
-            qputenv("QT_QPA_PLATFORM", "offscreen");
-            int argc = 1;
-            char name[] = "mlpify";
-            char* argv[] = {name, nullptr};
-            std::unique_ptr<QApplication> qt;
-            if (!QApplication::instance())
-                qt = std::make_unique<QApplication>(argc, argv);
+            const auto qt = startOffscreenQt();
             const auto size = QString::fromStdString(o->size).split('x');
             const FigureOptions fo{QSize(size.value(0).toInt(), size.value(1).toInt()), o->dpi};
             for (const auto& file : writeProjectFigures(project, QString::fromStdString(o->out), fo))

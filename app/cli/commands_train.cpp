@@ -184,7 +184,7 @@ private:
 
 } // namespace
 
-std::vector<int64_t> parseBlocks(const std::string& list, int64_t depth)
+std::vector<int64_t> parseBlocks(const std::string& list, int64_t depth, const std::string& flag)
 {
     std::vector<int64_t> out;
     std::stringstream s(list);
@@ -196,10 +196,10 @@ std::vector<int64_t> parseBlocks(const std::string& list, int64_t depth)
             used = 0;
         }
         if (used == 0 || used != item.size())
-            throw core::Error("--remove " + list, "expected block indices like 0,1,3");
+            throw core::Error(flag + " " + list, "expected block indices like 0,1,3");
         if (out.back() < 0 || out.back() >= depth)
-            throw core::Error("--remove " + list, "block " + item + " does not exist (the model has blocks 0 to " +
-                                                      std::to_string(depth - 1) + ")");
+            throw core::Error(flag + " " + list, "block " + item + " does not exist (the model has blocks 0 to " +
+                                                     std::to_string(depth - 1) + ")");
     }
     return out;
 }

@@ -8,6 +8,7 @@
 #include <c10/util/Exception.h>
 
 #include <iostream>
+#include <utility>
 
 int main(int argc, char** argv)
 {
@@ -49,18 +50,22 @@ int main(int argc, char** argv)
 #ifdef MLPIFY_WITH_FIGURES
     app::addFiguresCommand(app, g, &runner);
     app::addFrontCommand(app, g, &runner);
+    app::addAttentionCommand(app, g, &runner);
 #else
-    // Both draw or read projects with Qt: named, so that a headless build says what it lacks.
-    for (const char* name : {"figures", "front"})
-        app.add_subcommand(name, std::string(name == std::string("figures") ? "render a project's figures"
-                                                                            : "a project's accuracy-throughput front") +
-                                     " (needs a build with the GUI)")
+    // They draw or read projects with Qt: named, so that a headless build says what it lacks.
+    const std::pair<const char*, const char*> drawing[] = {{"figures", "render a project's figures"},
+                                                           {"front", "a project's accuracy-throughput front"},
+                                                           {"attention", "attention maps and attention distance"}};
+    for (const auto& entry : drawing) {
+        const char* name = entry.first;
+        app.add_subcommand(name, std::string(entry.second) + " (needs a build with the GUI)")
             ->allow_extras()
             ->callback([&runner, name] {
                 runner = [name]() -> int {
                     throw core::Error(name, "this mlpify was built without Qt (MLPIFY_BUILD_GUI=OFF)");
                 };
             });
+    }
 #endif
     app::addLaunchCommand(app, g, &runner);
 

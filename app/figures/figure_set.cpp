@@ -2,6 +2,8 @@
 
 #include "core/error.h"
 #include "core/io/atomic_file.h"
+#include "widgets/attention_map_view.h"
+#include "widgets/attention_stats_view.h"
 #include "widgets/compare_view.h"
 #include "widgets/criteria_view.h"
 #include "widgets/entropy_chart_view.h"
@@ -51,6 +53,13 @@ void showProject(const Project& p, const ProjectViews& v)
         v.criteria->setComparison(*p.criteria);
     else
         v.criteria->clear();
+    if (p.attention) {
+        v.attentionStats->setStatistics(*p.attention, p.slimmedAttention ? &*p.slimmedAttention : nullptr);
+        v.attentionStats->setMarkedBlocks(p.selection ? p.selection->selected : std::vector<int64_t>{},
+                                          QCoreApplication::translate("Figures", "NOSE's set"));
+    }
+    if (p.attentionMap)
+        v.attentionMap->setMap(*p.attentionMap, p.attentionImage);
     v.training->clear();
     for (const auto& s : p.curves.steps)
         v.training->addStep(s.step, p.curves.totalSteps, s.loss, s.lambda, s.imagesPerSecond);
@@ -77,6 +86,8 @@ QVector<Figure> projectFigures(const Project& p, const ProjectViews& v)
     add(!p.compare.empty(), "compare", v.compare->chartView());
     add(!p.front.empty(), "front", v.front->chartView());
     add(p.criteria.has_value(), "criteria", v.criteria->chartView());
+    add(p.attention.has_value(), "attention-distance", v.attentionStats);
+    add(p.attentionMap.has_value(), "attention-map", v.attentionMap);
     return out;
 }
 
@@ -102,7 +113,10 @@ QStringList writeProjectFigures(const Project& p, const QString& dir, const Figu
     widgets::CompareView compare;
     widgets::FrontView front;
     widgets::CriteriaView criteria;
-    const ProjectViews views{&entropy, &nose, &training, &spectrum, &compare, &front, &criteria};
+    widgets::AttentionMapView attentionMap;
+    widgets::AttentionStatsView attentionStats;
+    const ProjectViews views{&entropy, &nose,     &training,     &spectrum,      &compare,
+                             &front,   &criteria, &attentionMap, &attentionStats};
     showProject(p, views);
     QStringList names;
     for (const auto& f : projectFigures(p, views))
@@ -124,6 +138,20 @@ QStringList writeProjectFigures(const Project& p, const QString& dir, const Figu
         core::writeBytesAtomically(QDir(staging).filePath("criteria.csv").toStdString(),
                                    core::criteriaCsv(*p.criteria));
         names << "criteria.csv";
+    }
+
+    if (p.attention) {
+        std::vector<core::AttentionStatistics> models{*p.attention};
+        if (p.slimmedAttention)
+            models.push_back(*p.slimmedAttention);
+        core::writeBytesAtomically(QDir(staging).filePath("attention.csv").toStdString(),
+                                   core::attentionStatisticsCsv(models));
+        names << "attention.csv";
+    }
+    if (p.attentionMap) {
+        core::writeBytesAtomically(QDir(staging).filePath("attention-map.csv").toStdString(),
+                                   core::attentionMapCsv(*p.attentionMap));
+        names << "attention-map.csv";
     }
 
     if (!QDir().mkpath(dir))

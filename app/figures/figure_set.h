@@ -18,6 +18,8 @@ class SpectrumView;
 class CompareView;
 class FrontView;
 class CriteriaView;
+class AttentionMapView;
+class AttentionStatsView;
 } // namespace mlpify::widgets
 
 namespace mlpify::app {
@@ -31,6 +33,8 @@ struct ProjectViews {
     widgets::CompareView* compare = nullptr;
     widgets::FrontView* front = nullptr;
     widgets::CriteriaView* criteria = nullptr;
+    widgets::AttentionMapView* attentionMap = nullptr;
+    widgets::AttentionStatsView* attentionStats = nullptr;
 };
 
 // The NOSE heatmap of the project's selection: with each cell's interval where the selection has
@@ -55,7 +59,8 @@ struct FigureOptions {
 
 // Draws every figure of the project offscreen and writes each as SVG, PDF and PNG, plus the
 // numbers behind them (project-data.json, the project itself; front.csv when the project has an
-// accuracy-throughput front, criteria.csv when it has a criteria comparison), into dir. The files are written
+// accuracy-throughput front, criteria.csv when it has a criteria comparison, attention.csv and
+// attention-map.csv with the Attention tab's results), into dir. The files are written
 // into a folder beside dir first and moved in only when all were written, so a failure leaves
 // what dir held as it was. Returns the files in dir; throws core::Error naming the file that
 // failed. Needs a QApplication.

@@ -4,6 +4,9 @@
 #include "core/io/atomic_file.h"
 #include "core/json_file.h"
 
+#include <QBuffer>
+#include <QByteArray>
+
 #include <fstream>
 
 namespace mlpify::app {
@@ -25,6 +28,21 @@ template <class T> void putOptional(json& j, const char* key, const std::optiona
 {
     if (v)
         j[key] = *v;
+}
+
+// The image under the attention map, as base64 PNG text (a 224 x 224 photo is ~100 KB).
+std::string pngBase64(const QImage& image)
+{
+    QByteArray bytes;
+    QBuffer buffer(&bytes);
+    buffer.open(QIODevice::WriteOnly);
+    image.save(&buffer, "PNG");
+    return bytes.toBase64().toStdString();
+}
+
+QImage imageFromBase64(const std::string& text)
+{
+    return QImage::fromData(QByteArray::fromBase64(QByteArray::fromStdString(text)), "PNG");
 }
 
 template <class T> void getOptional(const json& j, const char* key, std::optional<T>& v)
@@ -73,6 +91,9 @@ json cliCommands(const Project& p)
                              (p.slimmedModel.isEmpty() ? "" : " --diluted " + str(p.slimmedModel)) +
                              " --out criteria.json"},
             {"spectrum", "mlpify spectrum " + model + " --data " + data + " --vs " + slim},
+            {"attention", "mlpify attention " + model + " --data " + data + " --distance --images 256" +
+                              (p.slimmedModel.isEmpty() ? "" : " --vs " + str(p.slimmedModel)) +
+                              " --json attention.json --out attention-distance.png"},
             {"compare", "mlpify eval " + slim + " --data " + data + " && mlpify bench " + model + " --vs " + slim},
             {"figures", "mlpify figures PROJECT --out figures/"}};
 }
@@ -90,6 +111,11 @@ void saveProject(const Project& p, const QString& path)
     results["front"] = {{"points", p.front}, {"chosen", p.frontChosen}};
     if (p.criteria)
         results["criteria"] = *p.criteria;
+    putOptional(results, "attention", p.attention);
+    putOptional(results, "attention_slimmed", p.slimmedAttention);
+    putOptional(results, "attention_map", p.attentionMap);
+    if (p.attentionMap && !p.attentionImage.isNull())
+        results["attention_image_png"] = pngBase64(p.attentionImage);
     auto steps = json::array(), epochs = json::array();
     for (const auto& s : p.curves.steps)
         steps.push_back({s.step, s.loss, s.lambda, s.imagesPerSecond});
@@ -135,6 +161,11 @@ Project loadProject(const QString& path)
         getOptional(r, "spectrum", p.spectrum);
         getOptional(r, "spectrum_slimmed", p.slimmedSpectrum);
         p.compare = r.value("compare", json::array()).get<std::vector<core::ModelNumbers>>();
+        getOptional(r, "attention", p.attention);
+        getOptional(r, "attention_slimmed", p.slimmedAttention);
+        getOptional(r, "attention_map", p.attentionMap);
+        if (r.contains("attention_image_png"))
+            p.attentionImage = imageFromBase64(r.at("attention_image_png").get<std::string>());
         const auto c = r.value("training_curves", json::object());
         p.curves.totalSteps = core::jsonInteger(c, "total_steps", int64_t{0});
         if (c.contains("steps"))

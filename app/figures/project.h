@@ -3,6 +3,8 @@
 // from the command line (mlpify figures PROJECT --out DIR).
 #pragma once
 
+#include "core/analysis/attention_map_result.h"
+#include "core/analysis/attention_stats_result.h"
 #include "core/analysis/criteria_comparison.h"
 #include "core/analysis/entropy_profile_result.h"
 #include "core/analysis/selection_result.h"
@@ -13,6 +15,7 @@
 #include "core/train/dilution_run.h"
 #include "core/train/training_log.h"
 
+#include <QImage>
 #include <QString>
 #include <QVector>
 
@@ -36,9 +39,13 @@ struct Project {
     std::optional<core::SpectrumResult> slimmedSpectrum;
     std::vector<core::ModelNumbers> compare;
     core::TrainingCurves curves;
-    std::vector<core::FrontPoint> front;              // the accuracy-throughput front's measured points
-    int frontChosen = -1;                             // the point picked as the model to export
-    std::optional<core::CriteriaComparison> criteria; // the Criteria tab's comparison
+    std::vector<core::FrontPoint> front;                // the accuracy-throughput front's measured points
+    int frontChosen = -1;                               // the point picked as the model to export
+    std::optional<core::CriteriaComparison> criteria;   // the Criteria tab's comparison
+    std::optional<core::AttentionStatistics> attention; // the Attention tab's distance and entropy per head
+    std::optional<core::AttentionStatistics> slimmedAttention;
+    std::optional<core::AttentionMap> attentionMap; // the map last shown, and the image under it
+    QImage attentionImage;
 };
 
 // The project's dilution run: its training settings with the project's model, data, ratio,

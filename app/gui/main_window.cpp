@@ -3,6 +3,7 @@
 #include "app/figures/figure_set.h"
 #include "app/gui/analysis_bar.h"
 #include "app/gui/analysis_jobs.h"
+#include "app/gui/attention_panel.h"
 #include "app/gui/background_job.h"
 #include "app/gui/model_loader.h"
 #include "app/gui/recent_menu.h"
@@ -60,6 +61,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_summary = new widgets::ModelSummaryView(m_tabs);
     m_entropy = new widgets::EntropyChartView(m_tabs);
     m_nose = new widgets::HeatmapView(m_tabs);
+    m_attention = new AttentionPanel(m_tabs);
     m_slim = new SlimPanel(m_tabs);
     m_spectrum = new widgets::SpectrumView(m_tabs);
     m_compare = new widgets::CompareView(m_tabs);
@@ -68,6 +70,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_tabs->addTab(m_summary, tr("&Summary"));
     m_tabs->addTab(m_entropy, tr("&Entropy"));
     m_tabs->addTab(m_nose, tr("&NOSE path"));
+    m_tabs->addTab(m_attention, tr("A&ttention"));
     m_tabs->addTab(m_slim, tr("S&lim"));
     m_tabs->addTab(m_spectrum, tr("Spect&rum"));
     m_tabs->addTab(m_compare, tr("C&ompare"));
@@ -98,6 +101,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
                 setWindowTitle(tr("MLPify — %1").arg(QString::fromStdString(summary.name)));
                 statusBar()->showMessage(tr("Loaded %1").arg(QString::fromStdString(summary.source)), 5000);
                 m_whatIf->setSource(m_project.model, m_project.data, m_project.images);
+                std::vector<int64_t> mlpOnly;
+                for (const auto& b : summary.blocks)
+                    if (!b.mode.hasAttention())
+                        mlpOnly.push_back(b.index);
+                m_attention->setSource(m_project.model, static_cast<int>(summary.config.depth),
+                                       static_cast<int>(summary.config.numHeads), mlpOnly, m_project.data);
+                m_attention->setSlimmedModel(m_project.slimmedModel);
+                showAttentionResults(); // the project's, after the tab's reset
                 updateSavings();
                 Q_EMIT modelReady();
             });
@@ -121,6 +132,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(m_slim, &SlimPanel::cancelRequested, this, &MainWindow::cancelJob);
     createAnalysisBar();
     createMenus();
+    connectAttention();
     m_tour = new Tour(this);
     QSettings settings;
     if (!restoreGeometry(settings.value("window/geometry").toByteArray()))
@@ -262,7 +274,7 @@ void MainWindow::showBusy(bool busy)
 
 bool MainWindow::jobRunning() const
 {
-    return m_job->running() || m_training->running();
+    return m_job->running() || m_training->running() || m_attention->busy();
 }
 
 bool MainWindow::jobPaused() const
@@ -301,6 +313,7 @@ void MainWindow::runAnalysis(bool nosePath)
             m_job->post([this, selection] {
                 m_project.selection = selection;
                 m_nose->setData(noseFigureData(m_project));
+                m_attention->setMarkedBlocks(selection.selected, tr("NOSE's set"));
                 if (m_slim->method() == "nose")
                     m_slim->setSelected(QVector<int>(selection.selected.begin(), selection.selected.end()));
                 m_tabs->setCurrentWidget(m_nose);
@@ -407,6 +420,7 @@ void MainWindow::finishTraining(bool ok, const QString& message, const QString& 
     Q_EMIT trainingFinished(ok);
     if (ok) {
         m_project.slimmedModel = out;
+        m_attention->setSlimmedModel(out);
         startCompare(); // opens the result beside the original
     }
 }
@@ -562,11 +576,13 @@ void MainWindow::cancelJob()
 {
     m_training->cancel();
     m_job->cancel(); // an atomic flag: a queued call would wait behind the busy worker
+    m_attention->cancel();
 }
 
 void MainWindow::showModelResults()
 {
-    showProject(m_project, {m_entropy, m_nose, m_slim->view(), m_spectrum, m_compare, m_front, m_criteria});
+    showProject(m_project, {m_entropy, m_nose, m_slim->view(), m_spectrum, m_compare, m_front, m_criteria,
+                            m_attention->mapView(), m_attention->statsView()});
 }
 
 bool MainWindow::openProject(const QString& path, bool loadModel)

@@ -39,11 +39,22 @@ class Tour;
 class RecentMenu;
 class AnalysisBar;
 class WhatIfRunner;
+class AttentionPanel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    enum TabIndex { SummaryTab, EntropyTab, NoseTab, SlimTab, SpectrumTab, CompareTab, FrontTab, CriteriaTab };
+    enum TabIndex {
+        SummaryTab,
+        EntropyTab,
+        NoseTab,
+        AttentionTab,
+        SlimTab,
+        SpectrumTab,
+        CompareTab,
+        FrontTab,
+        CriteriaTab
+    };
 
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override;
@@ -110,6 +121,10 @@ private:
     void connectTraining();   // the training runner's steps, epochs, pauses and end, to the views
     void createMenus();
     void createAnalysisBar();
+    // The Attention tab's results into the project, and the project's into the tab
+    // (main_window_menus.cpp).
+    void connectAttention();
+    void showAttentionResults();
     // What the latest job request is, by kind, never by its translated title.
     enum class JobKind { Analysis, Other };
     bool startJob(const QString& title, const std::function<void(bool, const QString&)>& onDone,
@@ -135,6 +150,7 @@ private:
     widgets::EntropyChartView* m_entropy = nullptr;
     widgets::HeatmapView* m_nose = nullptr;
     SlimPanel* m_slim = nullptr;
+    AttentionPanel* m_attention = nullptr;
     widgets::SpectrumView* m_spectrum = nullptr;
     widgets::CompareView* m_compare = nullptr;
     widgets::FrontView* m_front = nullptr;

@@ -3,6 +3,7 @@
 #include "app/gui/main_window.h"
 
 #include "app/gui/analysis_bar.h"
+#include "app/gui/attention_panel.h"
 #include "app/gui/recent_menu.h"
 #include "app/gui/slim_panel.h"
 #include "app/gui/tour.h"
@@ -211,6 +212,31 @@ void MainWindow::dropEvent(QDropEvent* event)
         openProject(path);
     else
         openModel(path);
+}
+
+void MainWindow::connectAttention()
+{
+    connect(m_attention, &AttentionPanel::statisticsReady, this, [this] {
+        m_project.attention = m_attention->statistics();
+        m_project.slimmedAttention = m_attention->slimmedStatistics();
+    });
+    connect(m_attention, &AttentionPanel::mapReady, this, [this] {
+        m_project.attentionMap = m_attention->map();
+        m_project.attentionImage = m_attention->mapImage();
+    });
+    connect(m_attention, &AttentionPanel::failed, this,
+            [this](const QString& message) { statusBar()->showMessage(tr("Attention: %1").arg(message), 8000); });
+}
+
+void MainWindow::showAttentionResults()
+{
+    if (m_project.selection)
+        m_attention->setMarkedBlocks(m_project.selection->selected, tr("NOSE's set"));
+    if (m_project.attention)
+        m_attention->showStatistics(*m_project.attention,
+                                    m_project.slimmedAttention ? &*m_project.slimmedAttention : nullptr);
+    if (m_project.attentionMap)
+        m_attention->showMap(*m_project.attentionMap, m_project.attentionImage);
 }
 
 } // namespace mlpify::app

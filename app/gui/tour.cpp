@@ -1,5 +1,6 @@
 #include "app/gui/tour.h"
 
+#include "app/gui/attention_panel.h"
 #include "app/gui/main_window.h"
 #include "app/gui/slim_panel.h"
 
@@ -38,13 +39,26 @@ Tour::Tour(MainWindow* window) : QDialog(window), m_window(window)
             "is skipped. NOSE builds the set greedily: each row is one step, each cell the value of adding that "
             "layer; the outlined cell is the choice. Layers whose removal disturbs the head least go first."),
          {}},
-        {MainWindow::SlimTab, tr("4. Dilution training"),
+        {MainWindow::AttentionTab, tr("4. What the attention looks at"),
+         tr("Right: every point is one head, at the mean distance in pixels between a patch and the patches it "
+            "attends to, over 256 test images (as Dosovitskiy et al. 2021, Fig. 7); the line is the mean over "
+            "heads and the shaded blocks are NOSE's set. Left: one image with the class token's attention over its "
+            "patches. Click a patch to see what that patch attends to, or switch on rollout. Do the blocks NOSE "
+            "would remove look at their neighbours, or everywhere alike?"),
+         [](MainWindow& w) {
+             auto* attention = w.findChild<AttentionPanel*>();
+             if (!w.project().attention && !attention->busy())
+                 attention->requestStatistics();
+             if (!attention->map())
+                 attention->requestMap();
+         }},
+        {MainWindow::SlimTab, tr("5. Dilution training"),
          tr("The chosen attention layers fade out during training: x = (2 − λ) x + λ Attn(x), λ from 1 to 0, so "
             "the MLP learns to do without them. At λ = 0 the block is folded into an MLP-only block, exactly. "
             "The settings here are a short teaching run on part of the data; press Start (Ctrl+T) and watch the "
             "loss, λ and accuracy live. Pause and Cancel work at any time."),
          [](MainWindow& w) { teachingSettings(w); }},
-        {MainWindow::SpectrumTab, tr("5. Frequency spectra"),
+        {MainWindow::SpectrumTab, tr("6. Frequency spectra"),
          tr("How much high-frequency content do the token maps keep? The curve is the log amplitude of the 2-D "
             "Fourier transform relative to the lowest frequency. Attention acts as a low-pass filter; the paper "
             "reports that MLP-only blocks keep more high-frequency detail (more expressive features)."),
@@ -52,7 +66,7 @@ Tour::Tour(MainWindow* window) : QDialog(window), m_window(window)
              if (!w.project().spectrum && !w.jobRunning())
                  w.startSpectrum();
          }},
-        {MainWindow::CompareTab, tr("6. Before and after"),
+        {MainWindow::CompareTab, tr("7. Before and after"),
          tr("Accuracy, parameters, FLOPs, measured throughput and memory of the original and the slimmed model, "
             "side by side. A short run loses a little accuracy; the paper's long schedules recover it. Export any "
             "figure with Ctrl+E, all of them with Ctrl+Shift+E, and save the session as a project (Ctrl+S)."),

@@ -42,8 +42,11 @@ fixture convert default good.pth &
 fixture convert default good.safetensors &
 fixture analyze default --images 8 --out analysis.json &
 fixture select default --ratio 0.5 --method first --images 8 --out selection.json &
+# Block 1 MLP-only (a short dilution run, folded).
+fixture dilute default --data fashion-mnist --train-limit 64 --eval-limit 64 --epochs 1 --batch 32 --remove 1 \
+  --out removed.mlpify &
 wait
-for f in good.mlpify good.pth good.safetensors analysis.json selection.json; do
+for f in good.mlpify good.pth good.safetensors analysis.json selection.json removed.mlpify; do
   [ -s "$FX/$f" ] || { echo "fixture $f was not made"; exit 1; }
 done
 head -c 1000 "$FX/good.mlpify" > "$FX/trunc.mlpify"                     # cut in the zip's first entry
@@ -462,6 +465,28 @@ bad criteria "--diluted: a model without a test top-1" preset:micro "" criteria 
   --images 8 --test-limit 8 --diluted preset:micro
 num spectrum --images "0" -- spectrum default
 num spectrum --source "bogus" -- spectrum default --images 8
+# attention: a block, head, query or patch the model does not have, an MLP-only block, an image that
+# cannot feed the model, options that do not go together, an unknown output format.
+bad attention "--block beyond the model" "block 12" "" attention default --block 12 --out map.json
+bad attention "--head beyond the model" "head 3" "" attention default --block 0 --head 3 --out map.json
+bad attention "--query beyond the tokens" "query token 50" "" attention default --block 0 --query 50 --out map.json
+bad attention "--patch outside the grid" "--patch 7,0" "" attention default --block 0 --patch 7,0 --out map.json
+bad attention "an MLP-only block" "block 1" 'cp "$FX/removed.mlpify" .' attention removed.mlpify --block 1 \
+  --out map.json
+bad attention "--image beyond the split" "fashion-mnist" "" attention default --block 0 --image 10000 --out map.json
+bad attention "--image-file: not an image" not.png "head -c 4096 /dev/urandom > not.png" attention default \
+  --block 0 --image-file not.png --out map.png
+bad attention "--image-file: a PNG cut after its signature" cut.png \
+  "printf '\\x89PNG\\r\\n\\x1a\\n' > cut.png" attention preset:deit_tiny_patch16_224 --block 0 --image-file cut.png \
+  --out map.png
+bad attention "3x224x224 model on 1x28x28 data" "fashion-mnist" "" attention preset:deit_tiny_patch16_224 --block 0 \
+  --out map.json
+bad attention "--head with --rollout" "--rollout" "" attention default --block 0 --head 1 --rollout --out map.json
+bad attention "--distance with --block" "--block" "" attention default --distance --block 0 --json out.json
+bad attention "a map without --out" "--out" "" attention default --block 0
+bad attention "--out of an unknown format" map.txt "" attention default --block 0 --out map.txt
+num attention --images "0" -- attention default --distance --json out.json
+num attention --mark "12 x" -- attention default --distance --images 8 --json out.json
 num figures --dpi "0 1e30" -- figures "$FX/project.mlpify-project" --out figs
 num figures --size "0x0 abc" -- figures "$FX/project.mlpify-project" --out figs
 for v in -1 1000000; do bad global "--threads $v" --threads "" --threads $v info default; done

@@ -1,7 +1,9 @@
 #include "app/gui/analysis_bar.h"
+#include "app/gui/attention_panel.h"
 #include "app/gui/main_window.h"
 #include "app/gui/slim_panel.h"
 #include "app/gui/what_if_runner.h"
+#include "core/analysis/attention_maps.h"
 #include "core/analysis/calibration.h"
 #include "core/analysis/comparison.h"
 #include "core/analysis/criteria.h"
@@ -13,6 +15,8 @@
 #include "core/io/model_io.h"
 #include "test_config.h"
 #include "tests/core/train/unusual_run.h"
+#include "widgets/attention_map_view.h"
+#include "widgets/attention_stats_view.h"
 #include "widgets/compare_view.h"
 #include "widgets/criteria_view.h"
 #include "widgets/front_view.h"
@@ -373,4 +377,47 @@ TEST(MainWindow, OpensAHuggingFaceFolderAsAModel)
     ASSERT_TRUE(ready.wait(kPatienceMs));
     auto* view = window.findChild<widgets::ModelSummaryView*>();
     EXPECT_EQ(view->blockTable()->rowCount(), 3);
+}
+
+TEST(MainWindow, TheAttentionTabComputesOnItsWorkersAndShowsWhatCoreComputes)
+{
+    app::MainWindow window;
+    ASSERT_TRUE(showDefault(window));
+    auto* tab = window.findChild<app::AttentionPanel*>();
+    ASSERT_NE(tab, nullptr);
+    window.showTab(app::MainWindow::AttentionTab);
+    QSignalSpy stats(tab, &app::AttentionPanel::statisticsReady), maps(tab, &app::AttentionPanel::mapReady);
+    BlockedMeter meter;
+    tab->setStatisticsImages(48);
+    tab->requestStatistics();
+    // The latest map request wins: block 1's request is replaced by block 3's.
+    tab->setBlock(1);
+    tab->setBlock(3);
+    tab->setImageIndex(5);
+    ASSERT_TRUE(
+        waitFor([&] { return !stats.isEmpty() && tab->map() && tab->map()->block == 3 && !tab->busy(); }, kPatienceMs));
+    EXPECT_LT(meter.worst(), kBlockedLimitMs) << "the event loop was blocked for " << meter.worst() << " ms";
+    ASSERT_TRUE(window.project().attention);
+    EXPECT_EQ(window.project().attention->images, 48);
+    EXPECT_EQ(window.project().attention->blocks.size(), 12u);
+    EXPECT_EQ(tab->statsView()->seriesCount(), 3); // heads, their mean, uniform; no set marked yet
+    // The map on screen is core's map of the same test image.
+    auto model = core::loadModel("default");
+    const auto test = core::loadDataset("fashion-mnist", core::Split::Test);
+    const auto expected = core::attentionMap(model, core::imageInput(model, test, 5), {3, -1, 0});
+    ASSERT_TRUE(window.project().attentionMap);
+    const auto& shown = *window.project().attentionMap;
+    ASSERT_EQ(shown.patches.size(), 49u);
+    for (size_t i = 0; i < shown.patches.size(); ++i)
+        EXPECT_NEAR(shown.patches[i], expected.patches[i], 1e-6);
+    EXPECT_EQ(window.project().attentionImage.size(), QSize(28, 28));
+    // A click on a patch asks for that patch's attention.
+    maps.clear();
+    const auto layout = widgets::AttentionMapLayout::compute(tab->mapView()->rect(), 7, 1);
+    QTest::mouseClick(tab->mapView(), Qt::LeftButton, {}, layout.patch(2, 4).center());
+    ASSERT_TRUE(waitFor([&] { return tab->map() && tab->map()->query == 1 + 2 * 7 + 4 && !tab->busy(); }, kPatienceMs));
+    EXPECT_EQ(window.project().attentionMap->queryName, "patch (2, 4)");
+    // Rollout up to the block, of the same query.
+    tab->setRollout(true);
+    ASSERT_TRUE(waitFor([&] { return tab->map() && tab->map()->rollout && !tab->busy(); }, kPatienceMs));
 }

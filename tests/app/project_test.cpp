@@ -96,6 +96,36 @@ app::Project fullProject()
     c.rows = {nose, first};
     EXPECT_EQ(core::attachDiluted(c, {0, 3}, 0.85, "/tmp/x.mlpify"), 1); // the set in any order
     p.criteria = c;
+    core::AttentionStatistics att;
+    att.model = "/models/deit.pth";
+    att.images = 2;
+    att.layout = {{"class"}, 2, 16};
+    att.maxEntropy = std::log(5.0);
+    core::BlockAttentionStats head;
+    head.block = 1;
+    head.state = "active";
+    head.distance = {{10.0, 20.0}, {1.0, std::nan("")}};
+    head.entropy = {{1.0, 1.5}, {0.1, 0.2}};
+    head.specialShare = {{0.3, 0.4}, {0.0, 0.1}};
+    head.meanDistance = 15.0;
+    head.distanceSpread = 2.0;
+    head.meanEntropy = 1.25;
+    head.entropySpread = 0.05;
+    att.blocks = {head};
+    att.removedBlocks = {0};
+    p.attention = att;
+    att.model = "/tmp/x.mlpify";
+    p.slimmedAttention = att;
+    core::AttentionMap map;
+    map.block = 1;
+    map.query = 3;
+    map.queryName = "patch (1, 0)";
+    map.layout = {{"class"}, 2, 16};
+    map.special = {0.4};
+    map.patches = {0.1, 0.2, 0.25, 0.05};
+    p.attentionMap = map;
+    p.attentionImage = QImage(32, 32, QImage::Format_Grayscale8);
+    p.attentionImage.fill(128);
     return p;
 }
 } // namespace
@@ -167,6 +197,16 @@ TEST(Project, RoundTripsSettingsAndResults)
     EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3);
     EXPECT_NE(csv.find("\nnose,3 0,0.3,0.2,0.45,0.7,0.6,10,0.4,0.85,2.5\n"), std::string::npos) << csv;
     EXPECT_NE(csv.find("\nfirst,0 1,0.3,,,0.7,0.6,0,,,2.5\n"), std::string::npos) << csv;
+    // The Attention tab's results, the image under the map included.
+    ASSERT_TRUE(q.attention && q.slimmedAttention && q.attentionMap);
+    EXPECT_EQ(nlohmann::json(*q.attention), nlohmann::json(*p.attention));
+    EXPECT_TRUE(std::isnan(q.attention->blocks[0].distance.spread[1]));
+    EXPECT_EQ(q.slimmedAttention->model, "/tmp/x.mlpify");
+    EXPECT_EQ(q.attentionMap->patches, p.attentionMap->patches);
+    EXPECT_EQ(q.attentionMap->layout.special, std::vector<std::string>{"class"});
+    EXPECT_EQ(q.attentionImage.size(), QSize(32, 32));
+    EXPECT_EQ(qGray(q.attentionImage.pixel(5, 5)), 128);
+    EXPECT_NE(j.at("cli").at("attention").get<std::string>().find("--distance"), std::string::npos);
 }
 
 TEST(Project, BadFilesGiveErrorsNamingThemAndAFailedSaveKeepsTheOldFile)
@@ -219,13 +259,22 @@ TEST(FigureSet, WritesTheFiguresAProjectHasWithTheirDataAndKeepsTheFolderOnFailu
     }
     QStringList expected;
     for (const char* figure : {"nose-path", "training-loss", "training-lambda", "training-accuracy", "spectrum",
-                               "compare", "front", "criteria"})
+                               "compare", "front", "criteria", "attention-distance", "attention-map"})
         for (const char* ext : {"svg", "pdf", "png"})
             expected << QString("%1.%2").arg(figure, ext);
     expected << "project-data.json"
              << "front.csv"
-             << "criteria.csv";
+             << "criteria.csv"
+             << "attention.csv"
+             << "attention-map.csv";
     EXPECT_EQ(names, expected);
+    // One attention table, the two models side by side.
+    QFile attention(QDir(out).filePath("attention.csv"));
+    ASSERT_TRUE(attention.open(QIODevice::ReadOnly));
+    const QString table = attention.readAll();
+    EXPECT_TRUE(table.startsWith("model,block,head,distance_px")) << table.toStdString();
+    EXPECT_TRUE(table.contains("\n/tmp/x.mlpify,1,mean,15,2,1.25,0.05,0.35\n")) << table.toStdString();
+    EXPECT_TRUE(table.contains("\n/models/deit.pth,1,1,20,,1.5,0.2,0.4\n")) << table.toStdString();
     EXPECT_TRUE(app::dilutionRun(app::loadProject(QDir(out).filePath("project-data.json"))) == app::dilutionRun(p));
     ASSERT_TRUE(old.open(QIODevice::ReadOnly));
     EXPECT_EQ(old.readAll(), "old");

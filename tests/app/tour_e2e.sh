@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End to end under Xvfb: mlpify-gui walks the guided tour on the default model as a person
-# would (analysis, a short dilution run, spectra, comparison), saving a screenshot per step,
+# would (analysis, attention distance and map, a short dilution run, spectra, comparison), saving a
+# screenshot per step,
 # the project and every figure; then `mlpify front` measures the accuracy-throughput front into
 # the project (r = 0, 1 on 256 test images), and `mlpify figures` renders every figure again.
 set -euo pipefail
@@ -21,7 +22,7 @@ def png_size(p):
     assert b[:8] == b"\x89PNG\r\n\x1a\n", f"{p}: not a PNG"
     w, h = struct.unpack(">II", b[16:24])
     return w, h, len(b)
-shots = [out / "tour" / f"tour-{i}.png" for i in range(1, 7)] + [out / "tour" / "tour-dialog.png"]
+shots = [out / "tour" / f"tour-{i}.png" for i in range(1, 8)] + [out / "tour" / "tour-dialog.png"]
 for p in shots:
     w, h, n = png_size(p)
     assert w >= 800 and h >= 500 and n > 20000, f"{p}: {w}x{h}, {n} bytes: too small to be a real screenshot"
@@ -31,8 +32,13 @@ results = project["results"]
 assert len(results["compare"]) == 2, "the comparison has the original and the slimmed model"
 assert results["compare"][1]["parameters"] < results["compare"][0]["parameters"]
 assert results["training_curves"]["steps"]["rows"], "training curves were recorded"
+attention = results["attention"]
+assert attention["images"] == 256 and len(attention["blocks"]) == 12, "every block's heads measured on 256 images"
+assert all(0 < b["mean_distance_px"] < 28 * 2 ** 0.5 for b in attention["blocks"]), attention["blocks"]
+assert len(results["attention_map"]["patches"]) == 7 * 7, "the class token's map over the 7 x 7 patches"
 for d in ("tour/figures", "again"):
-    for name in ("entropy", "nose-path", "training-loss", "training-lambda", "training-accuracy", "spectrum", "compare"):
+    for name in ("entropy", "nose-path", "training-loss", "training-lambda", "training-accuracy", "spectrum", "compare",
+                 "attention-distance", "attention-map"):
         root = ET.parse(out / d / f"{name}.svg").getroot()
         assert root.tag.endswith("svg"), f"{d}/{name}.svg is not SVG"
         assert (out / d / f"{name}.pdf").read_bytes()[:5] == b"%PDF-", f"{d}/{name}.pdf is not PDF"
@@ -46,5 +52,5 @@ assert (out / "again" / "front.csv").read_text() == (out / "front.csv").read_tex
 png_size(out / "again" / "front.png")
 w, h, _ = png_size(out / "again" / "compare.png")
 assert (w, h) == (800, 500), f"--size not honoured: {w}x{h}"
-print("tour end-to-end: 6 steps, screenshots, project and figures checked")
+print("tour end-to-end: 7 steps, screenshots, project and figures checked")
 PY

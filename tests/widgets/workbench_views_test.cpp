@@ -1,4 +1,7 @@
 // The views added for training, spectra and comparison show the numbers they are given.
+#include "widgets/attention_map_view.h"
+#include "widgets/attention_stats_view.h"
+#include "widgets/colour_scale.h"
 #include "widgets/compare_view.h"
 #include "widgets/criteria_view.h"
 #include "widgets/figure_export.h"
@@ -13,6 +16,7 @@
 #include <QChart>
 #include <QFile>
 #include <QLineSeries>
+#include <QPainter>
 #include <QScatterSeries>
 #include <QTemporaryDir>
 #include <QValueAxis>
@@ -247,4 +251,62 @@ TEST(CriteriaView, ShowsEachCriterionWithItsIntervalStabilityAndDilution)
             EXPECT_EQ(bar->count(), 2);
         }
     }
+}
+
+TEST(AttentionMapView, ClicksFindThePatchOrTheSpecialTokenUnderThemAndThePaintShowsTheMap)
+{
+    const auto l = widgets::AttentionMapLayout::compute(QRect(0, 0, 600, 440), 7, 5);
+    EXPECT_EQ(l.image.width(), l.image.height());
+    for (int r = 0; r < 7; ++r)
+        for (int c = 0; c < 7; ++c)
+            EXPECT_EQ(l.patchAt(l.patch(r, c).center()), std::make_pair(r, c));
+    for (int i = 0; i < 5; ++i)
+        EXPECT_EQ(l.specialAt(l.specialCell(i).center()), i);
+    EXPECT_FALSE(l.patchAt(l.specialCell(0).center()));
+    EXPECT_FALSE(l.specialAt(l.patch(0, 0).center()));
+    EXPECT_FALSE(l.special.intersects(l.image)); // the special tokens beside the grid, not in it
+
+    core::AttentionMap m;
+    m.layout = {{"class", "register 1"}, 2, 14};
+    m.special = {0.5, 0.1};
+    m.patches = {0.0, 0.4, 0.0, 0.0};
+    m.queryName = "class";
+    QImage out(600, 440, QImage::Format_RGB32);
+    QPainter p(&out);
+    widgets::paintAttentionMap(p, out.rect(), m, QImage());
+    p.end();
+    // Without an image the cells are the scale's colours: the hottest patch is the top colour.
+    const auto g = widgets::AttentionMapLayout::compute(out.rect(), 2, 2);
+    const QColor hot = out.pixelColor(g.patch(0, 1).center()), cold = out.pixelColor(g.patch(1, 1).center());
+    EXPECT_EQ(hot, widgets::ColourScale(0.0, 0.4).colour(0.4));
+    EXPECT_EQ(cold, widgets::ColourScale(0.0, 0.4).colour(0.0));
+}
+
+TEST(AttentionStatsView, DrawsHeadsAndMeansPerModelAndShadesTheMarkedBlocks)
+{
+    core::AttentionStatistics s;
+    s.images = 3;
+    s.layout = {{"class"}, 7, 4};
+    s.maxEntropy = std::log(50.0);
+    for (int64_t b = 0; b < 3; ++b) {
+        core::BlockAttentionStats x;
+        x.block = b;
+        x.distance = {{1.0 + b, 2.0 + b, 3.0 + b}, {0.1, 0.1, 0.1}};
+        x.entropy = {{1.0, 2.0, 3.0}, {0.1, 0.1, 0.1}};
+        x.meanDistance = 2.0 + b;
+        s.blocks.push_back(x);
+    }
+    widgets::AttentionStatsView view;
+    view.setStatistics(s);
+    EXPECT_EQ(view.seriesCount(), 3); // heads, their mean, and what uniform attention gives
+    auto* heads = qobject_cast<QScatterSeries*>(view.chart()->series().at(0));
+    ASSERT_NE(heads, nullptr);
+    EXPECT_EQ(heads->count(), 9); // three heads of three blocks
+    view.setStatistics(s, &s);
+    view.setMarkedBlocks({0, 2}, "NOSE's set");
+    EXPECT_EQ(view.seriesCount(), 6);
+    view.setMetric(widgets::AttentionMetric::Entropy);
+    EXPECT_EQ(view.seriesCount(), 6);
+    auto* y = qobject_cast<QValueAxis*>(view.chart()->axes(Qt::Vertical).first());
+    EXPECT_GE(y->max(), std::log(50.0));
 }
