@@ -14,11 +14,12 @@ BlockImpl* blockAt(VisionTransformer& net, int64_t i)
     return net->blocks[static_cast<size_t>(i)]->as<Block>();
 }
 
-void checkIndex(const std::string& what, int64_t value, int64_t count)
+// what: the thing asked for ("block"); counted: what the model has that many of ("blocks").
+void checkIndex(const std::string& what, int64_t value, int64_t count, const std::string& counted)
 {
     if (value < 0 || value >= count)
         throw Error(what + " " + std::to_string(value) + " is out of range (the model has " + std::to_string(count) +
-                    " " + what + "s, 0.." + std::to_string(count - 1) + ")");
+                    " " + counted + ", 0.." + std::to_string(count - 1) + ")");
 }
 
 // The blocks a request names, checked; every block with attention when it names none.
@@ -33,7 +34,7 @@ std::vector<int64_t> attentionBlocks(VisionTransformer& net, const std::vector<i
         return out;
     }
     for (auto b : asked) {
-        checkIndex("block", b, depth);
+        checkIndex("block", b, depth, "blocks");
         if (!blockAt(net, b)->mode().hasAttention())
             throw Error("block " + std::to_string(b) + " has no attention left to show (it is MLP-only)");
     }
@@ -84,9 +85,9 @@ std::vector<torch::Tensor> attentionMaps(VisionTransformer& net, const torch::Te
 {
     const auto& cfg = net->config();
     for (auto h : request.heads)
-        checkIndex("head", h, cfg.numHeads);
+        checkIndex("head", h, cfg.numHeads, "heads");
     for (auto q : request.queries)
-        checkIndex("query token", q, cfg.numTokens());
+        checkIndex("query token", q, cfg.numTokens(), "tokens");
     const auto blocks = attentionBlocks(net, request.blocks);
     std::vector<torch::Tensor> out(blocks.size());
     observeAttention(net, images, blocks, [&](int64_t block, const torch::Tensor& probs) {
@@ -151,7 +152,7 @@ torch::Tensor rolloutStep(const torch::Tensor& rolled, const torch::Tensor& prob
 torch::Tensor attentionRollout(VisionTransformer& net, const torch::Tensor& images, int64_t upTo, HeadFusion fusion)
 {
     const auto depth = static_cast<int64_t>(net->blocks->size());
-    checkIndex("block", upTo, depth);
+    checkIndex("block", upTo, depth, "blocks");
     std::vector<int64_t> blocks;
     for (int64_t i = 0; i <= upTo; ++i)
         if (blockAt(net, i)->mode().hasAttention())
@@ -185,10 +186,10 @@ AttentionMap attentionMap(ModelBundle& model, const torch::Tensor& image, const 
     auto& net = model.net;
     const auto& cfg = net->config();
     const auto layout = tokenLayout(cfg);
-    checkIndex("block", o.block, cfg.depth);
-    checkIndex("query token", o.query, layout.tokens());
+    checkIndex("block", o.block, cfg.depth, "blocks");
+    checkIndex("query token", o.query, layout.tokens(), "tokens");
     if (!o.rollout && o.head >= 0)
-        checkIndex("head", o.head, cfg.numHeads);
+        checkIndex("head", o.head, cfg.numHeads, "heads");
     if (image.dim() != 4 || image.size(0) != 1)
         throw Error("attention map", "takes one image [1, C, H, W]");
     torch::NoGradGuard noGrad;
