@@ -12,7 +12,8 @@ PACKAGES=(
   libopencv-dev zlib1g-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libbenchmark-dev libgloo-dev libonnx-dev
   dataset-fashion-mnist
-  python3-torch python3-torchvision python3-onnx
+  python3-torch python3-torchvision python3-onnx python3-matplotlib
+  texlive-latex-base texlive-latex-extra texlive-pictures lmodern poppler-utils
   nodejs
   xvfb xauth imagemagick time
   clang libclang-rt-dev libomp-dev clang-format

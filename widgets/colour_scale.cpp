@@ -1,25 +1,23 @@
 #include "widgets/colour_scale.h"
 
+#include "core/plot/plot.h"
+
 #include <algorithm>
 #include <cmath>
 
 namespace mlpify::widgets {
 
 namespace {
-// Anchor colours of matplotlib's viridis at 0, 0.25, 0.5, 0.75, 1.
-const QColor kViridis[] = {QColor(68, 1, 84), QColor(59, 82, 139), QColor(33, 145, 140), QColor(94, 201, 98),
-                           QColor(253, 231, 37)};
-const QColor kDiverging[] = {QColor(33, 102, 172), QColor(146, 197, 222), QColor(247, 247, 247), QColor(244, 165, 130),
-                             QColor(178, 24, 43)};
-
-QColor ramp(const QColor (&anchors)[5], double t)
+// The ramps' evenly spaced anchors (core::colourRamp, shared with the TeX and matplotlib figures).
+QColor ramp(const std::vector<unsigned>& anchors, double t)
 {
-    const double x = std::clamp(t, 0.0, 1.0) * 4.0;
-    const int i = std::min(3, static_cast<int>(x));
+    const int last = static_cast<int>(anchors.size()) - 1;
+    const double x = std::clamp(t, 0.0, 1.0) * last;
+    const int i = std::min(last - 1, static_cast<int>(x));
     const double f = x - i;
-    auto mix = [&](int a, int b) { return static_cast<int>(std::lround(a + (b - a) * f)); };
-    return QColor(mix(anchors[i].red(), anchors[i + 1].red()), mix(anchors[i].green(), anchors[i + 1].green()),
-                  mix(anchors[i].blue(), anchors[i + 1].blue()));
+    const QColor a = QColor::fromRgb(anchors[i]), b = QColor::fromRgb(anchors[i + 1]);
+    auto mix = [&](int u, int v) { return static_cast<int>(std::lround(u + (v - u) * f)); };
+    return QColor(mix(a.red(), b.red()), mix(a.green(), b.green()), mix(a.blue(), b.blue()));
 }
 } // namespace
 
@@ -42,8 +40,8 @@ double ColourScale::position(double value) const
 QColor ColourScale::colour(double value) const
 {
     if (std::isnan(value))
-        return QColor(225, 225, 225);
-    return ramp(m_kind == Kind::Sequential ? kViridis : kDiverging, position(value));
+        return QColor::fromRgb(core::kNoValueRgb);
+    return ramp(core::colourRamp(m_kind == Kind::Diverging), position(value));
 }
 
 } // namespace mlpify::widgets

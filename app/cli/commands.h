@@ -27,6 +27,8 @@ CLI::Validator inRange(double lo, double hi);
 
 // "WxH" with both in [1, 16384], for figure sizes.
 CLI::Validator figureSize();
+// A print size: column, double, slide, or WxHin / WxHcm (core::printSize).
+CLI::Validator printSizeSpec();
 
 // The CLI's spelling of the settings core's errors and summaries name (core/setting.h): its flags.
 std::string flagFor(core::Setting setting);
@@ -59,6 +61,7 @@ void addSpectrumCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addWhatIfCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addCriteriaCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addFiguresCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
+void addReproduceCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);
 void addFrontCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);     // with the figures (Qt)
 void addAttentionCommand(CLI::App& app, const GlobalOptions& g, Runner* runner); // with the figures (Qt)
 void addLaunchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner);

@@ -47,6 +47,7 @@ int main(int argc, char** argv)
     app::addSpectrumCommand(app, g, &runner);
     app::addWhatIfCommand(app, g, &runner);
     app::addCriteriaCommand(app, g, &runner);
+    app::addReproduceCommand(app, g, &runner);
 #ifdef MLPIFY_WITH_FIGURES
     app::addFiguresCommand(app, g, &runner);
     app::addFrontCommand(app, g, &runner);

@@ -1,5 +1,7 @@
 #include "app/cli/commands.h"
 
+#include "core/plot/plot.h"
+
 #include <cmath>
 #include <regex>
 #include <sstream>
@@ -47,6 +49,20 @@ CLI::Validator figureSize()
             return {};
         },
         "WxH");
+}
+
+CLI::Validator printSizeSpec()
+{
+    return CLI::Validator(
+        [](std::string& text) -> std::string {
+            try {
+                core::printSize(text);
+            } catch (const std::exception& e) {
+                return e.what();
+            }
+            return {};
+        },
+        "column|double|slide|WxHin|WxHcm");
 }
 
 void TomeOptions::add(CLI::App* cmd, bool many)

@@ -1,5 +1,8 @@
 #include "app/figures/figure_set.h"
 
+#include "app/figures/project_plots.h"
+#include "core/plot/plot_writers.h"
+
 #include "core/error.h"
 #include "core/io/atomic_file.h"
 #include "widgets/attention_map_view.h"
@@ -7,10 +10,10 @@
 #include "widgets/compare_view.h"
 #include "widgets/criteria_view.h"
 #include "widgets/entropy_chart_view.h"
-#include "widgets/figure_export.h"
 #include "widgets/front_view.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/line_chart_view.h"
+#include "widgets/print_figure.h"
 #include "widgets/spectrum_view.h"
 #include "widgets/training_view.h"
 
@@ -18,6 +21,7 @@
 #include <QDir>
 #include <QFileInfo>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -70,27 +74,6 @@ void showProject(const Project& p, const ProjectViews& v)
                               : QCoreApplication::translate("Figures", "Folded model: %1").arg(p.slimmedModel));
 }
 
-QVector<Figure> projectFigures(const Project& p, const ProjectViews& v)
-{
-    QVector<Figure> out;
-    auto add = [&out](bool has, const char* name, QWidget* widget) {
-        if (has)
-            out.push_back({name, widget});
-    };
-    add(p.profile.has_value(), "entropy", v.entropy);
-    add(p.selection.has_value() && !p.selection->candidates.empty(), "nose-path", v.nose);
-    add(!p.curves.steps.empty(), "training-loss", v.training->lossChart());
-    add(!p.curves.steps.empty(), "training-lambda", v.training->lambdaChart());
-    add(!p.curves.epochs.empty(), "training-accuracy", v.training->accuracyChart());
-    add(p.spectrum.has_value(), "spectrum", v.spectrum->chart());
-    add(!p.compare.empty(), "compare", v.compare->chartView());
-    add(!p.front.empty(), "front", v.front->chartView());
-    add(p.criteria.has_value(), "criteria", v.criteria->chartView());
-    add(p.attention.has_value(), "attention-distance", v.attentionStats);
-    add(p.attentionMap.has_value(), "attention-map", v.attentionMap);
-    return out;
-}
-
 QStringList writeProjectFigures(const Project& p, const QString& dir, const FigureOptions& o)
 {
     const QFileInfo target(dir);
@@ -106,28 +89,35 @@ QStringList writeProjectFigures(const Project& p, const QString& dir, const Figu
         ~Cleanup() { QDir(dir).removeRecursively(); }
     } cleanup{staging};
 
-    widgets::EntropyChartView entropy;
-    widgets::HeatmapView nose;
-    widgets::TrainingView training;
-    widgets::SpectrumView spectrum;
-    widgets::CompareView compare;
-    widgets::FrontView front;
-    widgets::CriteriaView criteria;
-    widgets::AttentionMapView attentionMap;
-    widgets::AttentionStatsView attentionStats;
-    const ProjectViews views{&entropy, &nose,     &training,     &spectrum,      &compare,
-                             &front,   &criteria, &attentionMap, &attentionStats};
-    showProject(p, views);
     QStringList names;
-    for (const auto& f : projectFigures(p, views))
-        for (const char* ext : {"svg", "pdf", "png"}) {
-            const QString name = f.name + "." + ext;
+    auto writeText = [&](const QString& name, const std::string& text) {
+        core::writeBytesAtomically(QDir(staging).filePath(name).toStdString(), text);
+        names << name;
+    };
+    const auto plots = projectPlots(p);
+    std::string readme =
+        "# Figures of " + p.model.toStdString() + "\n\nEach figure comes as PDF, SVG and PNG (" + o.size.name +
+        " size, " + std::to_string(o.size.widthIn).substr(0, 4) + " in wide), as pgfplots " +
+        "(`NAME.tex` compiles with `pdflatex NAME.tex`; `NAME.tikz` is the picture alone for " +
+        "`\\input`, with `\\usepackage{pgfplots}` and `\\usetikzlibrary{patterns}`), with its numbers in " +
+        "`NAME-data.csv` and a matplotlib script `NAME.py` that redraws it from them.\n\n" +
+        "| figure | what it shows |\n|---|---|\n";
+    for (const auto& plot : plots) {
+        const QString stem = QString::fromStdString(plot.name);
+        for (const char* ext : {"pdf", "svg", "png"}) {
+            const QString name = stem + "." + ext;
             const QString file = QDir(staging).filePath(name);
-            QString err = widgets::exportFigure(*f.widget, file, o.size, o.dpi);
+            QString err = widgets::writePlot(plot, o.size, file, o.dpi);
             if (!err.isEmpty()) // named as the file it was to become
                 throw core::Error(err.replace(file, QDir(dir).filePath(name)).toStdString());
             names << name;
         }
+        writeText(stem + ".tex", core::pgfplotsDocument(plot, o.size));
+        writeText(stem + ".tikz", core::pgfplotsPicture(plot, o.size));
+        writeText(stem + "-data.csv", core::plotCsv(plot));
+        writeText(stem + ".py", core::matplotlibScript(plot, o.size, plot.name + "-data.csv"));
+        readme += "| " + plot.name + " | " + plot.caption + " |\n";
+    }
     saveProject(p, QDir(staging).filePath("project-data.json")); // the numbers behind the figures
     names << "project-data.json";
     if (!p.front.empty()) {
@@ -153,6 +143,12 @@ QStringList writeProjectFigures(const Project& p, const QString& dir, const Figu
                                    core::attentionMapCsv(*p.attentionMap));
         names << "attention-map.csv";
     }
+
+    const auto record = projectRecord(p);
+    writeText("record.json", nlohmann::json(record).dump(2) + "\n");
+    writeText("README.md", readme + "\n" + core::recordMarkdown(record) +
+                               "\nCheck the files and the cheap numbers again on another machine: `mlpify reproduce "
+                               "FOLDER` (FOLDER: this one).\n");
 
     if (!QDir().mkpath(dir))
         throw core::Error(dir.toStdString(), "cannot create the folder");

@@ -3,9 +3,9 @@
 #pragma once
 
 #include "app/figures/project.h"
+#include "core/plot/plot.h"
 #include "widgets/heatmap_view.h"
 
-#include <QSize>
 #include <QStringList>
 
 class QWidget;
@@ -45,25 +45,20 @@ widgets::HeatmapData noseFigureData(const Project& project);
 // Shows the project's stored results in the views (what opening a project shows).
 void showProject(const Project& project, const ProjectViews& views);
 
-struct Figure {
-    QString name; // the file stem: entropy, nose-path, training-loss, ...
-    QWidget* widget;
-};
-// The figures the project has results for, in a fixed order, as widgets of the views.
-QVector<Figure> projectFigures(const Project& project, const ProjectViews& views);
-
 struct FigureOptions {
-    QSize size{900, 540}; // pixels
-    int dpi = 150;
+    core::PrintSize size = core::printSize("column");
+    int dpi = 300; // the PNG's
 };
 
-// Draws every figure of the project offscreen and writes each as SVG, PDF and PNG, plus the
-// numbers behind them (project-data.json, the project itself; front.csv when the project has an
-// accuracy-throughput front, criteria.csv when it has a criteria comparison, attention.csv and
-// attention-map.csv with the Attention tab's results), into dir. The files are written
-// into a folder beside dir first and moved in only when all were written, so a failure leaves
-// what dir held as it was. Returns the files in dir; throws core::Error naming the file that
-// failed. Needs a QApplication.
+// Writes every figure the project has results for (project_plots.h) in print style into dir: per
+// figure NAME.pdf, NAME.svg, NAME.png, NAME.tex (a standalone pgfplots document), NAME.tikz (the
+// picture alone, for \input), NAME-data.csv (its numbers) and NAME.py (matplotlib, from the CSV);
+// for the bundle, project-data.json (the project itself), the full tables (front.csv,
+// criteria.csv, attention.csv, attention-map.csv, where the project has them), record.json
+// (what produced the numbers: core/run/run_record.h) and README.md (the figures, the record and
+// how to rebuild each form). The files are written into a folder beside dir first and moved in
+// only when all were written, so a failure leaves what dir held as it was. Returns the files in
+// dir; throws core::Error naming the file that failed. Needs a QGuiApplication.
 QStringList writeProjectFigures(const Project& project, const QString& dir, const FigureOptions& options = {});
 
 } // namespace mlpify::app

@@ -6,7 +6,9 @@
 
 #include <QBuffer>
 #include <QByteArray>
+#include <QtGlobal>
 
+#include <algorithm>
 #include <fstream>
 
 namespace mlpify::app {
@@ -73,9 +75,7 @@ core::DilutionRun dilutionRun(const Project& p)
     return run;
 }
 
-namespace {
-// The same session as mlpify commands, so it can be reproduced (or scripted) without the window.
-json cliCommands(const Project& p)
+json projectCommands(const Project& p)
 {
     const auto model = str(p.model), data = str(p.data);
     const auto run = dilutionRun(p);
@@ -97,9 +97,8 @@ json cliCommands(const Project& p)
             {"compare", "mlpify eval " + slim + " --data " + data + " && mlpify bench " + model + " --vs " + slim},
             {"figures", "mlpify figures PROJECT --out figures/"}};
 }
-} // namespace
 
-void saveProject(const Project& p, const QString& path)
+json projectJson(const Project& p)
 {
     json results = json::object();
     putOptional(results, "entropy_profile", p.profile);
@@ -125,16 +124,37 @@ void saveProject(const Project& p, const QString& path)
         {"total_steps", p.curves.totalSteps},
         {"steps", {{"columns", {"step", "loss", "lambda", "images_per_s"}}, {"rows", steps}}},
         {"epochs", {{"columns", {"epoch", "train_top1", "test_top1", "lambda"}}, {"rows", epochs}}}};
-    const json j = {{"kind", "mlpify-project"},
-                    {"version", 1},
-                    {"model", str(p.model)},
-                    {"data", str(p.data)},
-                    {"analysis", {{"images", p.images}, {"tokens", str(p.tokens)}, {"ratio", p.ratio}}},
-                    {"method", str(p.method)},
-                    {"training", dilutionRun(p)},
-                    {"slimmed_model", str(p.slimmedModel)},
-                    {"cli", cliCommands(p)},
-                    {"results", results}};
+    json j = {{"kind", "mlpify-project"},
+              {"version", 1},
+              {"model", str(p.model)},
+              {"data", str(p.data)},
+              {"analysis", {{"images", p.images}, {"tokens", str(p.tokens)}, {"ratio", p.ratio}}},
+              {"method", str(p.method)},
+              {"training", dilutionRun(p)},
+              {"slimmed_model", str(p.slimmedModel)},
+              {"cli", projectCommands(p)},
+              {"results", results}};
+    return j;
+}
+
+core::RunRecord projectRecord(const Project& p)
+{
+    auto r = core::currentRecord();
+    r.qt = qVersion();
+    r.ranks = std::max(1, p.training.processes);
+    core::recordModelFiles(r, "model", str(p.model));
+    if (!p.slimmedModel.isEmpty())
+        core::recordModelFiles(r, "slimmed model", str(p.slimmedModel));
+    core::recordDataFiles(r, str(p.data));
+    r.seeds = core::seedsIn(projectJson(p));
+    r.commands = projectCommands(p);
+    return r;
+}
+
+void saveProject(const Project& p, const QString& path)
+{
+    auto j = projectJson(p);
+    j["record"] = projectRecord(p);
     core::writeBytesAtomically(str(path), j.dump(1) + "\n");
 }
 

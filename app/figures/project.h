@@ -12,6 +12,7 @@
 #include "core/bench/front.h"
 #include "core/bench/model_numbers.h"
 #include "core/data/calibration_defaults.h"
+#include "core/run/run_record.h"
 #include "core/train/dilution_run.h"
 #include "core/train/training_log.h"
 
@@ -56,6 +57,15 @@ core::DilutionRun dilutionRun(const Project& project);
 // The models a project's accuracy-throughput front measures: the original, and the slimmed one
 // once it exists.
 std::vector<core::FrontModel> frontModels(const Project& project);
+
+// The same session as mlpify commands (analyze, select, dilute, ...), so it can be reproduced or
+// scripted without the window: what it is -> the shell command.
+nlohmann::json projectCommands(const Project& project);
+// The project as its file holds it.
+nlohmann::json projectJson(const Project& project);
+// The record of a project's numbers on this build and machine: versions, every seed, the hashes of
+// its model, slimmed model and data files, and its commands. Saved with the project.
+core::RunRecord projectRecord(const Project& project);
 
 // Throws core::Error naming the file on a missing file, bad JSON or a wrong kind.
 Project loadProject(const QString& path);

@@ -619,11 +619,11 @@ bool MainWindow::saveProject(const QString& path)
     return true;
 }
 
-QStringList MainWindow::exportAllFigures(const QString& dir, QString* error, QSize size, int dpi)
+QStringList MainWindow::exportAllFigures(const QString& dir, QString* error, const std::string& size, int dpi)
 {
     syncProjectFromControls();
     try {
-        return writeProjectFigures(m_project, dir, {size, dpi});
+        return writeProjectFigures(m_project, dir, {core::printSize(size), dpi});
     } catch (const std::exception& e) {
         if (error)
             *error = QString::fromStdString(e.what());

@@ -95,7 +95,9 @@ public:
     const Project& project() const { return m_project; }
     // Every figure of the project as SVG, PDF and PNG plus the data as JSON; returns the files
     // written (an error names the file that failed).
-    QStringList exportAllFigures(const QString& dir, QString* error = nullptr, QSize size = {900, 540}, int dpi = 150);
+    // Every figure of the project in print style (writeProjectFigures) at a print size (core::printSize).
+    QStringList exportAllFigures(const QString& dir, QString* error = nullptr, const std::string& size = "column",
+                                 int dpi = 300);
     void setDarkPalette(bool dark);
     Tour* tour() const { return m_tour; }
 

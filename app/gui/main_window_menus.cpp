@@ -20,6 +20,7 @@
 #include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QInputDialog>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -186,11 +187,16 @@ void MainWindow::exportCurrentFigure()
 
 void MainWindow::exportAllFiguresInteractive()
 {
+    const QStringList sizes{tr("column (3.5 in, 8 pt)"), tr("double (7.16 in, 9 pt)"), tr("slide (10 in, 16 pt)")};
+    bool ok = false;
+    const QString size = QInputDialog::getItem(this, tr("Export All Figures"), tr("Print size:"), sizes, 0, false, &ok);
+    if (!ok)
+        return;
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Export All Figures To"));
     if (dir.isEmpty())
         return;
     QString error;
-    const auto files = exportAllFigures(dir, &error);
+    const auto files = exportAllFigures(dir, &error, size.section(' ', 0, 0).toStdString());
     if (!error.isEmpty())
         QMessageBox::warning(this, tr("Export failed"), error);
     statusBar()->showMessage(tr("Wrote %1 files to %2").arg(files.size()).arg(dir), 5000);

@@ -16,6 +16,7 @@
 #include <regex>
 #include <zlib.h>
 
+#include "core/run/run_record.h"
 #include "mlpify/build_config.h"
 
 namespace mlpify::core {
@@ -202,7 +203,9 @@ void saveModel(const ModelBundle& model, const std::string& path)
         tensors.emplace_back(key, sd.at(key).detach().cpu());
         ordered.push_back(tensors.back().second);
     }
-    const std::string metaText = metaToJson(meta).dump();
+    auto metaJson = metaToJson(meta);
+    metaJson["record"] = currentRecord(); // what wrote this file: version, commit, libraries, machine, date
+    const std::string metaText = metaJson.dump();
     saveTorchFile(path, tensors, {{kMetaKey, metaText}, {kChecksumKey, std::to_string(checksum(metaText, ordered))}});
 }
 

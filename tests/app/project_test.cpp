@@ -5,6 +5,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QImage>
 #include <QTemporaryDir>
 #include <gtest/gtest.h>
 
@@ -251,23 +252,33 @@ TEST(FigureSet, WritesTheFiguresAProjectHasWithTheirDataAndKeepsTheFolderOnFailu
     ASSERT_TRUE(old.open(QIODevice::WriteOnly));
     old.write("old");
     old.close();
-    const auto files = app::writeProjectFigures(p, out, {QSize(400, 300), 72});
+    const auto files = app::writeProjectFigures(p, out, {core::printSize("column"), 72});
     QStringList names;
     for (const auto& f : files) {
         names << QFileInfo(f).fileName();
         EXPECT_GT(QFileInfo(f).size(), 0) << f.toStdString();
     }
     QStringList expected;
-    for (const char* figure : {"nose-path", "training-loss", "training-lambda", "training-accuracy", "spectrum",
-                               "compare", "front", "criteria", "attention-distance", "attention-map"})
-        for (const char* ext : {"svg", "pdf", "png"})
-            expected << QString("%1.%2").arg(figure, ext);
+    for (const char* figure :
+         {"nose-path", "training-loss", "training-lambda", "training-accuracy", "spectrum", "compare", "front",
+          "criteria", "criteria-te", "attention-distance", "attention-entropy", "attention-map"})
+        for (const char* file : {"%1.pdf", "%1.svg", "%1.png", "%1.tex", "%1.tikz", "%1-data.csv", "%1.py"})
+            expected << QString(file).arg(figure);
     expected << "project-data.json"
              << "front.csv"
              << "criteria.csv"
              << "attention.csv"
-             << "attention-map.csv";
+             << "attention-map.csv"
+             << "record.json"
+             << "README.md";
     EXPECT_EQ(names, expected);
+    // Physical size: a column is 3.5 in by 2.45 in, so 252 x 176 pixels at 72 dpi.
+    const QImage png(QDir(out).filePath("front.png"));
+    EXPECT_EQ(png.size(), QSize(252, 176));
+    // The spectrum's numbers as the project holds them, in the figure's CSV.
+    QFile spectrumCsv(QDir(out).filePath("spectrum-data.csv"));
+    ASSERT_TRUE(spectrumCsv.open(QIODevice::ReadOnly));
+    EXPECT_EQ(QString(spectrumCsv.readAll()), "series,x,y,low,high\n\"block 0\",0,0,,\n\"block 0\",1,-1.5,,\n");
     // One attention table, the two models side by side.
     QFile attention(QDir(out).filePath("attention.csv"));
     ASSERT_TRUE(attention.open(QIODevice::ReadOnly));

@@ -3,7 +3,8 @@
 # would (analysis, attention distance and map, a short dilution run, spectra, comparison), saving a
 # screenshot per step,
 # the project and every figure; then `mlpify front` measures the accuracy-throughput front into
-# the project (r = 0, 1 on 256 test images), and `mlpify figures` renders every figure again.
+# the project (r = 0, 1 on 256 test images), and `mlpify figures` renders every figure again; both
+# bundles are checked as a paper's author would use them (check_bundle.py: pdflatex, pdffonts, matplotlib).
 set -euo pipefail
 BIN_DIR=$1
 OUT=$(mktemp -d)
@@ -12,7 +13,7 @@ export XDG_CONFIG_HOME="$OUT/config"
 xvfb-run -a -s "-screen 0 1400x900x24" "$BIN_DIR/mlpify-gui" --tour-screenshots "$OUT/tour" --train-images 1024
 cp "$OUT/tour/tour.mlpify-project" "$OUT/front.mlpify-project"
 "$BIN_DIR/mlpify" --threads 2 front "$OUT/front.mlpify-project" --tome-max 1 --limit 256 --repeats 2 --csv "$OUT/front.csv"
-"$BIN_DIR/mlpify" figures "$OUT/front.mlpify-project" --out "$OUT/again" --size 800x500 --dpi 120
+"$BIN_DIR/mlpify" figures "$OUT/front.mlpify-project" --out "$OUT/again" --size double --dpi 120
 /usr/bin/python3 - "$OUT" <<'PY'
 import json, struct, sys, xml.etree.ElementTree as ET
 from pathlib import Path
@@ -51,6 +52,10 @@ assert points[1]["gflops_per_image"] < points[0]["gflops_per_image"], "merging l
 assert (out / "again" / "front.csv").read_text() == (out / "front.csv").read_text()
 png_size(out / "again" / "front.png")
 w, h, _ = png_size(out / "again" / "compare.png")
-assert (w, h) == (800, 500), f"--size not honoured: {w}x{h}"
+assert (w, h) == (round(7.16 * 120), round(3.0 * 120)), f"--size double at 120 dpi not honoured: {w}x{h}"
 print("tour end-to-end: 7 steps, screenshots, project and figures checked")
 PY
+HERE=$(dirname "$0")
+/usr/bin/python3 "$HERE/check_bundle.py" "$OUT/tour/figures" --expect entropy nose-path training-loss spectrum compare \
+  attention-distance attention-map
+/usr/bin/python3 "$HERE/check_bundle.py" "$OUT/again" --expect entropy front compare
