@@ -73,7 +73,7 @@ void addReproduceCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             core::RunRecord r;
             try {
                 r = record.get<core::RunRecord>();
-            } catch (const core::Error& e) {
+            } catch (const std::exception& e) { // not a record, or one with a member of the wrong type
                 throw core::Error(recordPath.string(), e.what());
             }
             const auto projectPath = (recordPath.parent_path() / "project-data.json").string();

@@ -93,11 +93,13 @@ public:
     bool openProject(const QString& path, bool loadModel = true);
     bool saveProject(const QString& path);
     const Project& project() const { return m_project; }
-    // Every figure of the project as SVG, PDF and PNG plus the data as JSON; returns the files
-    // written (an error names the file that failed).
-    // Every figure of the project in print style (writeProjectFigures) at a print size (core::printSize).
+    // Every figure of the project in print style (writeProjectFigures) at a print size
+    // (core::printSize); returns the files written (an error names the file that failed).
     QStringList exportAllFigures(const QString& dir, QString* error = nullptr, const std::string& size = "column",
                                  int dpi = 300);
+    // The current tab's figure in print style at a print size, as .pdf, .svg, .png (300 dpi) or a
+    // standalone pgfplots .tex; empty on success, else why not (no results yet, a bad path).
+    QString exportCurrentFigureAs(const QString& path, const std::string& size = "column");
     void setDarkPalette(bool dark);
     Tour* tour() const { return m_tour; }
 
@@ -143,6 +145,8 @@ private:
     void exportCurrentFigure();
     void exportAllFiguresInteractive();
     void syncProjectFromControls();
+    // The print figures (project_plots.h) the current tab shows, the first one preferred.
+    QStringList currentFigureNames() const;
     QString defaultOutputPath() const;
     void finishTraining(bool ok, const QString& message, const QString& out);
     void warnAsync(const QString& title, const QString& text); // non-modal, also to stderr

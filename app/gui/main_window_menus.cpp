@@ -2,17 +2,22 @@
 // window's own actions (open a model or project, save, export), never in work of its own.
 #include "app/gui/main_window.h"
 
+#include "app/figures/project_plots.h"
 #include "app/gui/analysis_bar.h"
 #include "app/gui/attention_panel.h"
 #include "app/gui/recent_menu.h"
 #include "app/gui/slim_panel.h"
 #include "app/gui/tour.h"
+#include "core/io/atomic_file.h"
+#include "core/plot/plot_writers.h"
 #include "widgets/compare_view.h"
 #include "widgets/criteria_view.h"
 #include "widgets/entropy_chart_view.h"
 #include "widgets/figure_export.h"
 #include "widgets/front_view.h"
+#include "widgets/heatmap_view.h"
 #include "widgets/line_chart_view.h"
+#include "widgets/print_figure.h"
 #include "widgets/spectrum_view.h"
 #include "widgets/training_view.h"
 
@@ -160,8 +165,78 @@ void MainWindow::chooseProjectToSave()
     saveProject(path);
 }
 
+namespace {
+// One of core::printSizes() by name; empty when the person cancels.
+std::string askPrintSize(QWidget* parent, const QString& title)
+{
+    QStringList items;
+    for (const auto& s : core::printSizes())
+        items << QObject::tr("%1 (%2 in, %3 pt)").arg(QString::fromStdString(s.name)).arg(s.widthIn).arg(s.fontPt);
+    bool ok = false;
+    const QString item = QInputDialog::getItem(parent, title, QObject::tr("Print size:"), items, 0, false, &ok);
+    return ok ? core::printSizes().at(static_cast<size_t>(items.indexOf(item))).name : std::string();
+}
+} // namespace
+
+QStringList MainWindow::currentFigureNames() const
+{
+    const QWidget* tab = m_tabs->currentWidget();
+    if (tab == m_entropy)
+        return {"entropy"};
+    if (tab == m_nose || tab == m_slim)
+        return {"nose-path"};
+    if (tab == m_attention)
+        return {"attention-distance", "attention-map"};
+    if (tab == m_spectrum)
+        return {"spectrum"};
+    if (tab == m_compare)
+        return {"compare"};
+    if (tab == m_front)
+        return {"front"};
+    if (tab == m_criteria)
+        return {"criteria", "criteria-te"};
+    return {};
+}
+
+QString MainWindow::exportCurrentFigureAs(const QString& path, const std::string& size)
+{
+    syncProjectFromControls();
+    const auto plots = projectPlots(m_project);
+    for (const auto& name : currentFigureNames())
+        for (const auto& plot : plots) {
+            if (plot.name != name.toStdString())
+                continue;
+            try {
+                const auto print = core::printSize(size);
+                if (QFileInfo(path).suffix().toLower() != "tex")
+                    return widgets::writePlot(plot, print, path, 300);
+                core::writeBytesAtomically(path.toStdString(), core::pgfplotsDocument(plot, print));
+                return {};
+            } catch (const std::exception& e) {
+                return QString::fromStdString(e.what());
+            }
+        }
+    return tr("The %1 tab has no results to draw yet.").arg(m_tabs->tabText(m_tabs->currentIndex()).remove('&'));
+}
+
 void MainWindow::exportCurrentFigure()
 {
+    if (!currentFigureNames().isEmpty()) { // in print style
+        const auto size = askPrintSize(this, tr("Export Figure"));
+        if (size.empty())
+            return;
+        const QString path = QFileDialog::getSaveFileName(
+            this, tr("Export Figure"), QString(), tr("PDF (*.pdf);;SVG (*.svg);;PNG (*.png);;pgfplots (*.tex)"));
+        if (path.isEmpty())
+            return;
+        const QString err = exportCurrentFigureAs(path, size);
+        if (!err.isEmpty())
+            QMessageBox::warning(this, tr("Export failed"), err);
+        else
+            statusBar()->showMessage(tr("Wrote %1").arg(path), 5000);
+        return;
+    }
+    // The Summary tab, as the window shows it.
     QWidget* current = m_tabs->currentWidget();
     if (current == m_slim)
         current = m_slim->view();
@@ -187,16 +262,14 @@ void MainWindow::exportCurrentFigure()
 
 void MainWindow::exportAllFiguresInteractive()
 {
-    const QStringList sizes{tr("column (3.5 in, 8 pt)"), tr("double (7.16 in, 9 pt)"), tr("slide (10 in, 16 pt)")};
-    bool ok = false;
-    const QString size = QInputDialog::getItem(this, tr("Export All Figures"), tr("Print size:"), sizes, 0, false, &ok);
-    if (!ok)
+    const auto size = askPrintSize(this, tr("Export All Figures"));
+    if (size.empty())
         return;
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Export All Figures To"));
     if (dir.isEmpty())
         return;
     QString error;
-    const auto files = exportAllFigures(dir, &error, size.section(' ', 0, 0).toStdString());
+    const auto files = exportAllFigures(dir, &error, size);
     if (!error.isEmpty())
         QMessageBox::warning(this, tr("Export failed"), error);
     statusBar()->showMessage(tr("Wrote %1 files to %2").arg(files.size()).arg(dir), 5000);

@@ -8,10 +8,59 @@ namespace mlpify::core {
 
 namespace {
 
+// Math-mode spellings of the non-ASCII characters labels use; LaTeX's default
+// UTF-8 input covers Latin-1 letters but not Greek or mathematical symbols.
+struct TexSymbol {
+    char32_t codePoint;
+    const char* tex;
+};
+constexpr TexSymbol kTexSymbols[] = {
+    {U'\u03B1', "$\\alpha$"},   {U'\u03B2', "$\\beta$"},  {U'\u03B3', "$\\gamma$"},  {U'\u03B4', "$\\delta$"},
+    {U'\u03B5', "$\\epsilon$"}, {U'\u03B8', "$\\theta$"}, {U'\u03BB', "$\\lambda$"}, {U'\u03BC', "$\\mu$"},
+    {U'\u03C0', "$\\pi$"},      {U'\u03C1', "$\\rho$"},   {U'\u03C3', "$\\sigma$"},  {U'\u03C4', "$\\tau$"},
+    {U'\u03C6', "$\\phi$"},     {U'\u0394', "$\\Delta$"}, {U'\u03A3', "$\\Sigma$"},  {U'\u2212', "$-$"},
+    {U'\u00D7', "$\\times$"},   {U'\u00B7', "$\\cdot$"},  {U'\u00B1', "$\\pm$"},     {U'\u2264', "$\\leq$"},
+    {U'\u2265', "$\\geq$"},     {U'\u2192', "$\\to$"},    {U'\u2013', "--"},         {U'\u2014', "---"},
+    {U'\u00B0', "$^\\circ$"},
+};
+
+// Decodes one UTF-8 sequence at s[i]; returns its length (1 for a stray byte).
+size_t decodeUtf8(const std::string& s, size_t i, char32_t& cp)
+{
+    const auto b = static_cast<unsigned char>(s[i]);
+    const size_t n = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 1;
+    if (n == 1 || i + n > s.size()) {
+        cp = b;
+        return 1;
+    }
+    cp = b & (0x7F >> n);
+    for (size_t k = 1; k < n; ++k)
+        cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    return n;
+}
+
 std::string texEscape(const std::string& s)
 {
     std::string out;
-    for (char c : s)
+    for (size_t i = 0; i < s.size();) {
+        const char c = s[i];
+        if (static_cast<unsigned char>(c) >= 0x80) {
+            char32_t cp = 0;
+            const size_t n = decodeUtf8(s, i, cp);
+            const TexSymbol* known = nullptr;
+            for (const TexSymbol& t : kTexSymbols)
+                if (t.codePoint == cp)
+                    known = &t;
+            if (known)
+                out += known->tex;
+            else if (n == 2 && cp >= 0xA0 && cp <= 0xFF)
+                out += s.substr(i, n); // Latin-1 letters compile with T1 and UTF-8 input
+            else
+                out += '?'; // no glyph in the standard LaTeX fonts
+            i += n;
+            continue;
+        }
+        ++i;
         switch (c) {
         case '\\':
             out += "\\textbackslash{}";
@@ -34,6 +83,7 @@ std::string texEscape(const std::string& s)
         default:
             out += c;
         }
+    }
     return out;
 }
 

@@ -547,6 +547,15 @@ bad figures "--out: an existing file" afile "$FIG && echo keep > afile" figures 
 ROOTSKIP=1 bad figures "--out: inside a read-only folder" ro "$FIG && mkdir ro && chmod 555 ro" \
   figures p.mlpify-project --out ro/figs
 bad figures "--out = PROJECT" p.mlpify-project "$FIG" figures p.mlpify-project --out p.mlpify-project
+# reproduce: the bundle missing, its record missing, malformed or of another kind, its project gone.
+bad reproduce "BUNDLE: missing" nosuch "" reproduce nosuch
+bad reproduce "BUNDLE: a folder without record.json" record.json 'mkdir b' reproduce b
+bad reproduce "record.json: malformed" record.json 'mkdir b && cp "$FX/malformed.json" b/record.json' reproduce b
+bad reproduce "record.json: a project" record.json 'mkdir b && cp "$FX/project.mlpify-project" b/record.json' \
+  reproduce b/record.json
+bad reproduce "record.json without project-data.json" project-data.json \
+  "mkdir b && echo '{\"kind\": \"mlpify-record\"}' > b/record.json" reproduce b
+num reproduce --tolerance "-1 nan 2" -- reproduce b
 # front: the project missing or not a project; its model gone (the project is left as it was).
 bad front "PROJECT: missing" missing.mlpify-project "" front missing.mlpify-project --limit 8 --repeats 1
 bad front "PROJECT: a model file" good.mlpify 'cp "$FX/good.mlpify" .' front good.mlpify --limit 8 --repeats 1

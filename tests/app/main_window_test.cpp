@@ -34,6 +34,7 @@
 #include <QMessageBox>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QTest>
 #include <QTimer>
@@ -343,6 +344,21 @@ TEST(MainWindow, TheCriteriaComparisonRunsOnTheWorkerAndFillsItsTabAndTheProject
     ASSERT_NE(view, nullptr);
     EXPECT_EQ(view->cell(0, 0), "nose");
     EXPECT_EQ(view->table()->rowCount(), static_cast<int>(c.rows.size()));
+    // File > Export Figure on this tab: the comparison in print style, and as pgfplots.
+    QTemporaryDir dir;
+    window.findChild<QTabWidget*>()->setCurrentWidget(view);
+    EXPECT_EQ(window.exportCurrentFigureAs(dir.filePath("criteria.pdf"), "double"), "");
+    QFile pdf(dir.filePath("criteria.pdf"));
+    ASSERT_TRUE(pdf.open(QIODevice::ReadOnly));
+    EXPECT_TRUE(pdf.readAll().startsWith("%PDF-"));
+    EXPECT_EQ(window.exportCurrentFigureAs(dir.filePath("criteria.tex"), "column"), "");
+    QFile tex(dir.filePath("criteria.tex"));
+    ASSERT_TRUE(tex.open(QIODevice::ReadOnly));
+    EXPECT_TRUE(QString(tex.readAll()).contains("{nose}"));
+    // A tab without results says so.
+    window.findChild<QTabWidget*>()->setCurrentWidget(window.findChild<widgets::FrontView*>());
+    EXPECT_TRUE(window.exportCurrentFigureAs(dir.filePath("front.pdf")).contains("no results"));
+    EXPECT_FALSE(QFile::exists(dir.filePath("front.pdf")));
 }
 
 TEST(MainWindow, ExportsTheModelAsOnnxOnTheWorker)

@@ -231,6 +231,24 @@ TEST(Plot, HeatmapCsvAndTexAgreeCellByCell)
     EXPECT_EQ(core::heatmapRange(h), (std::pair<double, double>{-3.0, 2.0}));
 }
 
+TEST(Plot, TexLabelsSpellGreekAndSymbolsInMathMode)
+{
+    // pdflatex stops at a Greek letter in text: labels reach TeX in math mode.
+    auto p = linePlot();
+    p.x.label = "normalised frequency (1 = \xCF\x80)";
+    p.y.label = "\xCE\x94 log amplitude, dilution \xCE\xBB";
+    p.series[0].name = "caf\xC3\xA9 \xE2\x88\x92 \xE4\xB8\xAD \xFF";
+    const auto tex = core::pgfplotsPicture(p, core::printSize("column"));
+    EXPECT_NE(tex.find("xlabel={normalised frequency (1 = $\\pi$)}"), std::string::npos) << tex;
+    EXPECT_NE(tex.find("ylabel={$\\Delta$ log amplitude, dilution $\\lambda$}"), std::string::npos) << tex;
+    // Latin-1 letters stay (T1 and UTF-8 input set them); a CJK glyph and a stray byte become '?'.
+    EXPECT_NE(tex.find("{caf\xC3\xA9 $-$ ? ?}"), std::string::npos) << tex;
+    size_t nonAscii = 0;
+    for (unsigned char c : tex)
+        nonAscii += c >= 0x80;
+    EXPECT_EQ(nonAscii, 2u) << "the two bytes of the e-acute";
+}
+
 TEST(Plot, MatplotlibScriptReadsItsCsvWithTheSameTicksAndRanges)
 {
     const auto p = linePlot();
