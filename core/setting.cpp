@@ -21,6 +21,8 @@ std::string settingWords(Setting s)
         return "distillation";
     case Setting::Remove:
         return "the blocks to remove";
+    case Setting::RemoveMlp:
+        return "the MLPs to remove";
     case Setting::Ratio:
         return "the ratio";
     case Setting::Tome:

@@ -7,7 +7,7 @@
 
 namespace mlpify::core {
 
-enum class Setting { InputSize, NewHead, Distill, Remove, Ratio, Tome };
+enum class Setting { InputSize, NewHead, Distill, Remove, RemoveMlp, Ratio, Tome };
 
 // Plain words, the spelling when no face installed its own: "the input size".
 std::string settingWords(Setting s);

@@ -89,7 +89,8 @@ void EntropyChartView::rebuild()
     for (const auto& b : m_profile.blocks) {
         if (b.attn)
             attn.emplace_back(b.block, *b.attn);
-        mlp.emplace_back(b.block, b.mlp);
+        if (!std::isnan(b.mlp)) // an attention-only or gone block has no MLP
+            mlp.emplace_back(b.block, b.mlp);
         out.emplace_back(b.block, b.out);
     }
     addCurve(tr("attention"), attn, QColor(0x1f, 0x77, 0xb4), Qt::SolidLine);
@@ -98,7 +99,8 @@ void EntropyChartView::rebuild()
         addCurve(tr("block output"), out, QColor(0x55, 0x55, 0x55), Qt::DotLine);
     if (m_slimmed) {
         for (const auto& b : m_slimmed->blocks)
-            slim.emplace_back(b.block, b.mlp);
+            if (!std::isnan(b.mlp))
+                slim.emplace_back(b.block, b.mlp);
         addCurve(tr("MLP (slimmed)"), slim, QColor(0x2c, 0xa0, 0x2c), Qt::DashLine);
     }
     if (!std::isfinite(lo)) {

@@ -18,19 +18,33 @@
 namespace mlpify::widgets {
 
 namespace {
-QString stateText(const core::BlockMode& m)
+QString branchText(core::BranchMode mode, double lambda)
 {
-    switch (m.mode) {
-    case core::AttnMode::Active:
-        return QObject::tr("attention + MLP");
-    case core::AttnMode::Diluting:
-        return QObject::tr("diluting (λ = %1)").arg(m.lambda, 0, 'g', 3);
-    case core::AttnMode::Removed:
-        return QObject::tr("MLP only");
-    case core::AttnMode::Skipped:
-        return QObject::tr("attention skipped");
+    switch (mode) {
+    case core::BranchMode::Active:
+        return QObject::tr("active");
+    case core::BranchMode::Diluting:
+        return QObject::tr("diluting (λ = %1)").arg(lambda, 0, 'g', 3);
+    case core::BranchMode::Removed:
+        return QObject::tr("removed");
+    case core::BranchMode::Skipped:
+        return QObject::tr("skipped");
     }
     return {};
+}
+
+// The block as a reader names it (units.md), or each branch's state where one is in between.
+QString stateText(const core::BlockMode& m)
+{
+    const auto plain = [](core::BranchMode b) {
+        return b == core::BranchMode::Active || b == core::BranchMode::Removed;
+    };
+    if (plain(m.mode) && plain(m.mlp))
+        return m.gone()            ? QObject::tr("gone (x = 4x)")
+               : !m.hasAttention() ? QObject::tr("MLP only")
+               : !m.hasMlp()       ? QObject::tr("attention only")
+                                   : QObject::tr("attention + MLP");
+    return QObject::tr("attention %1, MLP %2").arg(branchText(m.mode, m.lambda), branchText(m.mlp, m.mlpLambda));
 }
 } // namespace
 

@@ -232,7 +232,8 @@ void addBenchCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                 bases.push_back([&o, &remove] {
                     auto m = core::loadModel(o->model, importOptions(o->heads));
                     for (auto block : remove)
-                        m.net->setBlockMode(block, {core::AttnMode::Removed, 0.0});
+                        m.net->setBlockMode(block, core::withAttention(m.net->blockModes()[static_cast<size_t>(block)],
+                                                                       core::BranchMode::Removed, 0.0));
                     m.meta.source += " minus attention " + o->remove;
                     return m;
                 });

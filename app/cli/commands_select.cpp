@@ -7,6 +7,7 @@
 #include "core/analysis/comparison.h"
 #include "core/analysis/entropy_profile.h"
 #include "core/analysis/selection.h"
+#include "core/analysis/unit_selection.h"
 #include "core/analysis/what_if.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
@@ -35,6 +36,9 @@ struct SelectArgs {
     int64_t testLimit = 0;
     int bootstrap = 0;
     uint64_t bootstrapSeed = 0;
+    std::string units = "attention";
+    int64_t budgetParams = 0;
+    double budgetFlops = 0;
 
     void add(CLI::App* cmd)
     {
@@ -62,6 +66,15 @@ struct SelectArgs {
                         "each layer and each set is chosen, and a 95% interval for every transfer entropy")
             ->check(inRange(0, 100000));
         cmd->add_option("--bootstrap-seed", bootstrapSeed, "seed of the resamples")->capture_default_str();
+        cmd->add_option("--units", units,
+                        "candidate pool for NOSE: " + joined(core::unitPoolNames(), " | ") +
+                            " (attention MLP and whole-block units, resources/docs/units.md)")
+            ->capture_default_str()
+            ->check(CLI::IsMember(core::unitPoolNames()));
+        cmd->add_option("--budget-params", budgetParams, "or: remove units of at most P parameters in all")
+            ->check(inRange(1, 1e15));
+        cmd->add_option("--budget-flops", budgetFlops, "or: remove units of at most F forward FLOPs per image in all")
+            ->check(inRange(1, 1e30));
         cmd->add_option("--test-limit", testLimit, "with --evaluate/--curve: the first N test images (0: all)")
             ->check(inRange(0, 1e12));
     }
@@ -160,6 +173,75 @@ void printSelection(const nlohmann::json& j, const core::SelectionResult& r, int
     }
 }
 
+// select over units (--units other than attention, or a parameter or FLOP budget): NOSE over the
+// pool (core/analysis/unit_selection.h), its JSON and a line per step.
+int selectUnitsCommand(const SelectArgs& o, const GlobalOptions& g, core::ModelBundle& model)
+{
+    for (const auto& [given, flag] : {std::pair{o.method != "nose", "--method"},
+                                      {o.evaluate, "--evaluate"},
+                                      {o.curve, "--curve"},
+                                      {o.bootstrap > 0, "--bootstrap"},
+                                      {!o.csv.empty(), "--csv"},
+                                      {o.naive, "--naive"}})
+        if (given)
+            throw core::Error(flag, std::string("is for attention layers; with --units ") + o.units +
+                                        " or a budget, NOSE chooses the units (give neither)");
+    const auto pool = core::unitPoolFromString(o.units);
+    core::UnitBudget budget;
+    budget.params = o.budgetParams;
+    budget.flops = o.budgetFlops;
+    budget.count = o.count;
+    if (o.ratio > 0)
+        budget.count =
+            std::max<int64_t>(1, std::llround(o.ratio * static_cast<double>(core::unitCandidates(model, pool).size())));
+    auto calib = core::loadCalibrationSet(o.data.data, model.meta.config, o.data.calibration());
+    TerminalProgress progress;
+    const auto te = o.teOptions(g);
+    core::UnitSelection r;
+    try {
+        r = core::selectUnits(model, calib, pool, budget, te, progress, &interruptToken());
+    } catch (const core::Error& e) { // a budget the pool cannot meet: named by its option
+        if (std::string(e.what()).rfind("unit budget", 0) != 0)
+            throw;
+        throw core::Error(o.budgetParams > 0  ? "--budget-params " + std::to_string(o.budgetParams)
+                          : o.budgetFlops > 0 ? "--budget-flops " + csvNumber(o.budgetFlops)
+                                              : "--count " + std::to_string(budget.count),
+                          e.reason());
+    }
+    progress.finish();
+    nlohmann::json j = r;
+    j["transfer_entropy"] = r.stepValues.empty() ? 0.0 : r.stepValues.back();
+    j["units"] = te.entropy.units();
+    j["provenance"] = {{"model", model.meta.source},
+                       {"calibration", core::calibrationJson(calib, o.data.calibration())}};
+    std::vector<int64_t> attention, mlp;
+    std::cout << "nose over " << o.units << " units (" << budget.describe() << ") selects";
+    for (auto i : r.chosen) {
+        const auto& u = r.candidates[i];
+        std::cout << (i == r.chosen.front() ? " " : ", ") << u.name();
+        if (u.kind != core::UnitKind::Mlp && model.net->blockModes()[static_cast<size_t>(u.block)].hasAttention())
+            attention.push_back(u.block);
+        if (u.kind != core::UnitKind::Attention && model.net->blockModes()[static_cast<size_t>(u.block)].hasMlp())
+            mlp.push_back(u.block);
+    }
+    const double total = static_cast<double>(model.net->parameterCount());
+    std::cout << "; TE(S -> head) = " << std::setprecision(5) << j["transfer_entropy"].get<double>() << " "
+              << j["units"].get<std::string>() << "\n  removes " << r.paramsRemoved << " parameters (" << std::fixed
+              << std::setprecision(1) << 100.0 * static_cast<double>(r.paramsRemoved) / total << "%) and "
+              << std::defaultfloat << std::setprecision(4) << r.flopsRemoved << " FLOPs per image; " << r.passes
+              << " set evaluations\n";
+    std::sort(attention.begin(), attention.end());
+    std::sort(mlp.begin(), mlp.end());
+    std::cout << "  to remove them: mlpify dilute " << o.input;
+    if (!attention.empty())
+        std::cout << " --remove " << core::blockList(attention);
+    if (!mlp.empty())
+        std::cout << " --remove-mlp " << core::blockList(mlp);
+    std::cout << " --out OUT.mlpify\n";
+    if (!o.out.empty())
+        writeText(o.out, j.dump(2) + "\n");
+    return 0;
+}
 } // namespace
 
 void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
@@ -172,6 +254,12 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             core::checkOutputPaths({o->out, o->csv}, {o->input});
             std::optional<core::EntropyProfile> profile;
             auto model = core::loadModel(o->readInput(profile));
+            if (o->units != "attention" || o->budgetParams > 0 || o->budgetFlops > 0) {
+                if ((o->ratio > 0) + (o->count > 0) + (o->budgetParams > 0) + (o->budgetFlops > 0) != 1)
+                    throw core::Error("select", "give exactly one of --ratio, --count, --budget-params and "
+                                                "--budget-flops");
+                return selectUnitsCommand(*o, g, model);
+            }
             if ((o->ratio > 0) == (o->count > 0))
                 throw core::Error("select", "give exactly one of --ratio and --count");
             const int64_t k = o->count > 0 ? o->count : core::countForRatio(model, o->ratio);

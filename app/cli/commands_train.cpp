@@ -247,6 +247,7 @@ namespace {
 // dilute's own options; the rest are TrainArgs', bound to the same run.
 struct DiluteArgs {
     std::string remove;
+    std::string removeMlp;
     bool noFold = false;
 
     void add(CLI::App* cmd, TrainArgs& a)
@@ -255,6 +256,10 @@ struct DiluteArgs {
         cmd->add_option("MODEL", run.model, "model file or 'default'")->required();
         a.add(cmd);
         cmd->add_option("--remove", remove, "blocks to remove, e.g. 0,1,3");
+        cmd->add_option(
+            "--remove-mlp", removeMlp,
+            "blocks whose MLP to remove by the same dilution, e.g. 9,10 (with --remove too: a block in both "
+            "goes whole; resources/docs/units.md)");
         cmd->add_option("--ratio", run.ratio, "or: remove this fraction of attention layers, chosen by --method")
             ->check(inRange(0.0, 1.0));
         cmd->add_option("--method", run.method, core::selectionMethodList(" | ") + " (with --ratio)")
@@ -285,6 +290,8 @@ struct DiluteArgs {
             throw core::Error("dilute", "give one of --remove and --ratio, not both");
         if (!remove.empty())
             r.remove = parseBlocks(remove, std::numeric_limits<int64_t>::max());
+        if (!removeMlp.empty())
+            r.removeMlp = parseBlocks(removeMlp, std::numeric_limits<int64_t>::max(), "--remove-mlp");
         return r;
     }
 };
@@ -336,8 +343,14 @@ void addDiluteCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                 return 130;
             if (!outcome.written)
                 return 0; // rank 0 writes the result
-            if (!o->noFold)
-                std::cout << "folded " << outcome.folded.size() << " blocks into MLP-only blocks\n";
+            if (!o->noFold) {
+                std::cout << "folded " << outcome.folded.size()
+                          << (outcome.folded.size() == 1 ? " block:" : " blocks:");
+                for (auto b : outcome.folded)
+                    std::cout << (b == outcome.folded.front() ? " " : ", ") << b << " "
+                              << core::describe(outcome.modes[static_cast<size_t>(b)]);
+                std::cout << "\n";
+            }
             std::cout << "wrote " << run.out << " (" << outcome.parameters << " parameters)\n";
             return 0;
         };
@@ -356,7 +369,11 @@ void addFoldCommand(CLI::App& app, const GlobalOptions&, Runner* runner)
             auto m = core::loadModel(*in);
             auto folded = core::foldDiluted(m);
             core::saveByExtension(m, *out);
-            std::cout << "folded " << folded.size() << " blocks; wrote " << *out << "\n";
+            std::cout << "folded " << folded.size() << (folded.size() == 1 ? " block" : " blocks");
+            for (auto b : folded)
+                std::cout << (b == folded.front() ? ": " : ", ") << b << " "
+                          << core::describe(m.net->blockModes()[static_cast<size_t>(b)]);
+            std::cout << "; wrote " << *out << "\n";
             return 0;
         };
     });

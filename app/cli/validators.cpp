@@ -98,6 +98,8 @@ std::string flagFor(core::Setting setting)
         return "--distill";
     case core::Setting::Remove:
         return "--remove";
+    case core::Setting::RemoveMlp:
+        return "--remove-mlp";
     case core::Setting::Ratio:
         return "--ratio";
     case core::Setting::Tome:

@@ -76,7 +76,8 @@ Plot entropyPlot(const Project& p)
     for (const auto& b : p.profile->blocks) {
         if (b.attn)
             add(attn, static_cast<double>(b.block), *b.attn);
-        add(mlp, static_cast<double>(b.block), b.mlp);
+        if (!std::isnan(b.mlp)) // an attention-only or gone block has no MLP
+            add(mlp, static_cast<double>(b.block), b.mlp);
     }
     plot.series = {attn, mlp};
     if (p.slimmedProfile) {
@@ -84,7 +85,8 @@ Plot entropyPlot(const Project& p)
         for (const auto& b : p.slimmedProfile->blocks) {
             if (b.attn)
                 add(sa, static_cast<double>(b.block), *b.attn);
-            add(sm, static_cast<double>(b.block), b.mlp);
+            if (!std::isnan(b.mlp))
+                add(sm, static_cast<double>(b.block), b.mlp);
         }
         if (!sa.x.empty())
             plot.series.push_back(sa);

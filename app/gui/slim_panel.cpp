@@ -321,6 +321,8 @@ std::string settingControl(core::Setting setting)
         return "Distillation (Slim tab)";
     case core::Setting::Remove:
         return "the chosen blocks (Slim tab)";
+    case core::Setting::RemoveMlp:
+        return "the chosen MLPs (mlpify dilute --remove-mlp)";
     case core::Setting::Ratio:
         return "the ratio (Slim tab)";
     case core::Setting::Tome:

@@ -138,14 +138,14 @@ SelectionResult selectGreedyLoss(ModelBundle& model, const Dataset& calibration,
         int64_t best = -1;
         for (auto c : left) {
             auto trial = modes;
-            trial[static_cast<size_t>(c)] = {AttnMode::Skipped, 0.0};
+            trial[static_cast<size_t>(c)] = withAttention(trial[static_cast<size_t>(c)], BranchMode::Skipped, 0.0);
             ProgressSpan span(progress, done / steps, (done + 1) / steps);
             row[static_cast<size_t>(c)] = loss(trial, span);
             done += 1;
             if (best < 0 || row[static_cast<size_t>(c)] < row[static_cast<size_t>(best)])
                 best = c;
         }
-        modes[static_cast<size_t>(best)] = {AttnMode::Skipped, 0.0};
+        modes[static_cast<size_t>(best)] = withAttention(modes[static_cast<size_t>(best)], BranchMode::Skipped, 0.0);
         left.erase(std::find(left.begin(), left.end(), best));
         r.selected.push_back(best);
         r.stepValues.push_back(row[static_cast<size_t>(best)]);

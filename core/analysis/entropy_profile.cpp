@@ -63,28 +63,29 @@ EntropyProfile profileEntropy(ModelBundle& model, const Dataset& calibration, co
                 a.folds.resize(static_cast<size_t>(o.folds));
         }
 
-    forEachBatchParallel(model, calibration, o.batchSize, device, progress, "entropy profile", cancel,
-                         [&](const torch::Tensor& images, int64_t offset, size_t slot) {
-                             auto& s = slots[slot];
-                             ForwardTrace trace;
-                             model.net->forwardTokens(images, &trace);
-                             const auto n = images.size(0);
-                             for (int f = 0; f < o.folds; ++f) {
-                                 // samples offset+i with (offset+i) % folds == f
-                                 const int64_t first = ((f - offset) % o.folds + o.folds) % o.folds;
-                                 if (first >= n)
-                                     continue;
-                                 auto idx = torch::arange(first, n, o.folds, torch::kLong).to(images.device());
-                                 for (size_t b = 0; b < depth; ++b) {
-                                     const auto& t = trace.blocks[b];
-                                     if (t.attn.defined())
-                                         s.attn[b].folds[f].add(
-                                             selectTokens(t.attn.index_select(0, idx), o.tokens, prefix));
-                                     s.mlp[b].folds[f].add(selectTokens(t.mlp.index_select(0, idx), o.tokens, prefix));
-                                     s.out[b].folds[f].add(selectTokens(t.out.index_select(0, idx), o.tokens, prefix));
-                                 }
-                             }
-                         });
+    forEachBatchParallel(
+        model, calibration, o.batchSize, device, progress, "entropy profile", cancel,
+        [&](const torch::Tensor& images, int64_t offset, size_t slot) {
+            auto& s = slots[slot];
+            ForwardTrace trace;
+            model.net->forwardTokens(images, &trace);
+            const auto n = images.size(0);
+            for (int f = 0; f < o.folds; ++f) {
+                // samples offset+i with (offset+i) % folds == f
+                const int64_t first = ((f - offset) % o.folds + o.folds) % o.folds;
+                if (first >= n)
+                    continue;
+                auto idx = torch::arange(first, n, o.folds, torch::kLong).to(images.device());
+                for (size_t b = 0; b < depth; ++b) {
+                    const auto& t = trace.blocks[b];
+                    if (t.attn.defined())
+                        s.attn[b].folds[f].add(selectTokens(t.attn.index_select(0, idx), o.tokens, prefix));
+                    if (t.mlp.defined()) // an attention-only or gone block has none
+                        s.mlp[b].folds[f].add(selectTokens(t.mlp.index_select(0, idx), o.tokens, prefix));
+                    s.out[b].folds[f].add(selectTokens(t.out.index_select(0, idx), o.tokens, prefix));
+                }
+            }
+        });
     std::vector<Accumulators> attn(depth), mlp(depth), out(depth);
     for (size_t b = 0; b < depth; ++b)
         for (auto [all, part] : {std::pair{&attn, &Slot::attn}, {&mlp, &Slot::mlp}, {&out, &Slot::out}}) {
@@ -104,8 +105,13 @@ EntropyProfile profileEntropy(ModelBundle& model, const Dataset& calibration, co
             e.attn = attn[b].total().entropy(o.entropy);
             e.attnSpread = foldSpread(attn[b], o.entropy);
         }
-        e.mlp = mlp[b].total().entropy(o.entropy);
-        e.mlpSpread = foldSpread(mlp[b], o.entropy);
+        if (mlp[b].total().count() > 0) {
+            e.mlp = mlp[b].total().entropy(o.entropy);
+            e.mlpSpread = foldSpread(mlp[b], o.entropy);
+        } else { // no MLP ran: no value, written as null
+            e.mlp = std::nan("");
+            e.mlpSpread = 0;
+        }
         e.out = out[b].total().entropy(o.entropy);
         e.outSpread = foldSpread(out[b], o.entropy);
         p.blocks.push_back(e);
@@ -133,10 +139,14 @@ std::optional<double> optionalFrom(const nlohmann::json& j)
 // JSON has no infinities: -inf (a constant channel) is written as the string "-inf".
 nlohmann::json number(double v)
 {
+    if (std::isnan(v))
+        return nullptr;
     return std::isinf(v) ? nlohmann::json(v < 0 ? "-inf" : "inf") : nlohmann::json(v);
 }
 double numberFrom(const nlohmann::json& j)
 {
+    if (j.is_null())
+        return std::nan("");
     if (j.is_string())
         return j.get<std::string>() == "-inf" ? -INFINITY : INFINITY;
     return j.get<double>();

@@ -15,7 +15,7 @@ struct BlockEntropy {
     int64_t block = 0;
     BlockMode mode;
     std::optional<double> attn; // none when the block runs no attention
-    double mlp = 0;
+    double mlp = 0;             // NaN where the block has no MLP (units.md)
     double out = 0;
     std::optional<double> attnSpread;
     double mlpSpread = 0;

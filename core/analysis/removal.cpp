@@ -14,15 +14,18 @@ EvalResult evaluateWithout(ModelBundle& model, const Dataset& data, const std::v
     }
     // DiluteZero as lambda = 0: (2 - 0) x + 0 * Attn = 2x exactly, with the attention's weights
     // kept so the model can be restored.
-    const BlockMode out =
-        rule == SkipRule::Skip ? BlockMode{AttnMode::Skipped, 0.0} : BlockMode{AttnMode::Diluting, 0.0};
+    const auto out = [&](int64_t b) {
+        const auto& own = original[static_cast<size_t>(b)];
+        return rule == SkipRule::Skip ? withAttention(own, BranchMode::Skipped, 0.0)
+                                      : withAttention(own, BranchMode::Diluting, 0.0);
+    };
     struct Restore {
         ModelBundle& model;
         std::vector<BlockMode> modes;
         ~Restore() { model.net->setBlockModes(modes); }
     } restore{model, original};
     for (auto b : removed)
-        model.net->setBlockMode(b, out);
+        model.net->setBlockMode(b, out(b));
     auto r = evaluate(model, data, options, progress, cancel);
     return r;
 }

@@ -11,6 +11,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <tuple>
 
 namespace mlpify::core {
 
@@ -97,13 +98,23 @@ std::vector<double> HeadEntropyEvaluator::resampledTransferEntropy(size_t k, Pro
 std::vector<BlockMode> HeadEntropyEvaluator::modesFor(const std::vector<int64_t>& set) const
 {
     auto modes = m_model.net->blockModes();
-    for (auto i : set) {
-        if (i < 0 || i >= static_cast<int64_t>(modes.size()))
-            throw Error("layer set", "block " + std::to_string(i) + " does not exist");
-        if (!modes[static_cast<size_t>(i)].hasAttention())
-            throw Error("layer set", "block " + std::to_string(i) + " has no attention to skip (it is MLP-only)");
-        modes[static_cast<size_t>(i)] =
-            m_opt.rule == SkipRule::Skip ? BlockMode{AttnMode::Skipped, 1.0} : BlockMode{AttnMode::Diluting, 0.0};
+    const auto depth = static_cast<int64_t>(modes.size());
+    for (auto unit : set) {
+        const bool mlp = unit >= depth;
+        const auto i = mlp ? unit - depth : unit;
+        if (i < 0 || i >= depth)
+            throw Error("layer set", (unit < 0 || unit >= 2 * depth ? "unit " : "block ") + std::to_string(unit) +
+                                         " does not exist");
+        auto& mode = modes[static_cast<size_t>(i)];
+        if (mlp ? !mode.hasMlp() : !mode.hasAttention())
+            throw Error("layer set", "block " + std::to_string(i) + " has no " + (mlp ? "MLP" : "attention") +
+                                         " to skip (" + describe(mode) + ")");
+        if (mlp)
+            mode = m_opt.rule == SkipRule::Skip ? withMlp(mode, BranchMode::Skipped)
+                                                : withMlp(mode, BranchMode::Diluting, 0.0);
+        else
+            mode = m_opt.rule == SkipRule::Skip ? withAttention(mode, BranchMode::Skipped)
+                                                : withAttention(mode, BranchMode::Diluting, 0.0);
     }
     return modes;
 }
@@ -138,26 +149,32 @@ StreamPlan planStreams(const std::vector<std::vector<int64_t>>& sets, int64_t de
     if (depth > 63)
         throw Error("transfer entropy", "more than 63 blocks are not supported");
     auto below = [](uint64_t mask, int64_t block) { return block >= 64 ? mask : mask & ((uint64_t{1} << block) - 1); };
+    // A stream state: the input of block j under a set, which depends on the set's attention and
+    // MLP units below j only (units.md: MLP of block b is depth + b).
+    using State = std::tuple<int64_t, uint64_t, uint64_t>;
+    auto state = [&](const std::pair<uint64_t, uint64_t>& mask, int64_t j) {
+        return State{j, below(mask.first, j), below(mask.second, j)};
+    };
     StreamPlan plan;
     plan.states = 1; // state 0: the embedded tokens, the input of block 0
-    std::map<std::pair<int64_t, uint64_t>, int> available{{{0, 0}, 0}};
+    std::map<State, int> available{{State{0, 0, 0}, 0}};
     std::vector<std::pair<size_t, int64_t>> producer{{SIZE_MAX, 0}}; // state -> (task, block it enters)
     std::vector<std::optional<size_t>> lastUse{std::nullopt};
     for (size_t i = 0; i < sets.size(); ++i) {
-        uint64_t mask = 0;
-        for (auto b : sets[i])
-            mask |= uint64_t{1} << b;
+        std::pair<uint64_t, uint64_t> mask{0, 0};
+        for (auto u : sets[i])
+            (u >= depth ? mask.second : mask.first) |= uint64_t{1} << (u >= depth ? u - depth : u);
         StreamPlan::Task t;
         t.set = i;
         for (int64_t j = depth - 1; j >= 0; --j)
-            if (auto it = available.find({j, below(mask, j)}); it != available.end()) {
+            if (auto it = available.find(state(mask, j)); it != available.end()) {
                 t.start = j;
                 t.startState = it->second;
                 break;
             }
         lastUse[static_cast<size_t>(t.startState)] = i;
         for (int64_t j = t.start + 1; j < depth; ++j)
-            if (available.emplace(std::pair{j, below(mask, j)}, plan.states).second) {
+            if (available.emplace(state(mask, j), plan.states).second) {
                 producer.emplace_back(i, j);
                 lastUse.emplace_back(std::nullopt);
                 ++plan.states;
@@ -341,8 +358,8 @@ LayerMap layerToLayerMap(ModelBundle& model, const Dataset& calibration, const T
                                  if (!own[i].hasAttention())
                                      continue;
                                  auto modes = own;
-                                 modes[i] = o.rule == SkipRule::Skip ? BlockMode{AttnMode::Skipped, 1.0}
-                                                                     : BlockMode{AttnMode::Diluting, 0.0};
+                                 modes[i] = o.rule == SkipRule::Skip ? withAttention(own[i], BranchMode::Skipped)
+                                                                     : withAttention(own[i], BranchMode::Diluting, 0.0);
                                  auto input = i == 0 ? x0 : trace.blocks[i - 1].out;
                                  ForwardTrace t2;
                                  auto out = model.net->runBlocks(input, static_cast<int64_t>(i), &modes, &t2);

@@ -1,5 +1,8 @@
 // Transfer entropy of a set of attention layers to the head (method.md section 3):
 // TE(S -> G) = H(G | full model) - H(G | attention of S skipped), and the two heatmap matrices.
+// A set may also hold MLP units (resources/docs/units.md): unit b < depth is block b's attention,
+// unit depth + b its MLP (skipped by the same rule: y = x, or y = 2x with DiluteZero); a whole
+// block is both. Sets of attention layers alone mean what they always have.
 #pragma once
 
 #include "core/analysis/calibration.h"
@@ -13,6 +16,12 @@
 #include <vector>
 
 namespace mlpify::core {
+
+// The unit code of block b's MLP in a model of `depth` blocks (its attention's is b).
+inline int64_t mlpUnit(int64_t block, int64_t depth)
+{
+    return depth + block;
+}
 
 enum class SkipRule {
     Skip,       // z = x + MLP(LN2 x): attention removed, no compensation (default, the author's rule)

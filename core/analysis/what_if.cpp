@@ -72,8 +72,8 @@ WhatIfResult WhatIf::evaluate(std::vector<int64_t> removed, const CancelToken* c
             throw Error("block " + std::to_string(b), "has no attention to take out");
     auto skip = own, twice = own;
     for (auto b : removed) {
-        skip[static_cast<size_t>(b)] = {AttnMode::Skipped, 1.0};
-        twice[static_cast<size_t>(b)] = {AttnMode::Diluting, 0.0};
+        skip[static_cast<size_t>(b)] = withAttention(own[static_cast<size_t>(b)], BranchMode::Skipped);
+        twice[static_cast<size_t>(b)] = withAttention(own[static_cast<size_t>(b)], BranchMode::Diluting, 0.0);
     }
     const int64_t from = removed.empty() ? static_cast<int64_t>(own.size()) - 1 : removed.front();
     torch::NoGradGuard noGrad;

@@ -29,7 +29,8 @@ double analyticFlops(const ViTConfig& c, const std::vector<BlockMode>& modes, co
             const double width = attention ? d / static_cast<double>(c.numHeads) : d;
             flops += 2.0 * std::ceil(n / 2.0) * std::floor(n / 2.0) * width;
         }
-        flops += 2.0 * 2.0 * after * d * h; // fc1 and fc2
+        if (m.mlp == BranchMode::Active || m.mlp == BranchMode::Diluting)
+            flops += 2.0 * 2.0 * after * d * h; // fc1 and fc2
     }
     flops += 2.0 * static_cast<double>(c.headInputDim() + (c.hasDistHead() ? c.embedDim : 0)) *
              static_cast<double>(c.numClasses);
@@ -49,7 +50,7 @@ RemovalSavings removalSavings(const ModelSummary& s, const std::vector<int64_t>&
             throw Error("block " + std::to_string(b),
                         "is outside the model's " + std::to_string(s.blocks.size()) + " blocks");
         r.paramsRemoved += s.blocks[static_cast<size_t>(b)].attentionParams;
-        modes[static_cast<size_t>(b)] = {AttnMode::Removed, 0.0};
+        modes[static_cast<size_t>(b)] = withAttention(modes[static_cast<size_t>(b)], BranchMode::Removed, 0.0);
     }
     r.flopsAfter = analyticFlops(s.config, modes);
     return r;

@@ -10,10 +10,10 @@
 
 namespace mlpify::core {
 
-// Forward FLOPs of one image: patch embedding, every block in its current state (MLP-only
-// blocks count the MLP alone), final norm excluded, head included. With a merging schedule,
-// each block's attention runs on the tokens that enter it, the MLP on those left after its
-// merge, and a merging block adds its matching product (|A| x |B| cosine similarities of the
+// Forward FLOPs of one image: patch embedding, every block in its current state (a block counts
+// the branches it runs: MLP-only blocks the MLP alone, attention-only blocks the attention alone), final norm excluded,
+// head included. With a merging schedule, each block's attention runs on the tokens that enter it, the MLP on those
+// left after its merge, and a merging block adds its matching product (|A| x |B| cosine similarities of the
 // head-averaged keys, or of the tokens in an MLP-only block).
 double analyticFlops(const ViTConfig& config, const std::vector<BlockMode>& modes, const MergeSchedule& merge = {});
 

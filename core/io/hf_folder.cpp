@@ -20,7 +20,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kMlpOnlyKey = "mlpify_mlp_only_layers";
+const char* kMlpOnlyKey = "mlpify_mlp_only_layers";       // blocks without attention: x = 2x first
+const char* kMlpRemovedKey = "mlpify_mlp_removed_layers"; // blocks without an MLP: x = 2x last
 
 struct Architecture {
     std::string name, modelType, prefix;
@@ -269,18 +270,33 @@ ModelBundle loadHfFolder(const std::string& dirIn, const ImportOptions&)
     ModelBundle b;
     b.meta.config = c;
     b.net = VisionTransformer(c);
-    std::set<int64_t> mlpOnly;
-    if (config.contains(kMlpOnlyKey))
-        for (const auto& v : config.at(kMlpOnlyKey))
-            mlpOnly.insert(jsonInteger(v));
+    auto listed = [&](const char* key) {
+        std::set<int64_t> layers;
+        if (config.contains(key))
+            for (const auto& v : config.at(key))
+                layers.insert(jsonInteger(v));
+        return layers;
+    };
+    const auto mlpOnly = listed(kMlpOnlyKey), mlpRemoved = listed(kMlpRemovedKey);
     for (int64_t i = 0; i < c.depth; ++i) {
-        const bool has = sd.count("blocks." + std::to_string(i) + ".attn.qkv.weight") > 0;
-        if (has == static_cast<bool>(mlpOnly.count(i)))
+        const std::string block = "blocks." + std::to_string(i) + ".";
+        const bool hasAttention = sd.count(block + "attn.qkv.weight") > 0,
+                   hasMlp = sd.count(block + "mlp.fc1.weight") > 0;
+        if (hasAttention == static_cast<bool>(mlpOnly.count(i)))
+            throw Error(dirIn,
+                        "layer " + std::to_string(i) +
+                            (hasAttention ? " has attention weights but config.json lists it as MLP-only"
+                                          : " has no attention weights and config.json does not list it as MLP-only"));
+        if (hasMlp == static_cast<bool>(mlpRemoved.count(i)))
             throw Error(dirIn, "layer " + std::to_string(i) +
-                                   (has ? " has attention weights but config.json lists it as MLP-only"
-                                        : " has no attention weights and config.json does not list it as MLP-only"));
-        if (!has)
-            b.net->setBlockMode(i, {AttnMode::Removed, 0.0});
+                                   (hasMlp ? " has MLP weights but config.json lists its MLP as removed"
+                                           : " has no MLP weights and config.json does not list its MLP as removed"));
+        BlockMode mode;
+        if (!hasAttention)
+            mode = withAttention(mode, BranchMode::Removed, 0.0);
+        if (!hasMlp)
+            mode = withMlp(mode, BranchMode::Removed, 0.0);
+        b.net->setBlockMode(i, mode);
     }
     b.net->loadStateDict(sd, dirIn);
     b.meta.blocks = b.net->blockModes();
@@ -333,13 +349,18 @@ void exportHfFolder(const ModelBundle& model, const std::string& dirIn)
     checkOutputPath(trimmed); // the parent folder exists and is writable
     const auto& c = model.meta.config;
     const auto modes = model.net->blockModes();
-    std::vector<int64_t> mlpOnly;
+    std::vector<int64_t> mlpOnly, mlpRemoved;
     for (size_t i = 0; i < modes.size(); ++i) {
         if (modes[i].mode == AttnMode::Diluting && modes[i].lambda != 1.0)
             throw Error(dirIn, "block " + std::to_string(i) + " is still diluting (lambda " +
                                    std::to_string(modes[i].lambda) + "); fold the model first (mlpify fold)");
+        if (modes[i].mlp == BranchMode::Diluting && modes[i].mlpLambda != 1.0)
+            throw Error(dirIn, "block " + std::to_string(i) + "'s MLP is still diluting (lambda " +
+                                   std::to_string(modes[i].mlpLambda) + "); fold the model first (mlpify fold)");
         if (!modes[i].hasAttention())
             mlpOnly.push_back(static_cast<int64_t>(i));
+        if (!modes[i].hasMlp())
+            mlpRemoved.push_back(static_cast<int64_t>(i));
     }
     const Architecture a = architectureFor(c, dirIn);
     const auto sd = model.net->stateDict();
@@ -376,6 +397,8 @@ void exportHfFolder(const ModelBundle& model, const std::string& dirIn)
                 put(hf + "attention.output.dense." + kind, timm + "attn.proj." + kind);
             }
         }
+        if (!modes[static_cast<size_t>(i)].hasMlp())
+            continue;
         for (const char* kind : {"weight", "bias"}) {
             put(hf + norm2 + kind, timm + "norm2." + kind);
             put(hf + fc1 + kind, timm + "mlp.fc1." + kind);
@@ -433,10 +456,12 @@ void exportHfFolder(const ModelBundle& model, const std::string& dirIn)
         config["id2label"] = id2label;
         config["label2id"] = label2id;
     }
-    if (mlpOnly.empty())
-        config.erase(kMlpOnlyKey);
-    else
-        config[kMlpOnlyKey] = mlpOnly;
+    for (const auto& [key, layers] : {std::pair{kMlpOnlyKey, mlpOnly}, std::pair{kMlpRemovedKey, mlpRemoved}}) {
+        if (layers.empty())
+            config.erase(key);
+        else
+            config[key] = layers;
+    }
     nlohmann::json pre = model.meta.training.is_object() && model.meta.training.contains("huggingface_preprocessor")
                              ? model.meta.training.at("huggingface_preprocessor")
                              : nlohmann::json{{"do_normalize", true},

@@ -65,17 +65,36 @@ std::string guessName(const ViTConfig& c)
     return "imported";
 }
 
+// ImageNet's statistics for 3 channels (timm, DeiT), Fashion-MNIST's for 1, 0.5 and 0.5 otherwise.
+Normalization defaultNormalization(const ViTConfig& config)
+{
+    if (config.inChans == 1)
+        return {{0.2860}, {0.3530}}; // Fashion-MNIST training-set statistics
+    if (config.inChans != 3)
+        return {std::vector<double>(config.inChans, 0.5), std::vector<double>(config.inChans, 0.5)};
+    return {};
+}
+
 ModelBundle fromTimmStateDict(StateDict sd, const std::string& file, const ImportOptions& options, const char* kind)
 {
     ModelBundle b;
     b.meta.config = inferTimmConfig(sd, file, options);
     b.meta.config.name = guessName(b.meta.config);
     b.net = VisionTransformer(b.meta.config);
-    for (int64_t i = 0; i < b.meta.config.depth; ++i)
-        if (!sd.count("blocks." + std::to_string(i) + ".attn.qkv.weight"))
-            b.net->setBlockMode(i, {AttnMode::Removed, 0.0});
+    // A block without attention weights is MLP-only, one without MLP weights attention-only, one
+    // with neither gone (units.md: each removed branch leaves x = 2x).
+    for (int64_t i = 0; i < b.meta.config.depth; ++i) {
+        const std::string block = "blocks." + std::to_string(i) + ".";
+        BlockMode mode;
+        if (!sd.count(block + "attn.qkv.weight"))
+            mode = withAttention(mode, BranchMode::Removed, 0.0);
+        if (!sd.count(block + "mlp.fc1.weight"))
+            mode = withMlp(mode, BranchMode::Removed, 0.0);
+        b.net->setBlockMode(i, mode);
+    }
     b.net->loadStateDict(sd, file);
     b.meta.blocks = b.net->blockModes();
+    b.meta.normalization = defaultNormalization(b.meta.config);
     b.meta.training = {{"imported_from", file}, {"layout", kind}};
     b.meta.source = file;
     return b;
@@ -146,10 +165,7 @@ ModelBundle makeModel(const ViTConfig& config)
     b.meta.config = config;
     b.net = VisionTransformer(config);
     b.meta.blocks = b.net->blockModes();
-    if (config.inChans == 1)
-        b.meta.normalization = {{0.2860}, {0.3530}}; // Fashion-MNIST training-set statistics
-    else if (config.inChans != 3)
-        b.meta.normalization = {std::vector<double>(config.inChans, 0.5), std::vector<double>(config.inChans, 0.5)};
+    b.meta.normalization = defaultNormalization(config);
     b.meta.source = "preset:" + config.name;
     return b;
 }
@@ -216,16 +232,29 @@ void exportTimm(const ModelBundle& model, const std::string& path)
     for (const auto& key : model.net->stateKeys())
         tensors.emplace_back(key, sd.at(key));
     saveTorchFile(path, tensors);
-    std::vector<int64_t> mlpOnly;
+    // Blocks without a branch follow rules a plain timm model cannot express: the sidecar says which.
+    std::vector<int64_t> mlpOnly, attentionOnly, gone;
     const auto modes = model.net->blockModes();
-    for (size_t i = 0; i < modes.size(); ++i)
-        if (modes[i].mode == AttnMode::Removed)
-            mlpOnly.push_back(static_cast<int64_t>(i));
+    for (size_t i = 0; i < modes.size(); ++i) {
+        auto& list = modes[i].gone() ? gone : !modes[i].hasAttention() ? mlpOnly : attentionOnly;
+        if (modes[i].gone() || !modes[i].hasAttention() || !modes[i].hasMlp())
+            list.push_back(static_cast<int64_t>(i));
+    }
     const std::string sidecar = path + ".json";
-    if (!mlpOnly.empty()) {
-        nlohmann::json j = {{"mlp_only_blocks", mlpOnly},
-                            {"block_rule", "x = 2 * x; x = x + mlp(norm2(x))  (no norm1/attn in these blocks)"},
-                            {"config", model.meta.config}};
+    if (!mlpOnly.empty() || !attentionOnly.empty() || !gone.empty()) {
+        nlohmann::json j = {{"config", model.meta.config}};
+        if (!mlpOnly.empty()) {
+            j["mlp_only_blocks"] = mlpOnly;
+            j["block_rule"] = "x = 2 * x; x = x + mlp(norm2(x))  (no norm1/attn in these blocks)";
+        }
+        if (!attentionOnly.empty()) {
+            j["attention_only_blocks"] = attentionOnly;
+            j["attention_only_rule"] = "x = x + attn(norm1(x)); x = 2 * x  (no norm2/mlp in these blocks)";
+        }
+        if (!gone.empty()) {
+            j["gone_blocks"] = gone;
+            j["gone_rule"] = "x = 4 * x  (no weights in these blocks)";
+        }
         writeBytesAtomically(sidecar, j.dump(2) + "\n");
     } else if (fs::exists(sidecar)) {
         fs::remove(sidecar); // a stale sidecar would describe a different model

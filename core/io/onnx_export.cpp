@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 
 namespace mlpify::core {
@@ -148,37 +149,40 @@ std::string attentionBranch(GraphWriter& w, BlockImpl& block, const std::string&
     return block.ls1 ? w.op("Mul", {out, w.weight(name + ".ls1.gamma", block.ls1->gamma)}) : out;
 }
 
-// One block, method.md sections 3 and 4: active x + a, diluting (2 - lambda) x + lambda a,
-// MLP-only 2x; then x + MLP(LN2 x) with the exact (erf) GELU. With LayerScale a and the MLP's
-// output are scaled by their gammas.
+// One residual branch f under its state: active x + f, diluting (2 - lambda) x + lambda f,
+// removed 2x, skipped x (method.md sections 3 and 4; the MLP branch by the same rules).
+std::string residual(GraphWriter& w, const std::string& x, BranchMode mode, double lambda,
+                     const std::function<std::string()>& branch)
+{
+    switch (mode) {
+    case BranchMode::Active:
+        return w.op("Add", {x, branch()});
+    case BranchMode::Diluting:
+        return w.op("Add", {w.op("Mul", {x, w.scalar(static_cast<float>(2.0 - lambda))}),
+                            w.op("Mul", {branch(), w.scalar(static_cast<float>(lambda))})});
+    case BranchMode::Removed:
+        return w.op("Mul", {x, w.scalar(2.0f)});
+    case BranchMode::Skipped:
+        break;
+    }
+    return x;
+}
+
+// One block: the attention branch, then MLP(LN2 x) with the exact (erf) GELU, each under its
+// state. With LayerScale each branch's output is scaled by its gamma.
 std::string blockGraph(GraphWriter& w, BlockImpl& block, const std::string& input, const ViTConfig& cfg,
                        const std::string& name)
 {
-    std::string x;
     const auto& mode = block.mode();
-    switch (mode.mode) {
-    case AttnMode::Active:
-        x = w.op("Add", {input, attentionBranch(w, block, input, cfg, name)});
-        break;
-    case AttnMode::Diluting:
-        x = w.op("Add", {w.op("Mul", {input, w.scalar(static_cast<float>(2.0 - mode.lambda))}),
-                         w.op("Mul", {attentionBranch(w, block, input, cfg, name),
-                                      w.scalar(static_cast<float>(mode.lambda))})});
-        break;
-    case AttnMode::Removed:
-        x = w.op("Mul", {input, w.scalar(2.0f)});
-        break;
-    case AttnMode::Skipped:
-        x = input;
-        break;
-    }
-    const auto hidden = w.linear(w.layerNorm(x, block.norm2, name + ".norm2"), block.mlp->fc1, name + ".mlp.fc1");
-    const auto erf = w.op("Erf", {w.op("Mul", {hidden, w.scalar(static_cast<float>(M_SQRT1_2))})});
-    const auto gelu = w.op("Mul", {w.op("Mul", {hidden, w.scalar(0.5f)}), w.op("Add", {erf, w.scalar(1.0f)})});
-    auto mlp = w.linear(gelu, block.mlp->fc2, name + ".mlp.fc2");
-    if (block.ls2)
-        mlp = w.op("Mul", {mlp, w.weight(name + ".ls2.gamma", block.ls2->gamma)});
-    return w.op("Add", {x, mlp});
+    const auto x =
+        residual(w, input, mode.mode, mode.lambda, [&] { return attentionBranch(w, block, input, cfg, name); });
+    return residual(w, x, mode.mlp, mode.mlpLambda, [&] {
+        const auto hidden = w.linear(w.layerNorm(x, block.norm2, name + ".norm2"), block.mlp->fc1, name + ".mlp.fc1");
+        const auto erf = w.op("Erf", {w.op("Mul", {hidden, w.scalar(static_cast<float>(M_SQRT1_2))})});
+        const auto gelu = w.op("Mul", {w.op("Mul", {hidden, w.scalar(0.5f)}), w.op("Add", {erf, w.scalar(1.0f)})});
+        auto mlp = w.linear(gelu, block.mlp->fc2, name + ".mlp.fc2");
+        return block.ls2 ? w.op("Mul", {mlp, w.weight(name + ".ls2.gamma", block.ls2->gamma)}) : mlp;
+    });
 }
 
 void setTensorType(onnx::ValueInfoProto* v, const std::string& name, const std::vector<int64_t>& dims)
@@ -298,13 +302,18 @@ std::string onnxModelBytes(const ModelBundle& model)
     for (size_t i = 0; i < modes.size(); ++i)
         if (!modes[i].hasAttention())
             mlpOnly.push_back(static_cast<int64_t>(i));
+    std::vector<int64_t> attentionOnly;
+    for (size_t i = 0; i < modes.size(); ++i)
+        if (!modes[i].hasMlp())
+            attentionOnly.push_back(static_cast<int64_t>(i));
     addMeta(proto, "input",
             "images: float32 [batch, " + std::to_string(cfg.inChans) + ", " + std::to_string(cfg.imageSize) + ", " +
                 std::to_string(cfg.imageSize) + "], pixels in [0, 1] normalised as (x - mean) / std per channel");
     addMeta(proto, "normalization_mean", nlohmann::json(model.meta.normalization.mean).dump());
     addMeta(proto, "normalization_std", nlohmann::json(model.meta.normalization.std).dump());
     addMeta(proto, "class_names", nlohmann::json(model.meta.classNames).dump());
-    addMeta(proto, "mlp_only_layers", nlohmann::json(mlpOnly).dump());
+    addMeta(proto, "mlp_only_layers", nlohmann::json(mlpOnly).dump()); // no attention (gone blocks too)
+    addMeta(proto, "mlp_removed_layers", nlohmann::json(attentionOnly).dump());
     addMeta(proto, "block_states", meta.at("blocks").dump());
     addMeta(proto, "mlpify_config", meta.at("config").dump());
     proto.set_doc_string(cfg.name + ": " + std::to_string(mlpOnly.size()) + " of " + std::to_string(cfg.depth) +

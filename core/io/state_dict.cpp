@@ -3,7 +3,11 @@
 #include "core/error.h"
 #include "core/io/pickle.h"
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <regex>
 
 namespace mlpify::core {
@@ -17,6 +21,18 @@ bool isTensorDict(const PyValue& v)
         if (kv.second->kind != PyValue::Kind::Tensor)
             return false;
     return true;
+}
+
+// The "config" of the sidecar exportTimm writes beside a .pth whose blocks lack branches
+// (FILE.json); empty where there is none or it does not parse (then the weights alone decide).
+nlohmann::json sidecarConfig(const std::string& file)
+{
+    std::ifstream in(file + ".json");
+    if (!in)
+        return nlohmann::json::object();
+    const auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    return j.is_object() && j.contains("config") && j.at("config").is_object() ? j.at("config")
+                                                                               : nlohmann::json::object();
 }
 } // namespace
 
@@ -61,7 +77,21 @@ ViTConfig inferTimmConfig(const StateDict& sd, const std::string& file, const Im
     c.distilled = sd.count("dist_token") > 0;
     c.distilledHead = sd.count("head_dist.weight") > 0;
     // timm's names for LayerScale and registers; a head twice the width reads [class, mean patch].
-    c.layerScale = sd.count("blocks.0.ls1.gamma") > 0 || sd.count("blocks.0.ls2.gamma") > 0;
+    // Blocks may lack a branch (MLP-only, attention-only) or every weight (gone): the depth is the
+    // highest block index named, or the sidecar's (model_io.h) where trailing blocks are gone.
+    static const std::regex blockKey(R"(^blocks\.(\d+)\.(.*)$)");
+    c.depth = 0;
+    std::string mlpKey;
+    for (const auto& kv : sd) {
+        std::smatch m;
+        if (!std::regex_match(kv.first, m, blockKey))
+            continue;
+        c.depth = std::max<int64_t>(c.depth, std::stoll(m[1].str()) + 1);
+        c.layerScale = c.layerScale || m[2] == "ls1.gamma" || m[2] == "ls2.gamma";
+        if (m[2] == "mlp.fc1.weight" && mlpKey.empty())
+            mlpKey = kv.first;
+    }
+    const auto sidecar = sidecarConfig(file);
     if (sd.count("reg_token"))
         c.registerTokens = need("reg_token", 3).size(1);
     const int64_t patches = pos.size(1) - (c.distilled ? 2 : 1);
@@ -70,16 +100,24 @@ ViTConfig inferTimmConfig(const StateDict& sd, const std::string& file, const Im
         throw Error(file,
                     "pos_embed has " + std::to_string(pos.size(1)) + " tokens, not a square grid plus prefix tokens");
     c.imageSize = grid * c.patchSize;
-    c.depth = 0;
-    while (sd.count("blocks." + std::to_string(c.depth) + ".norm2.weight"))
-        ++c.depth;
+    if (sidecar.contains("depth") && sidecar.at("depth").is_number_integer())
+        c.depth = std::max<int64_t>(c.depth, sidecar.at("depth").get<int64_t>());
     if (c.depth == 0)
-        throw Error(file, "no transformer blocks ('blocks.0.norm2.weight' missing)");
-    c.mlpHidden = need("blocks.0.mlp.fc1.weight", 2).size(0);
+        throw Error(file, "no transformer blocks (no 'blocks.N.' keys)");
+    if (!mlpKey.empty())
+        c.mlpHidden = need(mlpKey, 2).size(0);
+    else if (sidecar.contains("mlp_hidden") && sidecar.at("mlp_hidden").is_number_integer())
+        c.mlpHidden = sidecar.at("mlp_hidden").get<int64_t>();
+    else // no block keeps an MLP: the width is never used
+        c.mlpHidden = 4 * c.embedDim;
     c.numClasses = need("head.weight", 2).size(0);
     c.headOnPatchMean = need("head.weight", 2).size(1) == 2 * c.embedDim;
     c.maskToken = sd.count("mask_token") > 0;
-    c.numHeads = options.numHeads.value_or(c.embedDim % 64 == 0 ? c.embedDim / 64 : 0);
+    const int64_t sidecarHeads = sidecar.contains("num_heads") && sidecar.at("num_heads").is_number_integer()
+                                     ? sidecar.at("num_heads").get<int64_t>()
+                                     : 0;
+    c.numHeads =
+        options.numHeads.value_or(sidecarHeads > 0 ? sidecarHeads : (c.embedDim % 64 == 0 ? c.embedDim / 64 : 0));
     if (c.numHeads <= 0)
         throw Error(file, "cannot tell the number of attention heads for width " + std::to_string(c.embedDim) +
                               "; the number of heads must be given");

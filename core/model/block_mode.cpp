@@ -2,6 +2,8 @@
 
 #include "core/error.h"
 
+#include <cstdio>
+
 namespace mlpify::core {
 
 std::string blockList(const std::vector<int64_t>& blocks, const std::string& separator)
@@ -12,24 +14,56 @@ std::string blockList(const std::vector<int64_t>& blocks, const std::string& sep
     return list;
 }
 
-std::string toString(AttnMode mode)
+BlockMode withAttention(BlockMode block, BranchMode mode, double lambda)
+{
+    block.mode = mode;
+    block.lambda = lambda;
+    return block;
+}
+
+BlockMode withMlp(BlockMode block, BranchMode mode, double lambda)
+{
+    block.mlp = mode;
+    block.mlpLambda = lambda;
+    return block;
+}
+
+std::string toString(BranchMode mode)
 {
     switch (mode) {
-    case AttnMode::Active:
+    case BranchMode::Active:
         return "active";
-    case AttnMode::Diluting:
+    case BranchMode::Diluting:
         return "diluting";
-    case AttnMode::Removed:
+    case BranchMode::Removed:
         return "removed";
-    case AttnMode::Skipped:
+    case BranchMode::Skipped:
         return "skipped";
     }
     return "active";
 }
 
-AttnMode attnModeFromString(const std::string& s)
+std::string describe(const BlockMode& block)
 {
-    for (AttnMode m : {AttnMode::Active, AttnMode::Diluting, AttnMode::Removed, AttnMode::Skipped})
+    const bool attnPlain = block.mode == BranchMode::Active || block.mode == BranchMode::Removed;
+    const bool mlpPlain = block.mlp == BranchMode::Active || block.mlp == BranchMode::Removed;
+    if (attnPlain && mlpPlain)
+        return block.gone() ? "gone" : !block.hasAttention() ? "mlp-only" : !block.hasMlp() ? "attention-only" : "full";
+    auto branch = [](BranchMode m, double lambda) {
+        std::string s = toString(m);
+        if (m == BranchMode::Diluting) {
+            char buf[32];
+            std::snprintf(buf, sizeof buf, " %.2f", lambda);
+            s += buf;
+        }
+        return s;
+    };
+    return "attention " + branch(block.mode, block.lambda) + ", mlp " + branch(block.mlp, block.mlpLambda);
+}
+
+BranchMode attnModeFromString(const std::string& s)
+{
+    for (BranchMode m : {BranchMode::Active, BranchMode::Diluting, BranchMode::Removed, BranchMode::Skipped})
         if (toString(m) == s)
             return m;
     throw Error("unknown block state '" + s + "' (expected active, diluting, removed or skipped)");
@@ -38,18 +72,25 @@ AttnMode attnModeFromString(const std::string& s)
 void to_json(nlohmann::json& j, const BlockMode& m)
 {
     j = {{"attention", toString(m.mode)}};
-    if (m.mode == AttnMode::Diluting)
+    if (m.mode == BranchMode::Diluting)
         j["lambda"] = m.lambda;
+    if (m.mlp != BranchMode::Active)
+        j["mlp"] = toString(m.mlp);
+    if (m.mlp == BranchMode::Diluting)
+        j["mlp_lambda"] = m.mlpLambda;
 }
 
 void from_json(const nlohmann::json& j, BlockMode& m)
 {
     try {
         m.mode = attnModeFromString(j.at("attention").get<std::string>());
+        m.mlp = attnModeFromString(j.value("mlp", std::string("active")));
     } catch (const Error& e) { // a JSON problem, which every reader reports with its file's name
         throw nlohmann::json::other_error::create(501, e.reason(), &j);
     }
-    m.lambda = j.value("lambda", m.mode == AttnMode::Diluting ? 1.0 : (m.mode == AttnMode::Removed ? 0.0 : 1.0));
+    auto defaultLambda = [](BranchMode mode) { return mode == BranchMode::Removed ? 0.0 : 1.0; };
+    m.lambda = j.value("lambda", defaultLambda(m.mode));
+    m.mlpLambda = j.value("mlp_lambda", defaultLambda(m.mlp));
 }
 
 } // namespace mlpify::core

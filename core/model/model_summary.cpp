@@ -33,7 +33,8 @@ ModelSummary summarize(const ModelBundle& model)
         b.mode = block->mode();
         if (block->mode().hasAttention())
             b.attentionParams = count(*block->norm1) + count(*block->attn);
-        b.mlpParams = count(*block->norm2) + count(*block->mlp);
+        if (block->mode().hasMlp())
+            b.mlpParams = count(*block->norm2) + count(*block->mlp);
         s.blocks.push_back(b);
     }
     if (model.meta.metrics.contains("test_top1")) {
@@ -84,17 +85,20 @@ std::string summaryToText(const ModelSummary& s)
     if (s.testTop1)
         o << "top-1      " << std::fixed << std::setprecision(2) << 100.0 * *s.testTop1 << "% on " << s.metricsData
           << " (test split)\n";
-    o << "block  attention        attn params  mlp params\n";
-    for (const auto& b : s.blocks) {
-        std::string state = toString(b.mode.mode);
-        if (b.mode.mode == AttnMode::Diluting) {
+    o << "block  attention        mlp              attn params  mlp params\n";
+    auto state = [](BranchMode mode, double lambda) {
+        std::string text = toString(mode);
+        if (mode == BranchMode::Diluting) {
             std::ostringstream l;
-            l << std::setprecision(3) << b.mode.lambda;
-            state += " (lambda " + l.str() + ")";
+            l << std::setprecision(3) << lambda;
+            text += " (lambda " + l.str() + ")";
         }
-        o << std::setw(5) << b.index << "  " << std::left << std::setw(16) << state << std::right << std::setw(12)
-          << b.attentionParams << std::setw(12) << b.mlpParams << "\n";
-    }
+        return text;
+    };
+    for (const auto& b : s.blocks)
+        o << std::setw(5) << b.index << "  " << std::left << std::setw(16) << state(b.mode.mode, b.mode.lambda) << " "
+          << std::setw(16) << state(b.mode.mlp, b.mode.mlpLambda) << std::right << std::setw(12) << b.attentionParams
+          << std::setw(12) << b.mlpParams << "\n";
     return o.str();
 }
 

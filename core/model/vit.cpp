@@ -25,6 +25,30 @@ std::string shapeString(const torch::Tensor& t)
     s << t.sizes();
     return s.str();
 }
+
+// One branch's residual step under its state (method.md sections 3 and 4, units.md): active
+// x + f, diluting (2 - lambda) x + lambda f (the factor keeps the residual's scale as the branch
+// fades), removed 2x, skipped x. f gets the branch's output where it ran. inPlace: the sum goes
+// into f's storage (no autograd, no trace to hand f back in); under autocast a branch comes back
+// in bf16, and the residual stream stays in its own dtype.
+template <typename Branch>
+torch::Tensor residualStep(const torch::Tensor& x, BranchMode mode, double lambda, const Branch& branch, bool inPlace,
+                           torch::Tensor& f)
+{
+    switch (mode) {
+    case BranchMode::Active:
+        f = branch();
+        return inPlace && f.scalar_type() == x.scalar_type() ? f.add_(x) : x + f;
+    case BranchMode::Diluting:
+        f = branch();
+        return (2.0 - lambda) * x + lambda * f;
+    case BranchMode::Removed:
+        return 2.0 * x;
+    case BranchMode::Skipped:
+        break;
+    }
+    return x;
+}
 } // namespace
 
 AttentionImpl::AttentionImpl(int64_t dim, int64_t heads)
@@ -118,9 +142,13 @@ BlockImpl::BlockImpl(const ViTConfig& cfg)
 void BlockImpl::setMode(const BlockMode& mode)
 {
     if (!m_mode.hasAttention() && mode.hasAttention())
-        throw Error("a removed (MLP-only) block cannot get its attention back");
-    if (mode.mode == AttnMode::Diluting && (mode.lambda < 0.0 || mode.lambda > 1.0))
+        throw Error("a block whose attention is removed cannot get its attention back");
+    if (!m_mode.hasMlp() && mode.hasMlp())
+        throw Error("a block whose MLP is removed cannot get its MLP back");
+    if (mode.mode == BranchMode::Diluting && (mode.lambda < 0.0 || mode.lambda > 1.0))
         throw Error("dilution lambda " + std::to_string(mode.lambda) + " is outside [0, 1]");
+    if (mode.mlp == BranchMode::Diluting && (mode.mlpLambda < 0.0 || mode.mlpLambda > 1.0))
+        throw Error("MLP dilution lambda " + std::to_string(mode.mlpLambda) + " is outside [0, 1]");
     if (m_mode.hasAttention() && !mode.hasAttention()) {
         unregister_module("norm1");
         unregister_module("attn");
@@ -130,6 +158,15 @@ void BlockImpl::setMode(const BlockMode& mode)
         attn = nullptr;
         ls1 = nullptr;
     }
+    if (m_mode.hasMlp() && !mode.hasMlp()) {
+        unregister_module("norm2");
+        unregister_module("mlp");
+        if (ls2)
+            unregister_module("ls2");
+        norm2 = nullptr;
+        mlp = nullptr;
+        ls2 = nullptr;
+    }
     m_mode = mode;
 }
 
@@ -137,7 +174,9 @@ torch::Tensor BlockImpl::forwardAs(const torch::Tensor& input, const BlockMode& 
                                    int64_t keepTokens, TokenMerge* merge, const AttentionObserver* observe)
 {
     if (!m_mode.hasAttention() && mode.hasAttention())
-        throw Error("block has no attention left to run (it is MLP-only)");
+        throw Error("block has no attention left to run (its attention is removed)");
+    if (!m_mode.hasMlp() && mode.hasMlp())
+        throw Error("block has no MLP left to run (its MLP is removed)");
     const bool narrow = keepTokens > 0 && keepTokens < input.size(1);
     const auto kept = narrow ? input.narrow(1, 0, keepTokens) : input;
     // Without autograd and without a trace, the residual sums go into the branch outputs in place
@@ -157,34 +196,20 @@ torch::Tensor BlockImpl::forwardAs(const torch::Tensor& input, const BlockMode& 
         auto out = attn->forward(norm1->forward(input), keepTokens, logSize, merging ? &keys : nullptr, observe);
         return ls1 ? (inPlace ? out.mul_(ls1->gamma) : ls1->forward(out)) : out;
     };
-    switch (mode.mode) {
-    case AttnMode::Active:
-        a = branch();
-        x = inPlace && a.scalar_type() == kept.scalar_type() ? a.add_(kept) : kept + a;
-        break;
-    case AttnMode::Diluting:
-        // method.md section 4: the (2 - lambda) factor keeps the residual's scale as attention fades.
-        a = branch();
-        x = (2.0 - mode.lambda) * kept + mode.lambda * a;
-        break;
-    case AttnMode::Removed:
-        x = 2.0 * kept;
-        break;
-    case AttnMode::Skipped:
-        x = kept;
-        break;
-    }
+    x = residualStep(kept, mode.mode, mode.lambda, branch, inPlace, a);
     if (merging) {
         const auto plan = planMerge(keys.defined() ? keys : input, merge->r, merge->distilled);
         if (!merge->size.defined())
             merge->size = torch::ones({x.size(0), x.size(1), 1}, x.options());
         std::tie(x, merge->size) = mergeWeighted(plan, x, merge->size);
     }
-    auto m = mlp->forward(norm2->forward(x));
-    if (ls2)
-        m = inPlace ? m.mul_(ls2->gamma) : ls2->forward(m);
-    // Under autocast a branch comes back in bf16: the residual stream stays in its own dtype.
-    auto out = inPlace && m.scalar_type() == x.scalar_type() ? m.add_(x) : x + m;
+    // The MLP branch by the same rules (resources/docs/units.md), gamma2 inside the branch.
+    torch::Tensor m;
+    auto mlpBranch = [&] {
+        auto y = mlp->forward(norm2->forward(x));
+        return ls2 ? (inPlace ? y.mul_(ls2->gamma) : ls2->forward(y)) : y;
+    };
+    auto out = residualStep(x, mode.mlp, mode.mlpLambda, mlpBranch, inPlace, m);
     if (trace)
         *trace = {a, m, out};
     return out;

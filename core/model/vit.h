@@ -18,7 +18,7 @@ namespace mlpify::core {
 // Per-block tensors a forward pass can hand back (later analyses read them).
 struct BlockTrace {
     torch::Tensor attn; // attention-branch output Attn(LN1 x), undefined when no attention ran
-    torch::Tensor mlp;  // MLP-branch output MLP(LN2 y), before the residual add
+    torch::Tensor mlp;  // MLP-branch output MLP(LN2 y), before the residual add; undefined when no MLP ran
     torch::Tensor out;  // block output
 };
 
@@ -96,7 +96,8 @@ public:
                             int64_t keepTokens = 0, TokenMerge* merge = nullptr,
                             const AttentionObserver* observe = nullptr);
 
-    // Removed drops norm1, attn and ls1 (and their parameters) for good.
+    // A removed attention drops norm1, attn and ls1 (and their parameters) for good; a removed MLP
+    // drops norm2, mlp and ls2.
     void setMode(const BlockMode& mode);
     const BlockMode& mode() const { return m_mode; }
 

@@ -11,7 +11,7 @@ namespace mlpify::core {
 
 void checkDilutionRun(const DilutionRun& run, bool resume)
 {
-    if (run.remove.empty() && run.ratio <= 0 && !resume)
+    if (run.remove.empty() && run.removeMlp.empty() && run.ratio <= 0 && !resume)
         throw Error(settingName(Setting::Remove), "give the blocks to remove or " + settingName(Setting::Ratio));
     if (run.distill && run.newHead)
         throw Error(settingName(Setting::Distill), "the teacher is the original model with its own head; it cannot "
@@ -21,20 +21,22 @@ void checkDilutionRun(const DilutionRun& run, bool resume)
 }
 
 namespace {
-// The listed blocks against the model read, before any data: each must exist and have attention.
-void checkListedBlocks(const ModelBundle& model, const std::vector<int64_t>& blocks)
+// The listed blocks against the model read, before any data: each must exist and have the branch
+// (attention for --remove, MLP for --remove-mlp).
+void checkListedBlocks(const ModelBundle& model, const std::vector<int64_t>& blocks, bool mlp = false)
 {
     const auto list = blockList(blocks);
+    const auto setting = settingName(mlp ? Setting::RemoveMlp : Setting::Remove);
     const auto modes = model.net->blockModes();
     const auto depth = static_cast<int64_t>(modes.size());
     for (auto b : blocks) {
         if (b < 0 || b >= depth)
-            throw Error(settingName(Setting::Remove) + " " + list, "block " + std::to_string(b) +
-                                                                       " does not exist (the model has blocks 0 to " +
-                                                                       std::to_string(depth - 1) + ")");
-        if (!modes[static_cast<size_t>(b)].hasAttention())
-            throw Error(settingName(Setting::Remove) + " " + list,
-                        "block " + std::to_string(b) + " has no attention left to remove");
+            throw Error(setting + " " + list, "block " + std::to_string(b) +
+                                                  " does not exist (the model has blocks 0 to " +
+                                                  std::to_string(depth - 1) + ")");
+        if (mlp ? !modes[static_cast<size_t>(b)].hasMlp() : !modes[static_cast<size_t>(b)].hasAttention())
+            throw Error(setting + " " + list,
+                        "block " + std::to_string(b) + " has no " + (mlp ? "MLP" : "attention") + " left to remove");
     }
 }
 } // namespace
@@ -44,8 +46,14 @@ DilutionOutcome runDilution(const DilutionRun& run, const DilutionExecution& how
 {
     checkDilutionRun(run, how.resume);
     auto model = loadModel(how.resume ? how.train.checkpoint : run.model);
-    if (!how.resume)
+    if (!how.resume) {
         checkListedBlocks(model, run.remove);
+        checkListedBlocks(model, run.removeMlp, /*mlp=*/true);
+        if (model.meta.tome.active() && !run.removeMlp.empty())
+            throw Error(settingName(Setting::RemoveMlp), "the model is saved with token merging (ToMe " +
+                                                             model.meta.tome.describe() +
+                                                             "); MLP units are removed from a model without it");
+    }
     const DataFit fit{run.data, run.inputSize, run.newHead, how.resume};
     auto data = prepareTrainingData(model, fit, progress);
 
@@ -54,12 +62,14 @@ DilutionOutcome runDilution(const DilutionRun& run, const DilutionExecution& how
         outcome.blocks = run.remove;
     } else if (how.resume) {
         outcome.blocks = dilutedBlocks(model.meta);
-    } else {
+    } else if (run.ratio > 0) {
         outcome.blocks = chooseLayers(model, run, progress, &cancel).selected;
         progress.notice(run.method + " selected blocks " + blockList(outcome.blocks, " "));
     }
     fitHead(model, fit, data.train, progress); // after the choice, which reads the pretrained head
-    const auto dilution = dilutionOptionsFor(run, outcome.blocks);
+    const auto mlpBlocks =
+        !run.removeMlp.empty() ? run.removeMlp : (how.resume ? dilutedMlpBlocks(model.meta) : std::vector<int64_t>{});
+    const auto dilution = dilutionOptionsFor(run, outcome.blocks, mlpBlocks);
 
     auto train = how.train;
     auto teacher = how.teacher;
@@ -78,6 +88,7 @@ DilutionOutcome runDilution(const DilutionRun& run, const DilutionExecution& how
     else
         saveByExtension(model, run.out);
     outcome.parameters = model.net->parameterCount();
+    outcome.modes = model.net->blockModes();
     outcome.written = true;
     return outcome;
 }

@@ -24,10 +24,11 @@ struct DilutionExecution {
 };
 
 struct DilutionOutcome {
-    TrainResult training;        // cancelled: the checkpoint is written, nothing else
-    std::vector<int64_t> blocks; // the blocks diluted
-    std::vector<int64_t> folded; // the blocks folded into MLP-only blocks
-    int64_t parameters = 0;      // of the written model
+    TrainResult training;         // cancelled: the checkpoint is written, nothing else
+    std::vector<int64_t> blocks;  // the blocks diluted
+    std::vector<int64_t> folded;  // the blocks folded (MLP-only, attention-only or gone: units.md)
+    std::vector<BlockMode> modes; // the written model's block states
+    int64_t parameters = 0;       // of the written model
     bool written = false;
 };
 

@@ -42,11 +42,12 @@ std::string lambdaScheduleName(LambdaSchedule schedule)
     return lambdaScheduleNames().at(static_cast<size_t>(schedule));
 }
 
-DilutionOptions dilutionOptionsFor(const DilutionRun& run, std::vector<int64_t> blocks)
+DilutionOptions dilutionOptionsFor(const DilutionRun& run, std::vector<int64_t> blocks, std::vector<int64_t> mlpBlocks)
 {
     DilutionOptions d;
     d.schedule = parseLambdaSchedule(run.schedule);
     d.blocks = std::move(blocks);
+    d.mlpBlocks = std::move(mlpBlocks);
     d.dilutionEpochs = run.resolvedDilutionEpochs();
     return d;
 }
@@ -76,28 +77,40 @@ TrainResult dilute(ModelBundle& model, const Dataset& train, const Dataset* test
                    const DilutionOptions& o, Progress& progress, const CancelToken& cancel,
                    const TrainCallbacks& callbacks, bool resume)
 {
-    if (o.blocks.empty())
+    if (o.blocks.empty() && o.mlpBlocks.empty())
         throw Error("dilution", "no blocks selected for removal");
     const auto modes = model.net->blockModes();
-    for (auto b : o.blocks) {
+    auto check = [&](int64_t b, bool has, const char* what) {
         if (b < 0 || b >= static_cast<int64_t>(modes.size()))
             throw Error("dilution", "block " + std::to_string(b) + " does not exist");
-        if (!modes[static_cast<size_t>(b)].hasAttention())
-            throw Error("dilution", "block " + std::to_string(b) + " is already MLP-only");
-    }
+        if (!has)
+            throw Error("dilution", "block " + std::to_string(b) + " has no " + what + " left to remove");
+    };
+    for (auto b : o.blocks)
+        check(b, modes[static_cast<size_t>(b)].hasAttention(), "attention (it is already MLP-only)");
+    for (auto b : o.mlpBlocks)
+        check(b, modes[static_cast<size_t>(b)].hasMlp(), "MLP");
     const int64_t n = to.trainLimit > 0 ? std::min(to.trainLimit, train.size()) : train.size();
     const DilutionOptions plan = planDilution(o, n, to);
     TrainCallbacks cb = callbacks;
     cb.beforeStep = [&model, plan](int64_t step) {
         const double lambda = lambdaAt(plan, step);
         for (auto b : plan.blocks)
-            model.net->setBlockMode(b, {AttnMode::Diluting, lambda});
+            model.net->setBlockMode(
+                b, withAttention(model.net->blockModes()[static_cast<size_t>(b)], BranchMode::Diluting, lambda));
+        for (auto b : plan.mlpBlocks)
+            model.net->setBlockMode(
+                b, withMlp(model.net->blockModes()[static_cast<size_t>(b)], BranchMode::Diluting, lambda));
         return lambda;
     };
     model.meta.training["dilution"] = {{"blocks", o.blocks},
                                        {"dilution_steps", plan.dilutionSteps},
                                        {"schedule", lambdaScheduleName(o.schedule)},
                                        {"rule", "x = (2 - lambda) x + lambda Attn(LN1 x)"}};
+    if (!o.mlpBlocks.empty()) {
+        model.meta.training["dilution"]["mlp_blocks"] = o.mlpBlocks;
+        model.meta.training["dilution"]["mlp_rule"] = "y = (2 - lambda) y + lambda MLP(LN2 y)";
+    }
     return trainSupervised(model, train, test, to, progress, cancel, cb, resume);
 }
 
@@ -106,13 +119,23 @@ std::vector<int64_t> foldDiluted(ModelBundle& model)
     std::vector<int64_t> folded;
     const auto modes = model.net->blockModes();
     for (size_t i = 0; i < modes.size(); ++i) {
-        if (modes[i].mode != AttnMode::Diluting)
-            continue;
-        if (modes[i].lambda != 0.0)
+        if (modes[i].mode == BranchMode::Diluting && modes[i].lambda != 0.0)
             throw Error("fold", "block " + std::to_string(i) + " is still diluting at lambda " +
                                     std::to_string(modes[i].lambda) + "; train until lambda reaches 0");
-        // At lambda = 0 the block computes 2x + MLP(LN2 2x) exactly, which is the removed state.
-        model.net->setBlockMode(static_cast<int64_t>(i), {AttnMode::Removed, 0.0});
+        if (modes[i].mlp == BranchMode::Diluting && modes[i].mlpLambda != 0.0)
+            throw Error("fold", "block " + std::to_string(i) + "'s MLP is still diluting at lambda " +
+                                    std::to_string(modes[i].mlpLambda) + "; train until lambda reaches 0");
+    }
+    for (size_t i = 0; i < modes.size(); ++i) {
+        // At lambda = 0 a diluting branch computes (2 - 0) x + 0 f(x) = 2x exactly: the removed state.
+        auto mode = modes[i];
+        if (mode.mode == BranchMode::Diluting)
+            mode = withAttention(mode, BranchMode::Removed, 0.0);
+        if (mode.mlp == BranchMode::Diluting)
+            mode = withMlp(mode, BranchMode::Removed, 0.0);
+        if (mode == modes[i])
+            continue;
+        model.net->setBlockMode(static_cast<int64_t>(i), mode);
         folded.push_back(static_cast<int64_t>(i));
     }
     model.meta.blocks = model.net->blockModes();
@@ -131,6 +154,14 @@ std::vector<int64_t> dilutedBlocks(const ModelMeta& meta)
     return jsonIntegers(t.at("dilution").at("blocks"));
 }
 
+std::vector<int64_t> dilutedMlpBlocks(const ModelMeta& meta)
+{
+    const auto& t = meta.training;
+    if (!t.contains("dilution") || !t.at("dilution").is_object() || !t.at("dilution").contains("mlp_blocks"))
+        return {};
+    return jsonIntegers(t.at("dilution").at("mlp_blocks"));
+}
+
 std::vector<int64_t> foldAndSave(ModelBundle& model, const std::string& out)
 {
     std::vector<int64_t> folded;
@@ -145,6 +176,7 @@ std::vector<int64_t> foldAndSave(ModelBundle& model, const std::string& out)
             auto run = model.meta.training.at("run").get<DilutionRun>();
             run.model = kept;
             run.remove = dilutedBlocks(model.meta);
+            run.removeMlp = dilutedMlpBlocks(model.meta);
             run.ratio = 0;
             run.epochs = 1;
             run.dilutionEpochs = 0;

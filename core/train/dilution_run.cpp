@@ -13,9 +13,9 @@ namespace mlpify::core {
 namespace {
 auto fields(const DilutionRun& r)
 {
-    return std::tie(r.model, r.data, r.out, r.remove, r.ratio, r.method, r.selectImages, r.randomSeed, r.epochs,
-                    r.dilutionEpochs, r.lr, r.batch, r.warmupEpochs, r.trainLimit, r.schedule, r.augment, r.distill,
-                    r.device, r.bf16, r.seed, r.processes, r.newHead, r.inputSize);
+    return std::tie(r.model, r.data, r.out, r.remove, r.removeMlp, r.ratio, r.method, r.selectImages, r.randomSeed,
+                    r.epochs, r.dilutionEpochs, r.lr, r.batch, r.warmupEpochs, r.trainLimit, r.schedule, r.augment,
+                    r.distill, r.device, r.bf16, r.seed, r.processes, r.newHead, r.inputSize);
 }
 
 // Shortest text that reads back as the same double.
@@ -66,9 +66,11 @@ std::vector<std::string> toArgs(const DilutionRun& r)
     std::vector<std::string> a{"dilute", r.model, "--data", r.data};
     if (!r.remove.empty()) {
         a.insert(a.end(), {"--remove", blockList(r.remove)}); // a listed run has no ratio
-    } else {
+    } else if (r.ratio > 0 || r.removeMlp.empty()) {
         a.insert(a.end(), {"--ratio", number(r.ratio)});
     }
+    if (!r.removeMlp.empty())
+        a.insert(a.end(), {"--remove-mlp", blockList(r.removeMlp)});
     a.insert(a.end(), {"--method", r.method, "--select-images", std::to_string(r.selectImages), "--random-seed",
                        std::to_string(r.randomSeed)});
     a.insert(a.end(), {"--epochs", std::to_string(r.epochs), "--lr", number(r.lr), "--batch", std::to_string(r.batch),
@@ -128,6 +130,8 @@ void to_json(nlohmann::json& j, const DilutionRun& r)
          {"processes", r.processes},
          {"new_head", r.newHead},
          {"input_size", r.inputSize}};
+    if (!r.removeMlp.empty()) // runs without MLP units read and write as before
+        j["remove_mlp"] = r.removeMlp;
 }
 
 void from_json(const nlohmann::json& j, DilutionRun& r)
@@ -138,6 +142,8 @@ void from_json(const nlohmann::json& j, DilutionRun& r)
     r.out = j.value("out", r.out);
     if (j.contains("remove"))
         r.remove = jsonIntegers(j.at("remove"));
+    if (j.contains("remove_mlp"))
+        r.removeMlp = jsonIntegers(j.at("remove_mlp"));
     r.ratio = j.value("ratio", r.ratio);
     r.method = j.value("method", r.method);
     r.selectImages = jsonInteger(j, "select_images", r.selectImages);

@@ -25,6 +25,9 @@ struct DilutionRun {
     std::string out; // the folded model; its checkpoint is OUT.ckpt
     // Which attention layers: the list, or when it is empty, `method` for `ratio` (analysis/selection.h).
     std::vector<int64_t> remove;
+    // MLP branches to remove by the same dilution (resources/docs/units.md): with or without attention
+    // layers; a block in both lists is removed whole.
+    std::vector<int64_t> removeMlp;
     double ratio = 0;
     std::string method = "nose";
     int64_t selectImages = kCalibrationImages; // for the methods that read calibration images

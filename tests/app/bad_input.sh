@@ -42,9 +42,9 @@ fixture convert default good.pth &
 fixture convert default good.safetensors &
 fixture analyze default --images 8 --out analysis.json &
 fixture select default --ratio 0.5 --method first --images 8 --out selection.json &
-# Block 1 MLP-only (a short dilution run, folded).
+# Block 1 MLP-only, block 2 attention-only (a short dilution run, folded).
 fixture dilute default --data fashion-mnist --train-limit 64 --eval-limit 64 --epochs 1 --batch 32 --remove 1 \
-  --out removed.mlpify &
+  --remove-mlp 2 --out removed.mlpify &
 wait
 for f in good.mlpify good.pth good.safetensors analysis.json selection.json removed.mlpify; do
   [ -s "$FX/$f" ] || { echo "fixture $f was not made"; exit 1; }
@@ -428,6 +428,9 @@ num dilute --select-images "0" -- dilute default "${TRAIN[@]}" --method nose --r
 num dilute --schedule "bogus" -- dilute default "${DILUTE[@]}" --ratio 0.5 --out out.mlpify
 num dilute --method "bogus" -- dilute default "${TRAIN[@]}" --ratio 0.5 --out out.mlpify
 num dilute --remove "99 x" -- dilute default "${DILUTE[@]}" --out out.mlpify
+num dilute --remove-mlp "12 x" -- dilute default "${TRAIN[@]}" --out out.mlpify
+bad dilute "--remove-mlp: an MLP already removed" "--remove-mlp 2" 'cp "$FX/removed.mlpify" .' dilute removed.mlpify \
+  "${TRAIN[@]}" --remove-mlp 2 --out out.mlpify
 num bench --batch "0" -- bench default --repeats 1 --warmup 0
 num bench --repeats "0 -1 1e30" -- bench default --batch 1 --warmup 0
 num bench --warmup "-1 1e30" -- bench default --batch 1 --repeats 1
@@ -450,6 +453,14 @@ num select --images "0" -- select default --ratio 0.5 --method nose
 num select --bootstrap "-1 1e30 x" -- select default --ratio 0.5 --method first --images 8
 num select --test-limit "-1 1e30" -- select default --ratio 0.5 --method first --images 8 --evaluate
 num select --method "bogus" -- select default --ratio 0.5 --images 8
+num select --units "bogus" -- select default --count 2 --images 8
+num select --budget-params "0 -1 x" -- select default --units mlp --images 8
+num select --budget-flops "0 -1 nan" -- select default --units block --images 8
+bad select "--budget-params below the cheapest unit" "--budget-params 10" "" select default --units mlp \
+  --budget-params 10 --images 8
+bad select "--units with --evaluate" "--evaluate" "" select default --units mixed --count 2 --images 8 --evaluate
+bad select "--count with --budget-params" "--budget-params" "" select default --units mixed --count 2 \
+  --budget-params 100000 --images 8
 num what-if --remove "12 -1 x 2,,3" -- what-if default --images 8
 num what-if --images "0 -1" -- what-if default --remove 2
 num criteria --ratio "-1 1.5 nan" -- criteria default --methods first --images 8 --test-limit 8

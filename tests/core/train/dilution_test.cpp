@@ -129,6 +129,44 @@ TEST(Dilution, ReachesLambdaZeroAndTheFoldIsExact)
     EXPECT_TRUE(fs::exists(tempPath("folded.pth.json")));
 }
 
+// MLP units under the same schedule (units.md): block 1's MLP and block 3 as a whole fade with
+// block 0's attention; at lambda 0 the fold gives an attention-only and a gone block exactly.
+TEST(Dilution, MlpBranchesAndWholeBlocksDiluteAndFoldExactly)
+{
+    auto model = tinyModel();
+    DilutionOptions d;
+    d.blocks = {0, 3};
+    d.mlpBlocks = {1, 3};
+    d.dilutionSteps = 10;
+    CancelToken cancel;
+    FunctionProgress quiet;
+    std::vector<BlockMode> seen;
+    TrainCallbacks cb;
+    cb.onStep = [&](const StepStats&) { seen.push_back(model.net->blockModes()[3]); };
+    dilute(model, images(Split::Train), nullptr, options(), d, quiet, cancel, cb);
+    ASSERT_EQ(seen.size(), 16u);
+    EXPECT_EQ(seen[5], (BlockMode{BranchMode::Diluting, 0.5, BranchMode::Diluting, 0.5}));
+    EXPECT_EQ(model.meta.training.at("dilution").at("mlp_blocks"), nlohmann::json::array({1, 3}));
+    EXPECT_EQ(model.net->blockModes()[2], BlockMode{}); // untouched
+
+    model.net->eval();
+    torch::NoGradGuard g;
+    auto x = normaliseForTest(images(Split::Test)).narrow(0, 0, 32);
+    const auto before = model.net->forward(x);
+    EXPECT_EQ(foldDiluted(model), (std::vector<int64_t>{0, 1, 3}));
+    EXPECT_TRUE(torch::equal(model.net->forward(x), before));
+    EXPECT_EQ(describe(model.net->blockModes()[0]), "mlp-only");
+    EXPECT_EQ(describe(model.net->blockModes()[1]), "attention-only");
+    EXPECT_EQ(describe(model.net->blockModes()[3]), "gone");
+
+    // a branch that is gone cannot be removed again
+    DilutionOptions again;
+    again.mlpBlocks = {1};
+    EXPECT_THROW(dilute(model, images(Split::Train), nullptr, options(), again, quiet, cancel), Error);
+    model.net->setBlockMode(2, withMlp({}, BranchMode::Diluting, 0.25));
+    EXPECT_THROW(foldDiluted(model), Error);
+}
+
 // Diluting over every epoch (or more steps than the run has) still ends at lambda 0 on the last
 // step, so the result folds instead of failing after the whole run.
 TEST(Dilution, DilutingOverEveryEpochEndsAtLambdaZero)
