@@ -6,6 +6,7 @@
 #include "core/analysis/assessment.h"
 #include "core/analysis/comparison.h"
 #include "core/analysis/entropy_profile.h"
+#include "core/analysis/removal.h"
 #include "core/analysis/selection.h"
 #include "core/analysis/unit_selection.h"
 #include "core/analysis/what_if.h"
@@ -178,9 +179,7 @@ void printSelection(const nlohmann::json& j, const core::SelectionResult& r, int
 int selectUnitsCommand(const SelectArgs& o, const GlobalOptions& g, core::ModelBundle& model)
 {
     for (const auto& [given, flag] : {std::pair{o.method != "nose", "--method"},
-                                      {o.evaluate, "--evaluate"},
                                       {o.curve, "--curve"},
-                                      {o.bootstrap > 0, "--bootstrap"},
                                       {!o.csv.empty(), "--csv"},
                                       {o.naive, "--naive"}})
         if (given)
@@ -208,9 +207,34 @@ int selectUnitsCommand(const SelectArgs& o, const GlobalOptions& g, core::ModelB
                                               : "--count " + std::to_string(budget.count),
                           e.reason());
     }
-    progress.finish();
     nlohmann::json j = r;
     j["transfer_entropy"] = r.stepValues.empty() ? 0.0 : r.stepValues.back();
+    std::vector<int64_t> codes; // the chosen set as transfer_entropy.h's unit codes
+    for (auto i : r.chosen)
+        codes.insert(codes.end(), r.candidates[i].codes.begin(), r.candidates[i].codes.end());
+    if (o.bootstrap > 0) { // the set's TE again with its 95% interval, from one pass
+        auto withResamples = te;
+        withResamples.units = true;
+        withResamples.bootstrap = o.bootstrap;
+        withResamples.bootstrapSeed = o.bootstrapSeed;
+        const auto e = core::estimateTransferEntropy(model, calib, codes, withResamples, progress, &interruptToken());
+        j["transfer_entropy"] = e.value;
+        if (e.interval)
+            j["transfer_entropy_interval"] = {{"level", core::kIntervalLevel},
+                                              {"resamples", e.resamples},
+                                              {"low", e.interval->low},
+                                              {"high", e.interval->high}};
+    }
+    if (o.evaluate) { // training-free top-1 with the units taken out, by both rules
+        const auto test =
+            core::loadDataset(o.data.data, core::Split::Test, core::DataOptions().size(model.meta.config.imageSize));
+        core::EvalOptions eo;
+        eo.limit = o.testLimit;
+        eo.device = g.device;
+        j["training_free"] = core::trainingFreeJson(
+            core::trainingFreeTop1(model, test, codes, eo, progress, &interruptToken(), /*units=*/true));
+    }
+    progress.finish();
     j["units"] = te.entropy.units();
     j["provenance"] = {{"model", model.meta.source},
                        {"calibration", core::calibrationJson(calib, o.data.calibration())}};
@@ -230,6 +254,16 @@ int selectUnitsCommand(const SelectArgs& o, const GlobalOptions& g, core::ModelB
               << std::setprecision(1) << 100.0 * static_cast<double>(r.paramsRemoved) / total << "%) and "
               << std::defaultfloat << std::setprecision(4) << r.flopsRemoved << " FLOPs per image; " << r.passes
               << " set evaluations\n";
+    if (j.contains("transfer_entropy_interval"))
+        std::cout << "  TE 95% interval " << std::setprecision(5) << j["transfer_entropy_interval"]["low"].get<double>()
+                  << " to " << j["transfer_entropy_interval"]["high"].get<double>() << " over " << o.bootstrap
+                  << " resamples\n";
+    if (j.contains("training_free"))
+        std::cout << "  training-free test top-1 with the units removed: " << std::fixed << std::setprecision(2)
+                  << 100 * j["training_free"]["skip"]["top1"].get<double>() << "% (x = x), "
+                  << 100 * j["training_free"]["double"]["top1"].get<double>() << "% (x = 2x) on "
+                  << j["training_free"]["images"].get<int64_t>() << " images\n"
+                  << std::defaultfloat;
     std::sort(attention.begin(), attention.end());
     std::sort(mlp.begin(), mlp.end());
     std::cout << "  to remove them: mlpify dilute " << o.input;

@@ -5,39 +5,44 @@
 namespace mlpify::core {
 
 EvalResult evaluateWithout(ModelBundle& model, const Dataset& data, const std::vector<int64_t>& removed, SkipRule rule,
-                           const EvalOptions& options, Progress& progress, const CancelToken* cancel)
+                           const EvalOptions& options, Progress& progress, const CancelToken* cancel, bool units)
 {
     const auto original = model.net->blockModes();
-    for (auto b : removed) {
-        if (b < 0 || b >= static_cast<int64_t>(original.size()) || !original[static_cast<size_t>(b)].hasAttention())
-            throw Error("block " + std::to_string(b), "has no attention to take out");
+    const auto depth = static_cast<int64_t>(original.size());
+    for (auto unit : removed) { // transfer_entropy.h's unit codes: b attention, depth + b MLP
+        const bool mlp = units && unit >= depth;
+        const auto b = mlp ? unit - depth : unit;
+        if (b < 0 || b >= depth ||
+            (mlp ? !original[static_cast<size_t>(b)].hasMlp() : !original[static_cast<size_t>(b)].hasAttention()))
+            throw Error("block " + std::to_string(b),
+                        std::string("has no ") + (mlp ? "MLP" : "attention") + " to take out");
     }
-    // DiluteZero as lambda = 0: (2 - 0) x + 0 * Attn = 2x exactly, with the attention's weights
-    // kept so the model can be restored.
-    const auto out = [&](int64_t b) {
-        const auto& own = original[static_cast<size_t>(b)];
-        return rule == SkipRule::Skip ? withAttention(own, BranchMode::Skipped, 0.0)
-                                      : withAttention(own, BranchMode::Diluting, 0.0);
-    };
     struct Restore {
         ModelBundle& model;
         std::vector<BlockMode> modes;
         ~Restore() { model.net->setBlockModes(modes); }
     } restore{model, original};
-    for (auto b : removed)
-        model.net->setBlockMode(b, out(b));
+    // DiluteZero as lambda = 0: (2 - 0) x + 0 * f = 2x exactly, with the branch's weights kept so
+    // the model can be restored.
+    const auto state = rule == SkipRule::Skip ? BranchMode::Skipped : BranchMode::Diluting;
+    for (auto unit : removed) {
+        const bool mlp = units && unit >= depth;
+        const auto b = mlp ? unit - depth : unit;
+        const auto now = model.net->blockModes()[static_cast<size_t>(b)];
+        model.net->setBlockMode(b, mlp ? withMlp(now, state, 0.0) : withAttention(now, state, 0.0));
+    }
     auto r = evaluate(model, data, options, progress, cancel);
     return r;
 }
 
 TrainingFreeTop1 trainingFreeTop1(ModelBundle& model, const Dataset& data, const std::vector<int64_t>& removed,
-                                  const EvalOptions& options, Progress& progress, const CancelToken* cancel)
+                                  const EvalOptions& options, Progress& progress, const CancelToken* cancel, bool units)
 {
     TrainingFreeTop1 t;
     ProgressSpan a(progress, 0.0, 0.5);
-    t.skip = evaluateWithout(model, data, removed, SkipRule::Skip, options, a, cancel);
+    t.skip = evaluateWithout(model, data, removed, SkipRule::Skip, options, a, cancel, units);
     ProgressSpan b(progress, 0.5, 1.0);
-    t.twice = evaluateWithout(model, data, removed, SkipRule::DiluteZero, options, b, cancel);
+    t.twice = evaluateWithout(model, data, removed, SkipRule::DiluteZero, options, b, cancel, units);
     if (t.skip.cancelled || t.twice.cancelled)
         throw Cancelled("training-free evaluation");
     return t;

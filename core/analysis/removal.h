@@ -16,8 +16,11 @@ namespace mlpify::core {
 
 // Training-free: top-1 and loss on data with the attention of `removed` taken out by the rule
 // (Skip: x = x; DiluteZero: x = 2x, what a fold gives), the model's states restored after.
+// With units, `removed` may hold MLP units as well (transfer_entropy.h's codes: depth + b), taken
+// out by the same rules.
 EvalResult evaluateWithout(ModelBundle& model, const Dataset& data, const std::vector<int64_t>& removed, SkipRule rule,
-                           const EvalOptions& options, Progress& progress, const CancelToken* cancel = nullptr);
+                           const EvalOptions& options, Progress& progress, const CancelToken* cancel = nullptr,
+                           bool units = false);
 
 // Both rules on the same set: what the set's removal costs before any training.
 struct TrainingFreeTop1 {
@@ -26,7 +29,8 @@ struct TrainingFreeTop1 {
 };
 // Core::Cancelled when cancelled.
 TrainingFreeTop1 trainingFreeTop1(ModelBundle& model, const Dataset& data, const std::vector<int64_t>& removed,
-                                  const EvalOptions& options, Progress& progress, const CancelToken* cancel = nullptr);
+                                  const EvalOptions& options, Progress& progress, const CancelToken* cancel = nullptr,
+                                  bool units = false);
 nlohmann::json trainingFreeJson(const TrainingFreeTop1& t); // {images, skip: {top1, loss}, double: {...}}
 
 struct RemovalCurvePoint {

@@ -100,11 +100,10 @@ std::vector<BlockMode> HeadEntropyEvaluator::modesFor(const std::vector<int64_t>
     auto modes = m_model.net->blockModes();
     const auto depth = static_cast<int64_t>(modes.size());
     for (auto unit : set) {
-        const bool mlp = unit >= depth;
+        const bool mlp = m_opt.units && unit >= depth;
         const auto i = mlp ? unit - depth : unit;
         if (i < 0 || i >= depth)
-            throw Error("layer set", (unit < 0 || unit >= 2 * depth ? "unit " : "block ") + std::to_string(unit) +
-                                         " does not exist");
+            throw Error("layer set", (m_opt.units ? "unit " : "block ") + std::to_string(unit) + " does not exist");
         auto& mode = modes[static_cast<size_t>(i)];
         if (mlp ? !mode.hasMlp() : !mode.hasAttention())
             throw Error("layer set", "block " + std::to_string(i) + " has no " + (mlp ? "MLP" : "attention") +

@@ -2,7 +2,7 @@
 // TE(S -> G) = H(G | full model) - H(G | attention of S skipped), and the two heatmap matrices.
 // A set may also hold MLP units (resources/docs/units.md): unit b < depth is block b's attention,
 // unit depth + b its MLP (skipped by the same rule: y = x, or y = 2x with DiluteZero); a whole
-// block is both. Sets of attention layers alone mean what they always have.
+// block is both (with TeOptions::units). Sets of attention layers alone mean what they always have.
 #pragma once
 
 #include "core/analysis/calibration.h"
@@ -49,6 +49,8 @@ struct TeOptions {
     // images (seeded), from the same pass (weighted moments); 0: none.
     int bootstrap = 0;
     uint64_t bootstrapSeed = 0;
+    // Sets may hold MLP units (depth + b, below); off, every member must be an attention layer.
+    bool units = false;
 };
 
 // The percentile interval a bootstrap gives (2.5% and 97.5% of the resampled values).

@@ -117,8 +117,10 @@ std::vector<Unit> unitCandidates(const ModelBundle& model, UnitPool pool)
 }
 
 UnitSelection selectUnits(ModelBundle& model, const Dataset& calibration, UnitPool pool, const UnitBudget& budget,
-                          const TeOptions& o, Progress& progress, const CancelToken* cancel)
+                          const TeOptions& options, Progress& progress, const CancelToken* cancel)
 {
+    auto o = options;
+    o.units = true;
     model.net->requireEveryToken("unit selection");
     const int budgets = (budget.count != 0) + (budget.params != 0) + (budget.flops != 0);
     if (budgets != 1)

@@ -458,7 +458,7 @@ num select --budget-params "0 -1 x" -- select default --units mlp --images 8
 num select --budget-flops "0 -1 nan" -- select default --units block --images 8
 bad select "--budget-params below the cheapest unit" "--budget-params 10" "" select default --units mlp \
   --budget-params 10 --images 8
-bad select "--units with --evaluate" "--evaluate" "" select default --units mixed --count 2 --images 8 --evaluate
+bad select "--units with --curve" "--curve" "" select default --units mixed --count 2 --images 8 --curve
 bad select "--count with --budget-params" "--budget-params" "" select default --units mixed --count 2 \
   --budget-params 100000 --images 8
 num what-if --remove "12 -1 x 2,,3" -- what-if default --images 8

@@ -3,6 +3,7 @@
 // lambda 0 in float64, with and without LayerScale and a distillation token, and through the
 // model file, the .pth export (with its sidecar), ONNX Runtime and the Hugging Face folder.
 #include "core/analysis/entropy_profile.h"
+#include "core/analysis/removal.h"
 #include "core/analysis/selection.h"
 #include "core/analysis/transfer_entropy.h"
 #include "core/analysis/unit_selection.h"
@@ -462,6 +463,7 @@ TEST(Units, PrefixReuseOverMixedSetsGivesTheNaiveResults)
     FunctionProgress quiet;
     auto fast = oneBatch(), naive = oneBatch();
     fast.batchSize = naive.batchSize = 16;
+    fast.units = naive.units = true;
     naive.reusePrefix = false;
     const std::vector<std::vector<int64_t>> sets{{}, {1}, {5}, {1, 5}, {0, 6}, {4, 2}, {7, 3}, {1, 4, 6}};
     for (auto rule : {SkipRule::Skip, SkipRule::DiluteZero}) {
@@ -474,4 +476,31 @@ TEST(Units, PrefixReuseOverMixedSetsGivesTheNaiveResults)
     }
     const auto plan = planStreams(sets, 4);
     EXPECT_EQ(plan.tasks[2].start, 1); // {MLP 1} starts at block 1 from the stream {attention 1} left alone
+}
+
+TEST(Units, TrainingFreeRemovalOfMlpUnitsIsTheFoldedModelAndRestoresTheStates)
+{
+    auto m = randomModel(false, false);
+    const auto test = mlpify::testing::fashionMnistSubset(Split::Test, 48, 4);
+    FunctionProgress quiet;
+    EvalOptions eo;
+    eo.device = "cpu";
+    eo.keepLogits = true;
+    const auto before = m.net->blockModes();
+    // x = 2x for block 1's MLP and all of block 3: what the fold of those units computes
+    const auto without = evaluateWithout(m, test, {mlpUnit(1, 4), 3, mlpUnit(3, 4)}, SkipRule::DiluteZero, eo, quiet,
+                                         nullptr, /*units=*/true);
+    EXPECT_EQ(m.net->blockModes(), before);
+    auto folded = copyOf(m);
+    folded.net->setBlockMode(1, withMlp({}, BranchMode::Removed, 0.0));
+    folded.net->setBlockMode(3, {BranchMode::Removed, 0.0, BranchMode::Removed, 0.0});
+    const auto direct = evaluate(folded, test, eo, quiet);
+    EXPECT_TRUE(torch::equal(without.logits, direct.logits));
+    // x = x for the MLP: the residual alone
+    const auto skipped = evaluateWithout(m, test, {mlpUnit(2, 4)}, SkipRule::Skip, eo, quiet, nullptr, true);
+    auto skip = copyOf(m);
+    skip.net->setBlockMode(2, withMlp({}, BranchMode::Skipped));
+    EXPECT_TRUE(torch::equal(skipped.logits, evaluate(skip, test, eo, quiet).logits));
+    EXPECT_THROW(evaluateWithout(folded, test, {mlpUnit(1, 4)}, SkipRule::Skip, eo, quiet, nullptr, true), Error);
+    EXPECT_THROW(evaluateWithout(m, test, {mlpUnit(1, 4)}, SkipRule::Skip, eo, quiet), Error) << "units off";
 }
