@@ -67,15 +67,22 @@ WhatIfResult WhatIf::evaluate(std::vector<int64_t> removed, const CancelToken* c
     std::sort(removed.begin(), removed.end());
     removed.erase(std::unique(removed.begin(), removed.end()), removed.end());
     const auto own = m_model.net->blockModes();
-    for (auto b : removed)
-        if (b < 0 || b >= static_cast<int64_t>(own.size()) || !own[static_cast<size_t>(b)].hasAttention())
-            throw Error("block " + std::to_string(b), "has no attention to take out");
+    const auto depth = static_cast<int64_t>(own.size());
     auto skip = own, twice = own;
-    for (auto b : removed) {
-        skip[static_cast<size_t>(b)] = withAttention(own[static_cast<size_t>(b)], BranchMode::Skipped);
-        twice[static_cast<size_t>(b)] = withAttention(own[static_cast<size_t>(b)], BranchMode::Diluting, 0.0);
+    int64_t from = depth - 1;
+    for (auto unit : removed) { // with TeOptions::units, depth + b is block b's MLP
+        const bool mlp = m_te.units && unit >= depth;
+        const auto b = mlp ? unit - depth : unit;
+        if (b < 0 || b >= depth ||
+            (mlp ? !own[static_cast<size_t>(b)].hasMlp() : !own[static_cast<size_t>(b)].hasAttention()))
+            throw Error("block " + std::to_string(b),
+                        std::string("has no ") + (mlp ? "MLP" : "attention") + " to take out");
+        auto& s = skip[static_cast<size_t>(b)];
+        auto& t = twice[static_cast<size_t>(b)];
+        s = mlp ? withMlp(s, BranchMode::Skipped) : withAttention(s, BranchMode::Skipped);
+        t = mlp ? withMlp(t, BranchMode::Diluting, 0.0) : withAttention(t, BranchMode::Diluting, 0.0);
+        from = std::min(from, b);
     }
-    const int64_t from = removed.empty() ? static_cast<int64_t>(own.size()) - 1 : removed.front();
     torch::NoGradGuard noGrad;
     const bool wasTraining = m_model.net->is_training();
     m_model.net->eval();

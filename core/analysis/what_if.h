@@ -22,7 +22,8 @@ public:
     // not change while it is used; evaluate() does not change the model.
     WhatIf(ModelBundle& model, const Dataset& images, TeOptions te, Progress& progress,
            const CancelToken* cancel = nullptr);
-    // Error naming the block when one does not exist or has no attention.
+    // removed: attention layers, or with te.units any unit codes (transfer_entropy.h: depth + b is
+    // block b's MLP). Error naming the block when one does not exist or lacks the branch.
     WhatIfResult evaluate(std::vector<int64_t> removed, const CancelToken* cancel = nullptr) const;
     int64_t images() const { return m_images; }
 

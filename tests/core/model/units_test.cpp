@@ -7,6 +7,7 @@
 #include "core/analysis/selection.h"
 #include "core/analysis/transfer_entropy.h"
 #include "core/analysis/unit_selection.h"
+#include "core/analysis/what_if.h"
 #include "core/bench/flops.h"
 #include "core/bench/onnx_runtime.h"
 #include "core/error.h"
@@ -503,4 +504,33 @@ TEST(Units, TrainingFreeRemovalOfMlpUnitsIsTheFoldedModelAndRestoresTheStates)
     EXPECT_TRUE(torch::equal(skipped.logits, evaluate(skip, test, eo, quiet).logits));
     EXPECT_THROW(evaluateWithout(folded, test, {mlpUnit(1, 4)}, SkipRule::Skip, eo, quiet, nullptr, true), Error);
     EXPECT_THROW(evaluateWithout(m, test, {mlpUnit(1, 4)}, SkipRule::Skip, eo, quiet), Error) << "units off";
+}
+
+TEST(Units, WhatIfOverUnitsEqualsAFullEvaluationOfTheSameSet)
+{
+    // float64: the what-if from kept stream states and a full evaluation agree to rounding
+    auto m = randomModel(false, false);
+    FunctionProgress quiet;
+    auto o = oneBatch();
+    o.batchSize = 16;
+    o.units = true;
+    const WhatIf w(m, unitCalibration(), o, quiet);
+    EvalOptions eo;
+    eo.device = "cpu";
+    for (const std::vector<int64_t>& set :
+         {std::vector<int64_t>{mlpUnit(2, 4)}, {1, mlpUnit(1, 4)}, {3, mlpUnit(0, 4)}}) {
+        const auto r = w.evaluate(set);
+        const auto skip = evaluateWithout(m, unitCalibration(), set, SkipRule::Skip, eo, quiet, nullptr, true);
+        const auto twice = evaluateWithout(m, unitCalibration(), set, SkipRule::DiluteZero, eo, quiet, nullptr, true);
+        EXPECT_DOUBLE_EQ(r.skipTop1, skip.top1());
+        EXPECT_DOUBLE_EQ(r.doubleTop1, twice.top1());
+        EXPECT_NEAR(r.skipLoss, skip.loss, 1e-9);
+        EXPECT_NEAR(r.doubleLoss, twice.loss, 1e-9);
+        EXPECT_NEAR(r.transferEntropy, transferEntropy(m, unitCalibration(), set, o, quiet), 1e-9);
+    }
+    EXPECT_NE(w.evaluate({mlpUnit(2, 4)}).skipLoss, w.evaluate({2}).skipLoss);
+    auto attentionOnly = o;
+    attentionOnly.units = false;
+    const WhatIf plain(m, unitCalibration(), attentionOnly, quiet);
+    EXPECT_THROW(plain.evaluate({mlpUnit(2, 4)}), Error);
 }
