@@ -60,7 +60,7 @@ ModelSummaryView::ModelSummaryView(QWidget* parent) : QWidget(parent)
     m_details->setWordWrap(true);
 
     m_table = new QTableWidget(0, 4, this);
-    m_table->setHorizontalHeaderLabels({tr("Block"), tr("Attention"), tr("Attention params"), tr("MLP params")});
+    m_table->setHorizontalHeaderLabels({tr("Block"), tr("State"), tr("Attention params"), tr("MLP params")});
     m_table->verticalHeader()->hide();
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
