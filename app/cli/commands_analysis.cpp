@@ -8,6 +8,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/model_io.h"
 
+#include <cmath>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -77,11 +78,16 @@ void addAnalyzeCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             std::cout << "block  state     H(attn)     H(mlp)      H(out)   [" << profile.units << ", " << o->tokens
                       << " token(s), " << calib.size() << " images]\n"
                       << std::fixed << std::setprecision(3);
-            for (const auto& b : profile.blocks)
+            for (const auto& b : profile.blocks) {
                 std::cout << std::setw(5) << b.block << "  " << std::left << std::setw(8) << core::toString(b.mode.mode)
                           << std::right << std::setw(10)
-                          << (b.attn ? csvNumber(std::round(*b.attn * 1000) / 1000) : "-") << std::setw(11) << b.mlp
-                          << std::setw(12) << b.out << "\n";
+                          << (b.attn ? csvNumber(std::round(*b.attn * 1000) / 1000) : "-") << std::setw(11);
+                if (std::isnan(b.mlp)) // an attention-only or gone block has no MLP
+                    std::cout << "-";
+                else
+                    std::cout << b.mlp;
+                std::cout << std::setw(12) << b.out << "\n";
+            }
             if (!o->out.empty())
                 writeText(o->out, j.dump(2) + "\n");
             if (!o->csv.empty())
