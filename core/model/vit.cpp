@@ -149,24 +149,21 @@ void BlockImpl::setMode(const BlockMode& mode)
         throw Error("dilution lambda " + std::to_string(mode.lambda) + " is outside [0, 1]");
     if (mode.mlp == BranchMode::Diluting && (mode.mlpLambda < 0.0 || mode.mlpLambda > 1.0))
         throw Error("MLP dilution lambda " + std::to_string(mode.mlpLambda) + " is outside [0, 1]");
-    if (m_mode.hasAttention() && !mode.hasAttention()) {
-        unregister_module("norm1");
-        unregister_module("attn");
-        if (ls1)
-            unregister_module("ls1");
-        norm1 = nullptr;
-        attn = nullptr;
-        ls1 = nullptr;
-    }
-    if (m_mode.hasMlp() && !mode.hasMlp()) {
-        unregister_module("norm2");
-        unregister_module("mlp");
-        if (ls2)
-            unregister_module("ls2");
-        norm2 = nullptr;
-        mlp = nullptr;
-        ls2 = nullptr;
-    }
+    // A removed branch drops its LayerNorm, its layers and its LayerScale, parameters and all.
+    auto drop = [this](auto& norm, auto& branch, LayerScale& ls, const char* normName, const char* branchName,
+                       const char* lsName) {
+        unregister_module(normName);
+        unregister_module(branchName);
+        if (ls)
+            unregister_module(lsName);
+        norm = nullptr;
+        branch = nullptr;
+        ls = nullptr;
+    };
+    if (m_mode.hasAttention() && !mode.hasAttention())
+        drop(norm1, attn, ls1, "norm1", "attn", "ls1");
+    if (m_mode.hasMlp() && !mode.hasMlp())
+        drop(norm2, mlp, ls2, "norm2", "mlp", "ls2");
     m_mode = mode;
 }
 
