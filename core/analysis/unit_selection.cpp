@@ -159,8 +159,11 @@ UnitSelection selectUnits(ModelBundle& model, const Dataset& calibration, UnitPo
             std::vector<double> row;
             for (size_t i = 0; i < c.size(); ++i) {
                 row.push_back(nose.candidates[step][static_cast<size_t>(c[i].block)]);
-                if (c[i].block == nose.selected[step])
+                if (c[i].block == nose.selected[step]) {
                     r.chosen.push_back(i);
+                    r.paramsRemoved += c[i].params;
+                    r.flopsRemoved += c[i].flops;
+                }
             }
             r.values.push_back(row);
             r.stepValues.push_back(nose.stepValues[step]);
@@ -209,11 +212,6 @@ UnitSelection selectUnits(ModelBundle& model, const Dataset& calibration, UnitPo
         }
         r.passes = ev.passes();
     }
-    if (pool == UnitPool::Attention && budget.count > 0)
-        for (auto i : r.chosen) {
-            r.paramsRemoved += c[i].params;
-            r.flopsRemoved += c[i].flops;
-        }
     return r;
 }
 

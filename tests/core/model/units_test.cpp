@@ -359,6 +359,11 @@ TEST(Units, TheAttentionPoolIsTodaysNoseBitForBit)
         EXPECT_EQ(units.stepValues[k], nose.stepValues[k]);
     }
     EXPECT_EQ(units.headEntropyFull, nose.headEntropyFull);
+    int64_t params = 0;
+    for (auto i : units.chosen)
+        params += units.candidates[i].params;
+    EXPECT_EQ(units.paramsRemoved, params);
+    EXPECT_EQ(params, 3 * units.candidates[0].params); // equal attention sublayers
 }
 
 TEST(Units, MixedPoolTakesTheUnitsThatCarryNothingFirstInTheirOrder)
