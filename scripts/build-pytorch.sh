@@ -61,7 +61,8 @@ if ! cmake -S . -B "$DIR" "${ARGS[@]}" > "$DIR/configure.log" 2>&1; then
   exit 1
 fi
 sed -n '/MLPify configuration:/,/tests /p' "$DIR/configure.log"
-if ! cmake --build "$DIR" -j "$JOBS" ${TARGETS[@]+--target "${TARGETS[@]}"} > "$DIR/build.log" 2>&1; then
+# -k 0: every file that fails is reported in one go, not the first only
+if ! cmake --build "$DIR" -j "$JOBS" ${TARGETS[@]+--target "${TARGETS[@]}"} -- -k 0 > "$DIR/build.log" 2>&1; then
   grep -E "error|Error" "$DIR/build.log" | head -40
   echo "build-pytorch: build FAILED ($DIR/build.log)"
   exit 1

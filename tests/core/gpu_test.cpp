@@ -1,7 +1,7 @@
 // The CUDA path against the CPU path: the forward, the entropy profile, transfer entropy and NOSE,
-// a dilution run and its checkpoint resumed on the other device, the benchmark, the fused
-// attention kernel, and collectives over CUDA tensors. Every test skips, saying why, where this
-// LibTorch has no CUDA or no GPU is visible.
+// the units (every block state, a mixed-pool search), a dilution run and its checkpoint resumed on the other device,
+// the benchmark, the fused attention kernel, and collectives over CUDA tensors. Every test skips, saying why, where
+// this LibTorch has no CUDA or no GPU is visible.
 //
 // float32 tolerances: one output of a block sums products over at most K = max(width, MLP width)
 // terms; two devices summing in different orders differ by about sqrt(K) eps per block relative to
@@ -12,10 +12,12 @@
 #include "core/analysis/entropy_profile.h"
 #include "core/analysis/selection.h"
 #include "core/analysis/transfer_entropy.h"
+#include "core/analysis/unit_selection.h"
 #include "core/bench/benchmark.h"
 #include "core/data/dataset.h"
 #include "core/io/model_io.h"
 #include "core/model/attention_kernel.h"
+#include "core/model/vit.h"
 #include "core/train/dilution.h"
 #include "core/train/distributed.h"
 #include "core/train/evaluate.h"
@@ -153,6 +155,35 @@ TEST_F(Gpu, NoseChoosesTheSameSetWithTheSameTransferEntropies)
     for (size_t k = 0; k < cpu.stepValues.size(); ++k)
         EXPECT_NEAR(cpu.stepValues[k], cuda.stepValues[k], tol) << "step " << k;
     EXPECT_NEAR(transferEntropy(m, calibration(), cpu.selected, o, quiet), cpu.stepValues.back(), tol);
+}
+
+// Every block state on the GPU: attention-only (MLP removed, x = 2x), MLP-only, gone (x = 4x) and
+// an MLP half diluted give the CPU's logits; a mixed-pool NOSE search over the rest takes the same
+// units with the same transfer entropies.
+TEST_F(Gpu, UnitsOfEveryKindMatchTheCpu)
+{
+    auto m = loadModel("default");
+    m.net->setBlockMode(1, withMlp({}, BranchMode::Removed, 0.0));
+    m.net->setBlockMode(3, withAttention({}, BranchMode::Removed, 0.0));
+    m.net->setBlockMode(5, withMlp(withAttention({}, BranchMode::Removed, 0.0), BranchMode::Removed, 0.0));
+    m.net->setBlockMode(7, withMlp({}, BranchMode::Diluting, 0.5));
+    const auto cpu = logitsOn(m, "cpu"), cuda = logitsOn(m, "cuda");
+    const double scale = cpu.abs().max().item<double>();
+    EXPECT_LE((cpu - cuda).abs().max().item<double>(), relativeTolerance(m) * scale) << "largest |logit| " << scale;
+
+    FunctionProgress quiet;
+    TeOptions o;
+    UnitBudget budget;
+    budget.count = 3;
+    o.device = "cpu";
+    const auto onCpu = selectUnits(m, calibration(), UnitPool::Mixed, budget, o, quiet);
+    o.device = "cuda";
+    const auto onCuda = selectUnits(m, calibration(), UnitPool::Mixed, budget, o, quiet);
+    EXPECT_EQ(onCpu.chosen, onCuda.chosen);
+    ASSERT_EQ(onCpu.stepValues.size(), onCuda.stepValues.size());
+    const double tol = 2 * relativeTolerance(m) / std::log(2.0);
+    for (size_t k = 0; k < onCpu.stepValues.size(); ++k)
+        EXPECT_NEAR(onCpu.stepValues[k], onCuda.stepValues[k], tol) << "step " << k;
 }
 
 // A run diluted on the GPU, stopped, and resumed on the CPU from its checkpoint follows the run
