@@ -1,4 +1,4 @@
-# The small libraries every build needs (nlohmann/json, CLI11, GoogleTest, zlib), from the system
+# The small libraries every build needs (nlohmann/json, CLI11, GoogleTest, zlib, Gloo's headers), from the system
 # where it has them, else from MLPIFY_DEPS_DIR: a folder scripts/gpu-check.sh --pack fills from
 # Debian's packages for a GPU server that has PyTorch but none of them (include/ for the headers,
 # googletest/ for GoogleTest's sources, built here).
@@ -35,6 +35,18 @@ if(NOT ZLIB_FOUND)
   add_library(ZLIB::ZLIB UNKNOWN IMPORTED GLOBAL)
   set_target_properties(ZLIB::ZLIB PROPERTIES IMPORTED_LOCATION ${MLPIFY_ZLIB_LIBRARY}
                         INTERFACE_INCLUDE_DIRECTORIES ${MLPIFY_ZLIB_DIR})
+endif()
+
+# Gloo's headers: c10d's ProcessGroupGloo.hpp includes them, and PyTorch's wheels do not ship them
+# (Gloo itself is compiled into libtorch_cpu; Debian's libgloo-dev has the headers).
+add_library(mlpify_gloo_headers INTERFACE)
+find_path(MLPIFY_GLOO_DIR gloo/algorithm.h PATHS ${TORCH_INCLUDE_DIRS} /usr/include /usr/local/include NO_DEFAULT_PATH)
+if(NOT MLPIFY_GLOO_DIR)
+  find_path(MLPIFY_GLOO_DEPS_DIR gloo/algorithm.h PATHS ${MLPIFY_DEPS_DIR}/include NO_DEFAULT_PATH)
+  if(NOT MLPIFY_GLOO_DEPS_DIR)
+    message(FATAL_ERROR "gloo/algorithm.h not found: install libgloo-dev, or fill ${MLPIFY_DEPS_DIR} (scripts/gpu-check.sh --pack)")
+  endif()
+  target_include_directories(mlpify_gloo_headers SYSTEM INTERFACE ${MLPIFY_GLOO_DEPS_DIR})
 endif()
 
 # GoogleTest: only for the tests (tests/CMakeLists.txt calls this).

@@ -9,7 +9,7 @@
 #       the build is scripts/build-pytorch.sh's, into build-gpu/
 #   bash scripts/gpu-check.sh --pack
 #       on a Debian machine with the project's packages: copies into .gpu-deps/ what a GPU server
-#       with PyTorch may lack (nlohmann/json, CLI11, zlib headers, GoogleTest's sources, Debian's
+#       with PyTorch may lack (nlohmann/json, CLI11, zlib and Gloo headers, GoogleTest's sources, Debian's
 #       Fashion-MNIST files; about 35 MB), which the build and the tests then take from there.
 #
 # Environment: PYTHON (default python3), CUDA_HOME (default /usr/local/cuda), as build-pytorch.sh.
@@ -22,7 +22,7 @@ if [[ ${1:-} == --pack ]]; then
   set -e
   rm -rf "$DEPS"
   mkdir -p "$DEPS/include" "$DEPS/fashion-mnist"
-  cp -r /usr/include/nlohmann /usr/include/CLI "$DEPS/include/"
+  cp -r /usr/include/nlohmann /usr/include/CLI /usr/include/gloo "$DEPS/include/"
   cp /usr/include/zlib.h /usr/include/zconf.h "$DEPS/include/"
   cp -r /usr/src/googletest "$DEPS/googletest"
   cp /usr/share/datasets/fashion-mnist/*-ubyte.gz "$DEPS/fashion-mnist/"
