@@ -47,8 +47,12 @@ struct SelectArgs {
         data.add(cmd);
         cmd->add_option("--ratio", ratio, "fraction of attention layers to remove")->check(inRange(0.0, 1.0));
         cmd->add_option("--count", count, "number of attention layers to remove")->check(inRange(0, 1e12));
-        cmd->add_option("--method", method, core::selectionMethodList(" | ") + " (README, Criteria)")
-            ->check(CLI::IsMember(core::selectionMethods()))
+        auto methods = core::selectionMethods();
+        methods.push_back("influence"); // over units only (--units)
+        cmd->add_option("--method", method,
+                        core::selectionMethodList(" | ") +
+                            " (README, Criteria); with --units: " + joined(core::unitMethodNames(), " | "))
+            ->check(CLI::IsMember(methods))
             ->capture_default_str();
         cmd->add_option("--random-seed", randomSeed, "seed for --method random")->capture_default_str();
         cmd->add_flag("--abs", absolute, "rank by |TE| instead of the signed value");
@@ -178,14 +182,15 @@ void printSelection(const nlohmann::json& j, const core::SelectionResult& r, int
 // pool (core/analysis/unit_selection.h), its JSON and a line per step.
 int selectUnitsCommand(const SelectArgs& o, const GlobalOptions& g, core::ModelBundle& model)
 {
-    for (const auto& [given, flag] : {std::pair{o.method != "nose", "--method"},
-                                      {o.curve, "--curve"},
-                                      {!o.csv.empty(), "--csv"},
-                                      {o.naive, "--naive"}})
+    const auto& methods = core::unitMethodNames();
+    if (std::find(methods.begin(), methods.end(), o.method) == methods.end())
+        throw core::Error("--method " + o.method, "ranks attention layers only; over units: " + joined(methods, ", "));
+    for (const auto& [given, flag] : {std::pair{o.curve, "--curve"}, {!o.csv.empty(), "--csv"}, {o.naive, "--naive"}})
         if (given)
-            throw core::Error(flag, std::string("is for attention layers; with --units ") + o.units +
-                                        " or a budget, NOSE chooses the units (give neither)");
+            throw core::Error(flag, std::string("is for attention layers; not with --units ") + o.units +
+                                        " or a budget (give neither)");
     const auto pool = core::unitPoolFromString(o.units);
+    const auto method = core::unitMethodFromString(o.method);
     core::UnitBudget budget;
     budget.params = o.budgetParams;
     budget.flops = o.budgetFlops;
@@ -198,7 +203,7 @@ int selectUnitsCommand(const SelectArgs& o, const GlobalOptions& g, core::ModelB
     const auto te = o.teOptions(g);
     core::UnitSelection r;
     try {
-        r = core::selectUnits(model, calib, pool, budget, te, progress, &interruptToken());
+        r = core::selectUnits(model, calib, pool, method, budget, te, progress, &interruptToken());
     } catch (const core::Error& e) { // a budget the pool cannot meet: named by its option
         if (std::string(e.what()).rfind("unit budget", 0) != 0)
             throw;
@@ -208,10 +213,16 @@ int selectUnitsCommand(const SelectArgs& o, const GlobalOptions& g, core::ModelB
                           e.reason());
     }
     nlohmann::json j = r;
-    j["transfer_entropy"] = r.stepValues.empty() ? 0.0 : r.stepValues.back();
     std::vector<int64_t> codes; // the chosen set as transfer_entropy.h's unit codes
     for (auto i : r.chosen)
         codes.insert(codes.end(), r.candidates[i].codes.begin(), r.candidates[i].codes.end());
+    if (method == core::UnitMethod::Nose)
+        j["transfer_entropy"] = r.stepValues.empty() ? 0.0 : r.stepValues.back();
+    else if (o.bootstrap == 0) { // every method's set on NOSE's scale
+        auto unitSets = te;
+        unitSets.units = true;
+        j["transfer_entropy"] = core::transferEntropy(model, calib, codes, unitSets, progress, &interruptToken());
+    }
     if (o.bootstrap > 0) { // the set's TE again with its 95% interval, from one pass
         auto withResamples = te;
         withResamples.units = true;
@@ -239,7 +250,7 @@ int selectUnitsCommand(const SelectArgs& o, const GlobalOptions& g, core::ModelB
     j["provenance"] = {{"model", model.meta.source},
                        {"calibration", core::calibrationJson(calib, o.data.calibration())}};
     std::vector<int64_t> attention, mlp;
-    std::cout << "nose over " << o.units << " units (" << budget.describe() << ") selects";
+    std::cout << o.method << " over " << o.units << " units (" << budget.describe() << ") selects";
     for (auto i : r.chosen) {
         const auto& u = r.candidates[i];
         std::cout << (i == r.chosen.front() ? " " : ", ") << u.name();
@@ -288,7 +299,7 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             core::checkOutputPaths({o->out, o->csv}, {o->input});
             std::optional<core::EntropyProfile> profile;
             auto model = core::loadModel(o->readInput(profile));
-            if (o->units != "attention" || o->budgetParams > 0 || o->budgetFlops > 0) {
+            if (o->units != "attention" || o->budgetParams > 0 || o->budgetFlops > 0 || o->method == "influence") {
                 if ((o->ratio > 0) + (o->count > 0) + (o->budgetParams > 0) + (o->budgetFlops > 0) != 1)
                     throw core::Error("select", "give exactly one of --ratio, --count, --budget-params and "
                                                 "--budget-flops");

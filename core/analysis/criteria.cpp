@@ -1,6 +1,7 @@
 #include "core/analysis/criteria.h"
 
 #include "core/analysis/batches.h"
+#include "core/analysis/unit_criteria.h"
 #include "core/device.h"
 #include "core/error.h"
 
@@ -15,14 +16,13 @@ namespace mlpify::core {
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kPi = 3.14159265358979323846;
+} // namespace
 
-// cos between matching token vectors of a and b [B, T, D], as float64 [B, T].
 torch::Tensor tokenCosine(const torch::Tensor& a, const torch::Tensor& b)
 {
     const auto x = a.to(torch::kDouble), y = b.to(torch::kDouble);
     return ((x * y).sum(-1) / (x.norm(2, -1) * y.norm(2, -1))).clamp(-1.0, 1.0);
 }
-} // namespace
 
 CriterionScores scoreCriteria(ModelBundle& model, const Dataset& calibration, int64_t batchSize,
                               const std::string& device, Progress& progress, const CancelToken* cancel)
@@ -99,53 +99,27 @@ SelectionResult selectGreedyLoss(ModelBundle& model, const Dataset& calibration,
 {
     model.net->requireEveryToken("layer selection");
     checkSelectionCount(model, count);
-    const auto dev = resolveDevice(device);
-    const auto original = model.net->blockModes();
-    // The original model's log-probabilities, for the KL criterion.
-    std::vector<torch::Tensor> reference;
-    if (kl) {
-        FunctionProgress quiet;
-        forEachBatch(model, calibration, 64, dev, quiet, "reference", cancel,
-                     [&](const torch::Tensor& images, int64_t) {
-                         reference.push_back(torch::log_softmax(model.net->forward(images).to(torch::kDouble), 1));
-                     });
-    }
-    auto loss = [&](const std::vector<BlockMode>& modes, Progress& p) {
-        double total = 0;
-        size_t batch = 0;
-        forEachBatch(
-            model, calibration, 64, dev, p, "greedy loss", cancel, [&](const torch::Tensor& images, int64_t offset) {
-                const auto logits = model.net->finish(model.net->runBlocks(model.net->embed(images), 0, &modes));
-                const auto logp = torch::log_softmax(logits.to(torch::kDouble), 1);
-                if (kl) {
-                    const auto& ref = reference[batch++];
-                    total += (ref.exp() * (ref - logp)).sum().item<double>();
-                } else {
-                    const auto labels = calibration.labels.narrow(0, offset, images.size(0)).to(logp.device());
-                    total -= logp.gather(1, labels.unsqueeze(1)).sum().item<double>();
-                }
-            });
-        return total / static_cast<double>(calibration.size());
-    };
+    UnitLossEvaluator evaluator(model, calibration, kl, 64, device, cancel);
+    const auto attention = [](int64_t layer) { return Unit{UnitKind::Attention, layer, {layer}, 0, 0.0}; };
     SelectionResult r;
     r.method = kl ? "greedy-kl" : "greedy-loss";
-    auto modes = original;
+    std::vector<Unit> taken;
     auto left = attentionLayers(model);
     const double steps = static_cast<double>(count) * static_cast<double>(left.size());
     double done = 0;
     for (int64_t step = 0; step < count; ++step) {
-        std::vector<double> row(original.size(), kNaN);
+        std::vector<double> row(static_cast<size_t>(model.meta.config.depth), kNaN);
         int64_t best = -1;
         for (auto c : left) {
-            auto trial = modes;
-            trial[static_cast<size_t>(c)] = withAttention(trial[static_cast<size_t>(c)], BranchMode::Skipped, 0.0);
+            auto trial = taken;
+            trial.push_back(attention(c));
             ProgressSpan span(progress, done / steps, (done + 1) / steps);
-            row[static_cast<size_t>(c)] = loss(trial, span);
+            row[static_cast<size_t>(c)] = evaluator.loss(trial, span);
             done += 1;
             if (best < 0 || row[static_cast<size_t>(c)] < row[static_cast<size_t>(best)])
                 best = c;
         }
-        modes[static_cast<size_t>(best)] = withAttention(modes[static_cast<size_t>(best)], BranchMode::Skipped, 0.0);
+        taken.push_back(attention(best));
         left.erase(std::find(left.begin(), left.end(), best));
         r.selected.push_back(best);
         r.stepValues.push_back(row[static_cast<size_t>(best)]);

@@ -15,6 +15,9 @@
 
 namespace mlpify::core {
 
+// cos between matching token vectors of a and b [B, T, D], as float64 [B, T].
+torch::Tensor tokenCosine(const torch::Tensor& a, const torch::Tensor& b);
+
 // Per block; NaN where a block has no attention (it is not a candidate).
 struct CriterionScores {
     // ShortGPT's Block Influence: 1 - cos(block input, block output), averaged over images and

@@ -25,6 +25,19 @@ std::string toString(UnitPool pool);
 UnitPool unitPoolFromString(const std::string& name); // Error naming the pool when unknown
 const std::vector<std::string>& unitPoolNames();      // attention, mlp, block, mixed
 
+// How units are ranked (unit_criteria.h for the field's criteria); every method takes the lowest
+// value first, greedily, under the same budget.
+enum class UnitMethod {
+    Nose,       // transfer entropy of the set to the head (re-evaluated each step)
+    Influence,  // 1 - cos across the unit: block influence for blocks, LLM-Drop's cosine for sublayers
+    Angular,    // the class token's angular distance across the unit
+    GreedyLoss, // calibration cross-entropy with the set skipped (re-evaluated each step)
+    GreedyKl,   // KL from the model's own outputs with the set skipped (re-evaluated each step)
+};
+std::string toString(UnitMethod method);
+UnitMethod unitMethodFromString(const std::string& name); // Error naming the method when unknown
+const std::vector<std::string>& unitMethodNames();        // nose, influence, angular, greedy-loss, greedy-kl
+
 enum class UnitKind { Attention, Mlp, Block };
 
 struct Unit {
@@ -51,12 +64,15 @@ std::vector<Unit> unitCandidates(const ModelBundle& model, UnitPool pool);
 
 struct UnitSelection {
     UnitPool pool = UnitPool::Attention;
+    UnitMethod method = UnitMethod::Nose;
     UnitBudget budget;
     std::vector<Unit> candidates;
-    std::vector<size_t> chosen;              // indices into candidates, in greedy order
-    std::vector<std::vector<double>> values; // per step, TE of every candidate (NaN: taken or over budget)
-    std::vector<double> stepValues;          // the chosen candidate's TE at each step
-    double headEntropyFull = 0;
+    std::vector<size_t> chosen; // indices into candidates, in greedy order
+    // Per step, every candidate's value by the method (TE in the entropy's units, a criterion, or a
+    // loss in nats; NaN: taken or over budget), and the chosen candidate's value at each step.
+    std::vector<std::vector<double>> values;
+    std::vector<double> stepValues;
+    double headEntropyFull = 0; // NOSE only
     int64_t paramsRemoved = 0;
     double flopsRemoved = 0;
     int64_t passes = 0;
@@ -68,8 +84,15 @@ struct UnitSelection {
 // more than the pool holds, more than one budget, or a model that merges tokens.
 UnitSelection selectUnits(ModelBundle& model, const Dataset& calibration, UnitPool pool, const UnitBudget& budget,
                           const TeOptions& options, Progress& progress, const CancelToken* cancel = nullptr);
+// The same pool and budget ranked by another method; options give the batch size and device (and,
+// for NOSE, everything else).
+UnitSelection selectUnits(ModelBundle& model, const Dataset& calibration, UnitPool pool, UnitMethod method,
+                          const UnitBudget& budget, const TeOptions& options, Progress& progress,
+                          const CancelToken* cancel = nullptr);
 
-// The block states with the chosen units removed (x = 2x for each removed branch).
+// The block states with the chosen units taken out by rule (Removed: x = 2x for each branch, as
+// folded; Skipped: x = x, the scoring rule).
+std::vector<BlockMode> modesWithout(const ModelBundle& model, const std::vector<Unit>& units, BranchMode rule);
 std::vector<BlockMode> removedModes(const ModelBundle& model, const std::vector<Unit>& units);
 
 void to_json(nlohmann::json& j, const UnitSelection& s);
