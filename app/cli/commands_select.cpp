@@ -15,6 +15,7 @@
 #include "core/io/model_io.h"
 #include "core/json_file.h"
 
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <iomanip>
@@ -510,6 +511,42 @@ void addCriteriaCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     });
 }
 
+namespace {
+// "2,m4,b6" -> unit codes (transfer_entropy.h): attention of block 2 (a2 alike), the MLP of block 4,
+// both branches of block 6; Error naming the list on a bad item.
+std::vector<int64_t> parseUnitSet(const std::string& list, int64_t depth)
+{
+    std::vector<int64_t> codes;
+    std::stringstream s(list);
+    for (std::string item; std::getline(s, item, ',');) {
+        const char kind = item.empty() || std::isdigit(static_cast<unsigned char>(item[0])) ? 'a' : item[0];
+        const auto number = kind == 'a' && !item.empty() && item[0] != 'a' ? item : item.substr(1);
+        if (kind != 'a' && kind != 'm' && kind != 'b')
+            throw core::Error("--remove " + list, "expected units like 2,m4,b6 (attention, MLP, whole block)");
+        int64_t block = 0;
+        try {
+            block = parseBlocks(number, depth).front();
+        } catch (const core::Error& e) {
+            throw core::Error("--remove " + list, e.reason());
+        }
+        if (kind != 'm')
+            codes.push_back(block);
+        if (kind != 'a')
+            codes.push_back(core::mlpUnit(block, depth));
+    }
+    return codes;
+}
+
+// Unit codes back as "2,m4" (the attention of block 2 and the MLP of block 4).
+std::string unitSetText(const std::vector<int64_t>& codes, int64_t depth)
+{
+    std::string out;
+    for (auto c : codes)
+        out += (out.empty() ? "" : ",") + (c < depth ? std::to_string(c) : "m" + std::to_string(c - depth));
+    return out.empty() ? "nothing" : out;
+}
+} // namespace
+
 void addWhatIfCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
 {
     struct Opts {
@@ -519,10 +556,12 @@ void addWhatIfCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     };
     auto o = std::make_shared<Opts>();
     o->data.images = 256;
-    auto* cmd = app.add_subcommand("what-if", "training-free top-1 and TE of attention sets, from kept stream states "
+    auto* cmd = app.add_subcommand("what-if", "training-free top-1 and TE of sets of units, from kept stream states "
                                               "(the Slim tab's what-if)");
     cmd->add_option("MODEL", o->model, "model file or 'default'")->required();
-    cmd->add_option("--remove", o->remove, "blocks whose attention is taken out, e.g. 2,6 (repeat for more sets)")
+    cmd->add_option("--remove", o->remove,
+                    "units taken out, e.g. 2,6 (attention of blocks 2 and 6), m4 (the MLP of block 4), b3 (block "
+                    "3 whole); repeat for more sets")
         ->required();
     o->data.add(cmd);
     cmd->add_option("--out", o->out, "write the results as JSON");
@@ -530,11 +569,17 @@ void addWhatIfCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
         *runner = [o, &g] {
             core::checkOutputPaths({o->out}, {o->model});
             auto model = core::loadModel(o->model);
+            const auto depth = model.meta.config.depth;
             std::vector<std::vector<int64_t>> sets;
-            for (const auto& r : o->remove)
-                sets.push_back(parseBlocks(r, model.meta.config.depth));
+            bool units = false; // MLP units present: TE over unit sets (attention-only sets as before)
+            for (const auto& r : o->remove) {
+                sets.push_back(parseUnitSet(r, depth));
+                for (auto c : sets.back())
+                    units = units || c >= depth;
+            }
             auto images = core::loadCalibrationSet(o->data.data, model.meta.config, o->data.calibration());
             core::TeOptions te;
+            te.units = units;
             te.batchSize = o->data.batch;
             te.device = g.device;
             TerminalProgress progress;
@@ -555,11 +600,13 @@ void addWhatIfCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                 const double took = ms(t);
                 nlohmann::json j = r;
                 j["milliseconds"] = took;
+                if (units)
+                    j["removed_units"] = unitSetText(r.removed, depth);
                 results.push_back(j);
-                std::cout << "remove " << joinLayers(r.removed) << ": top-1 " << std::setprecision(2)
-                          << 100 * r.skipTop1 << "% (x = x), " << 100 * r.doubleTop1 << "% (x = 2x); TE "
-                          << std::setprecision(4) << r.transferEntropy << " " << r.units << "; " << std::setprecision(0)
-                          << took << " ms\n";
+                std::cout << "remove " << (units ? unitSetText(r.removed, depth) : joinLayers(r.removed)) << ": top-1 "
+                          << std::setprecision(2) << 100 * r.skipTop1 << "% (x = x), " << 100 * r.doubleTop1
+                          << "% (x = 2x); TE " << std::setprecision(4) << r.transferEntropy << " " << r.units << "; "
+                          << std::setprecision(0) << took << " ms\n";
             }
             if (!o->out.empty())
                 writeText(o->out, nlohmann::json{{"kind", "what_if"},

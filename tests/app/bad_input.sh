@@ -463,7 +463,7 @@ bad select "--count with --budget-params" "--budget-params" "" select default --
   --budget-params 100000 --images 8
 bad select "--units with an attention-only method" "--method entropy" "" select default --units mlp --count 2 \
   --method entropy --images 8
-num what-if --remove "12 -1 x 2,,3" -- what-if default --images 8
+num what-if --remove "12 -1 x 2,,3 m12 q4 b-1" -- what-if default --images 8
 num what-if --images "0 -1" -- what-if default --remove 2
 num criteria --ratio "-1 1.5 nan" -- criteria default --methods first --images 8 --test-limit 8
 num criteria --methods "bogus first,bogus" -- criteria default --images 8 --test-limit 8

@@ -198,37 +198,50 @@ TEST(Dilution, FoldRefusesAPositiveLambda)
 TEST(Dilution, ResumedRunContinuesExactly)
 {
     at::set_num_threads(1);
-    DilutionOptions d;
-    d.blocks = {1, 3};
-    d.dilutionSteps = 12;
-    FunctionProgress quiet;
-    auto straight = tinyModel(torch::kDouble); // continuation compared in float64: see trainer_test
-    CancelToken none;
-    std::vector<double> lossesStraight, lossesResumed;
-    TrainCallbacks cb;
-    cb.onStep = [&](const StepStats& s) { lossesStraight.push_back(s.loss); };
-    dilute(straight, images(Split::Train), nullptr, options(), d, quiet, none, cb);
+    // attention branches alone, and attention with MLP branches (block 1 goes whole, block 2's MLP)
+    for (const auto& mlp : {std::vector<int64_t>{}, std::vector<int64_t>{1, 2}}) {
+        DilutionOptions d;
+        d.blocks = {1, 3};
+        d.mlpBlocks = mlp;
+        d.dilutionSteps = 12;
+        FunctionProgress quiet;
+        auto straight = tinyModel(torch::kDouble); // continuation compared in float64: see trainer_test
+        CancelToken none;
+        std::vector<double> lossesStraight, lossesResumed;
+        TrainCallbacks cb;
+        cb.onStep = [&](const StepStats& s) { lossesStraight.push_back(s.loss); };
+        dilute(straight, images(Split::Train), nullptr, options(), d, quiet, none, cb);
 
-    auto first = tinyModel(torch::kDouble);
-    auto o = options();
-    o.checkpoint = tempPath("resume.mlpify");
-    CancelToken cancel;
-    TrainCallbacks stop;
-    stop.onStep = [&](const StepStats& s) {
-        lossesResumed.push_back(s.loss);
-        if (s.step == 7)
-            cancel.cancel();
-    };
-    ASSERT_TRUE(dilute(first, images(Split::Train), nullptr, o, d, quiet, cancel, stop).cancelled);
-    auto resumed = loadModel(o.checkpoint);
-    EXPECT_EQ(resumed.net->blockModes()[1].mode, AttnMode::Diluting); // the checkpoint carries lambda
-    CancelToken fresh;
-    TrainCallbacks rest;
-    rest.onStep = [&](const StepStats& s) { lossesResumed.push_back(s.loss); };
-    dilute(resumed, images(Split::Train), nullptr, o, d, quiet, fresh, rest, /*resume=*/true);
-    ASSERT_EQ(lossesResumed.size(), lossesStraight.size());
-    for (size_t i = 0; i < lossesStraight.size(); ++i)
-        EXPECT_NEAR(lossesResumed[i], lossesStraight[i], 1e-12) << "step " << i;
+        auto first = tinyModel(torch::kDouble);
+        auto o = options();
+        o.checkpoint = tempPath("resume.mlpify");
+        CancelToken cancel;
+        TrainCallbacks stop;
+        stop.onStep = [&](const StepStats& s) {
+            lossesResumed.push_back(s.loss);
+            if (s.step == 7)
+                cancel.cancel();
+        };
+        ASSERT_TRUE(dilute(first, images(Split::Train), nullptr, o, d, quiet, cancel, stop).cancelled);
+        auto resumed = loadModel(o.checkpoint);
+        const auto modes = resumed.net->blockModes(); // the checkpoint carries lambda, for each branch
+        EXPECT_EQ(modes[1].mode, AttnMode::Diluting);
+        EXPECT_EQ(modes[2].mlp, mlp.empty() ? BranchMode::Active : BranchMode::Diluting);
+        if (!mlp.empty()) {
+            EXPECT_EQ(modes[2].mlpLambda, modes[1].lambda);
+            EXPECT_LT(modes[2].mlpLambda, 1.0);
+        }
+        CancelToken fresh;
+        TrainCallbacks rest;
+        rest.onStep = [&](const StepStats& s) { lossesResumed.push_back(s.loss); };
+        dilute(resumed, images(Split::Train), nullptr, o, d, quiet, fresh, rest, /*resume=*/true);
+        ASSERT_EQ(lossesResumed.size(), lossesStraight.size());
+        for (size_t i = 0; i < lossesStraight.size(); ++i)
+            EXPECT_NEAR(lossesResumed[i], lossesStraight[i], 1e-12) << "step " << i << ", MLPs " << mlp.size();
+        foldDiluted(resumed);
+        foldDiluted(straight);
+        EXPECT_EQ(nlohmann::json(resumed.net->blockModes()), nlohmann::json(straight.net->blockModes()));
+    }
     at::set_num_threads(2);
 }
 
