@@ -67,7 +67,8 @@ core::DilutionRun dilutionRun(const Project& p)
     auto run = p.training;
     run.model = str(p.model);
     run.data = str(p.data);
-    run.ratio = p.ratio;
+    // Chosen MLPs make the run a listed one (the window always lists its units): no ratio then.
+    run.ratio = run.removeMlp.empty() ? p.ratio : 0.0;
     run.method = str(p.method);
     run.selectImages = p.images; // the analysis's calibration images choose the layers
     if (run.out.empty())

@@ -12,6 +12,8 @@
 #include "app/gui/training_runner.h"
 #include "app/gui/what_if_runner.h"
 #include "core/analysis/selection.h"
+#include "core/analysis/unit_selection.h"
+#include "core/bench/flops.h"
 #include "core/bench/front.h"
 #include "core/io/atomic_file.h"
 #include "core/io/hf_folder.h"
@@ -31,6 +33,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QComboBox>
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -50,6 +53,58 @@ namespace {
 std::vector<int64_t> toIndices(const QVector<int>& blocks)
 {
     return {blocks.begin(), blocks.end()};
+}
+
+// The Slim tab's chosen units as what-if codes: attention layers, then depth + b for block b's MLP.
+std::vector<int64_t> unitCodes(const SlimPanel& slim, int64_t depth)
+{
+    auto codes = toIndices(slim.selected());
+    for (int b : slim.selectedMlp())
+        codes.push_back(core::mlpUnit(b, depth));
+    return codes;
+}
+
+// A selection over units as the NOSE tab's map: a row per step, a column per candidate (a2 = the
+// attention of block 2, m4 = the MLP of block 4, b6 = block 6), the chosen unit framed.
+widgets::HeatmapData unitFigureData(const core::UnitSelection& r)
+{
+    widgets::HeatmapData d;
+    d.values = r.values;
+    for (size_t k = 0; k < r.values.size(); ++k) {
+        d.rowLabels << QString::number(k + 1);
+        d.highlighted.insert({static_cast<int>(k), static_cast<int>(r.chosen[k])});
+    }
+    const char prefix[] = {'a', 'm', 'b'};
+    for (const auto& u : r.candidates)
+        d.columnLabels << QString(prefix[static_cast<int>(u.kind)]) + QString::number(u.block);
+    const auto method = QString::fromStdString(core::toString(r.method));
+    const bool nose = r.method == core::UnitMethod::Nose;
+    d.title = MainWindow::tr("%1 over %2 units: each candidate's value at each step (chosen: framed; lowest first)")
+                  .arg(nose ? "NOSE" : method, QString::fromStdString(toString(r.pool)));
+    d.rowTitle = MainWindow::tr("step");
+    d.columnTitle = MainWindow::tr("unit (a: attention, m: MLP, b: block)");
+    d.valueTitle = nose ? QString::fromStdString(r.settings.value("units", std::string("bits")))
+                   : r.settings.contains("units") ? "nats"
+                                                  : method;
+    d.scaleKind = nose ? widgets::ColourScale::Kind::Diverging : widgets::ColourScale::Kind::Sequential;
+    return d;
+}
+
+// The Slim tab's method as a method over units; none for the baselines that rank attention only.
+std::optional<core::UnitMethod> unitMethodFor(const QString& method)
+{
+    const auto m = method.toStdString();
+    if (m == "nose")
+        return core::UnitMethod::Nose;
+    if (m == "block-influence" || m == "attention-cosine")
+        return core::UnitMethod::Influence;
+    if (m == "angular")
+        return core::UnitMethod::Angular;
+    if (m == "greedy-loss")
+        return core::UnitMethod::GreedyLoss;
+    if (m == "greedy-kl")
+        return core::UnitMethod::GreedyKl;
+    return std::nullopt;
 }
 } // namespace
 
@@ -83,7 +138,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_loader = new ModelLoader(this);
     m_whatIf = new WhatIfRunner(this);
     connect(m_whatIf, &WhatIfRunner::resultReady, this, [this] {
-        if (m_whatIf->last() && m_whatIf->last()->removed == toIndices(m_slim->selected()))
+        if (m_whatIf->last() && m_modelSummary &&
+            m_whatIf->last()->removed == unitCodes(*m_slim, m_modelSummary->config.depth))
             m_slim->setWhatIf(*m_whatIf->last());
     });
     connect(m_whatIf, &WhatIfRunner::failed, this,
@@ -93,11 +149,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
                 m_model = std::move(model);
                 m_modelSummary = summary;
                 m_summary->setSummary(summary);
-                QVector<bool> attention;
-                for (const auto& b : summary.blocks)
+                QVector<bool> attention, mlp;
+                for (const auto& b : summary.blocks) {
                     attention.push_back(b.mode.hasAttention());
-                m_slim->setBlocks(attention);
+                    mlp.push_back(b.mode.hasMlp());
+                }
+                m_slim->setBlocks(attention, mlp);
                 m_slim->setSelected(QVector<int>(m_project.training.remove.begin(), m_project.training.remove.end()));
+                m_slim->setSelectedMlp(
+                    QVector<int>(m_project.training.removeMlp.begin(), m_project.training.removeMlp.end()));
                 setWindowTitle(tr("MLPify — %1").arg(QString::fromStdString(summary.name)));
                 statusBar()->showMessage(tr("Loaded %1").arg(QString::fromStdString(summary.source)), 5000);
                 m_whatIf->setSource(m_project.model, m_project.data, m_project.images);
@@ -347,6 +407,10 @@ void MainWindow::applyMethod(const QString& method, double ratio)
     auto run = dilutionRun(m_project);
     run.method = method.toStdString();
     run.ratio = ratio;
+    if (m_slim->pool() != "attention" || m_slim->budget() != "units") {
+        chooseUnits(method, ratio);
+        return;
+    }
     if (method == "nose") { // the analysis's NOSE path is the selection `dilute` makes for this run
         const auto count = core::selectionFor(run, *m_model).count;
         if (m_project.selection && static_cast<int64_t>(m_project.selection->selected.size()) == count) {
@@ -371,15 +435,72 @@ void MainWindow::applyMethod(const QString& method, double ratio)
         });
 }
 
+// Accept over a pool of units or under a parameter or FLOP budget: the method over the pool
+// (core/analysis/unit_selection.h) on the analysis's calibration images, on the worker; the chosen
+// units become the toggles and their step values the NOSE tab's map.
+void MainWindow::chooseUnits(const QString& method, double ratio)
+{
+    const auto unitMethod = unitMethodFor(method);
+    if (!unitMethod) {
+        QMessageBox::information(this, tr("Units"),
+                                 tr("%1 ranks attention layers only. Over a pool of units or a parameter or FLOP "
+                                    "budget, choose NOSE, block influence, attention cosine, angular distance or a "
+                                    "greedy loss.")
+                                     .arg(m_slim->findChild<QComboBox*>("method")->currentText()));
+        return;
+    }
+    auto model = m_model;
+    const auto pool = core::unitPoolFromString(m_slim->pool().toStdString());
+    const auto budgetKind = m_slim->budget();
+    const auto p = m_project;
+    startJob(
+        tr("Choosing units"), [this](bool ok, const QString&) { Q_EMIT layersChosen(ok); },
+        [this, model, pool, budgetKind, ratio, p, unitMethod](core::Progress& progress,
+                                                              const core::CancelToken& cancel) {
+            core::UnitBudget budget;
+            if (budgetKind == "params")
+                budget.params = std::max<int64_t>(
+                    1, static_cast<int64_t>(ratio * static_cast<double>(model->net->parameterCount())));
+            else if (budgetKind == "flops")
+                budget.flops = ratio * core::analyticFlops(model->meta.config, model->net->blockModes());
+            else
+                budget.count = std::max<int64_t>(
+                    1, std::llround(ratio * static_cast<double>(core::unitCandidates(*model, pool).size())));
+            auto calib = core::loadCalibrationSet(p.data.toStdString(), model->meta.config, analysisCalibration(p));
+            core::TeOptions te;
+            const auto r = core::selectUnits(*model, calib, pool, *unitMethod, budget, te, progress, &cancel);
+            QVector<int> attention, mlp;
+            for (auto i : r.chosen) {
+                const auto& u = r.candidates[i];
+                if (u.kind != core::UnitKind::Mlp)
+                    attention.push_back(static_cast<int>(u.block));
+                if (u.kind != core::UnitKind::Attention)
+                    mlp.push_back(static_cast<int>(u.block));
+            }
+            m_job->post([this, attention, mlp, r] {
+                m_slim->setSelected(attention);
+                m_slim->setSelectedMlp(mlp);
+                m_nose->setData(unitFigureData(r));
+                statusBar()->showMessage(
+                    tr("%1 over %2 units: %3 chosen, %4 parameters")
+                        .arg(QString::fromStdString(core::toString(r.method)), QString::fromStdString(toString(r.pool)))
+                        .arg(r.chosen.size())
+                        .arg(r.paramsRemoved),
+                    8000);
+            });
+        });
+}
+
 void MainWindow::updateSavings()
 {
     if (!m_model || !m_modelSummary)
         return;
-    const auto chosen = m_slim->selected();
-    const auto s = core::removalSavings(*m_modelSummary, toIndices(chosen));
+    const auto s =
+        core::removalSavings(*m_modelSummary, toIndices(m_slim->selected()), toIndices(m_slim->selectedMlp()));
     m_slim->setSavings(s);
     m_slim->setWhatIfText(tr("What-if: evaluating…"));
-    m_whatIf->request(chosen);
+    const auto codes = unitCodes(*m_slim, m_modelSummary->config.depth);
+    m_whatIf->request(QVector<int>(codes.begin(), codes.end()));
 }
 
 void MainWindow::startTraining()
@@ -390,10 +511,10 @@ void MainWindow::startTraining()
     if (m_project.training.out.empty())
         m_project.training.out = defaultOutputPath().toStdString();
     const auto r = dilutionRun(m_project);
-    if (r.remove.empty()) {
+    if (r.remove.empty() && r.removeMlp.empty()) {
         QMessageBox::information(this, tr("Dilution training"),
-                                 tr("Choose at least one attention layer to remove (toggle blocks, or Accept a "
-                                    "method for a ratio)."));
+                                 tr("Choose at least one unit to remove (toggle attention layers or MLPs, or Accept "
+                                    "a method for a ratio or a budget)."));
         return;
     }
     if (jobRunning()) {

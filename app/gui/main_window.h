@@ -88,6 +88,7 @@ public:
     bool jobPaused() const;
     void showTab(int index);
     void applyMethod(const QString& method, double ratio);
+    void chooseUnits(const QString& method, double ratio);
 
     // false: a message was shown. loadModel = false shows the stored results only (figures).
     bool openProject(const QString& path, bool loadModel = true);

@@ -1,6 +1,7 @@
 #include "app/gui/slim_panel.h"
 
 #include "core/analysis/selection_methods.h"
+#include "core/analysis/unit_selection.h"
 #include "widgets/training_view.h"
 
 #include <QCheckBox>
@@ -21,9 +22,13 @@ namespace mlpify::app {
 SlimPanel::SlimPanel(QWidget* parent) : QWidget(parent)
 {
     // Layer choice
-    auto* choice = new QGroupBox(tr("Attention layers to remove"), this);
+    auto* choice = new QGroupBox(tr("Units to remove"), this);
     m_strip = new QHBoxLayout;
     m_strip->setSpacing(3);
+    m_strip->addWidget(new QLabel(tr("Attention"), choice));
+    m_mlpStrip = new QHBoxLayout;
+    m_mlpStrip->setSpacing(3);
+    m_mlpStrip->addWidget(new QLabel(tr("MLP"), choice));
     // A chosen block must be obvious at a glance, in either palette.
     choice->setStyleSheet("QToolButton:checked { background: palette(highlight); color: palette(highlighted-text); "
                           "font-weight: bold; }");
@@ -36,7 +41,20 @@ SlimPanel::SlimPanel(QWidget* parent) : QWidget(parent)
     m_ratio->setRange(0.05, 1.0);
     m_ratio->setSingleStep(0.05);
     m_ratio->setValue(0.5);
-    m_ratio->setToolTip(tr("Fraction of the attention layers to remove"));
+    m_ratio->setToolTip(tr("Share of the pool's units to remove, or of the model's parameters or FLOPs (Budget)"));
+    m_pool = new QComboBox(choice);
+    m_pool->setObjectName("pool");
+    for (const auto& name : core::unitPoolNames())
+        m_pool->addItem(QString::fromStdString(name), QString::fromStdString(name));
+    m_pool->setToolTip(tr("Candidates for Accept: attention layers (the paper's), MLPs, whole blocks, or attention "
+                          "and MLPs together (resources/docs/units.md)"));
+    m_budget = new QComboBox(choice);
+    m_budget->setObjectName("budget");
+    m_budget->addItem(tr("of the units"), "units");
+    m_budget->addItem(tr("of the parameters"), "params");
+    m_budget->addItem(tr("of the FLOPs"), "flops");
+    m_budget->setToolTip(tr("What the ratio is a share of: the pool's units, or the model's parameters or FLOPs "
+                            "(never exceeded)"));
     auto* apply = new QPushButton(tr("A&ccept"), choice);
     apply->setToolTip(tr("Select the layers the method picks for this ratio (NOSE uses the last analysis)"));
     m_savings = new QLabel(choice);
@@ -55,10 +73,16 @@ SlimPanel::SlimPanel(QWidget* parent) : QWidget(parent)
     ratioLabel->setBuddy(m_ratio);
     methodRow->addWidget(ratioLabel);
     methodRow->addWidget(m_ratio);
+    methodRow->addWidget(m_budget);
+    auto* poolLabel = new QLabel(tr("P&ool"), choice);
+    poolLabel->setBuddy(m_pool);
+    methodRow->addWidget(poolLabel);
+    methodRow->addWidget(m_pool);
     methodRow->addWidget(apply);
     methodRow->addStretch(1);
     auto* choiceLayout = new QVBoxLayout(choice);
     choiceLayout->addLayout(m_strip);
+    choiceLayout->addLayout(m_mlpStrip);
     choiceLayout->addLayout(methodRow);
     choiceLayout->addWidget(m_savings);
     choiceLayout->addWidget(m_whatIf);
@@ -156,50 +180,102 @@ SlimPanel::SlimPanel(QWidget* parent) : QWidget(parent)
     setRunning(false);
 }
 
-void SlimPanel::setBlocks(const QVector<bool>& hasAttention)
+namespace {
+QToolButton* blockToggle(QWidget* parent, int block, bool enabled, const QString& tip)
 {
-    for (auto* b : m_toggles)
+    auto* b = new QToolButton(parent);
+    b->setText(QString::number(block));
+    b->setCheckable(true);
+    b->setMinimumWidth(34);
+    b->setEnabled(enabled);
+    b->setToolTip(tip);
+    return b;
+}
+
+void check(const QVector<QToolButton*>& toggles, const QVector<int>& blocks)
+{
+    for (int i = 0; i < toggles.size(); ++i) {
+        QSignalBlocker block(toggles[i]);
+        toggles[i]->setChecked(blocks.contains(i) && toggles[i]->isEnabled());
+    }
+}
+
+QVector<int> checked(const QVector<QToolButton*>& toggles)
+{
+    QVector<int> out;
+    for (int i = 0; i < toggles.size(); ++i)
+        if (toggles[i]->isChecked())
+            out.push_back(i);
+    return out;
+}
+} // namespace
+
+void SlimPanel::setBlocks(const QVector<bool>& hasAttention, const QVector<bool>& hasMlpIn)
+{
+    const auto hasMlp = hasMlpIn.isEmpty() ? QVector<bool>(hasAttention.size(), true) : hasMlpIn;
+    for (auto* b : m_toggles + m_mlpToggles)
         delete b;
     m_toggles.clear();
+    m_mlpToggles.clear();
     for (int i = 0; i < hasAttention.size(); ++i) {
-        auto* b = new QToolButton(this);
-        b->setText(QString::number(i));
-        b->setCheckable(true);
-        b->setMinimumWidth(34);
-        b->setEnabled(hasAttention[i]);
-        b->setToolTip(hasAttention[i] ? tr("Block %1: checked = remove its attention").arg(i)
-                                      : tr("Block %1 is already MLP-only").arg(i));
-        connect(b, &QToolButton::toggled, this, &SlimPanel::selectionChanged);
-        m_strip->addWidget(b);
-        m_toggles.push_back(b);
+        auto* a =
+            blockToggle(this, i, hasAttention[i],
+                        hasAttention[i] ? tr("Block %1: checked = remove its attention (x = 2x, then its MLP)").arg(i)
+                                        : tr("Block %1 has no attention left").arg(i));
+        auto* m = blockToggle(this, i, hasMlp[i],
+                              hasMlp[i] ? tr("Block %1: checked = remove its MLP (x = 2x after the attention step); "
+                                             "with its attention too, the block goes")
+                                              .arg(i)
+                                        : tr("Block %1 has no MLP left").arg(i));
+        for (auto* b : {a, m})
+            connect(b, &QToolButton::toggled, this, &SlimPanel::selectionChanged);
+        m_strip->addWidget(a);
+        m_mlpStrip->addWidget(m);
+        m_toggles.push_back(a);
+        m_mlpToggles.push_back(m);
     }
 }
 
 void SlimPanel::setSelected(const QVector<int>& blocks)
 {
-    for (int i = 0; i < m_toggles.size(); ++i) {
-        QSignalBlocker block(m_toggles[i]);
-        m_toggles[i]->setChecked(blocks.contains(i) && m_toggles[i]->isEnabled());
-    }
+    check(m_toggles, blocks);
     Q_EMIT selectionChanged();
 }
 
 QVector<int> SlimPanel::selected() const
 {
-    QVector<int> out;
-    for (int i = 0; i < m_toggles.size(); ++i)
-        if (m_toggles[i]->isChecked())
-            out.push_back(i);
-    return out;
+    return checked(m_toggles);
+}
+
+void SlimPanel::setSelectedMlp(const QVector<int>& blocks)
+{
+    check(m_mlpToggles, blocks);
+    Q_EMIT selectionChanged();
+}
+
+QVector<int> SlimPanel::selectedMlp() const
+{
+    return checked(m_mlpToggles);
+}
+
+QString SlimPanel::pool() const
+{
+    return m_pool->currentData().toString();
+}
+
+QString SlimPanel::budget() const
+{
+    return m_budget->currentData().toString();
 }
 
 void SlimPanel::setSavings(const core::RemovalSavings& s)
 {
     const double params = static_cast<double>(s.paramsBefore);
     const double flops = s.flopsBefore;
-    m_savings->setText(tr("Removing %1 attention layer(s): %2 fewer parameters (%3 → %4, %5%), FLOPs %6 → %7 "
-                          "GFLOPs/image (%8%). Measured throughput: Compare tab (Ctrl+M).")
+    m_savings->setText(tr("Removing %1 attention layer(s) and %2 MLP(s): %3 fewer parameters (%4 → %5, %6%), "
+                          "FLOPs %7 → %8 GFLOPs/image (%9%). Measured throughput: Compare tab (Ctrl+M).")
                            .arg(selected().size())
+                           .arg(selectedMlp().size())
                            .arg(s.paramsRemoved)
                            .arg(s.paramsBefore)
                            .arg(s.paramsBefore - s.paramsRemoved)
@@ -250,6 +326,9 @@ core::DilutionRun SlimPanel::request() const
     r.remove.clear();
     for (int b : selected())
         r.remove.push_back(b);
+    r.removeMlp.clear();
+    for (int b : selectedMlp())
+        r.removeMlp.push_back(b);
     r.ratio = m_ratio->value();
     r.method = method().toStdString();
     r.epochs = m_epochs->value();
@@ -293,6 +372,8 @@ void SlimPanel::setRequest(const core::DilutionRun& r)
     m_out->setText(QString::fromStdString(r.out));
     if (!r.remove.empty())
         setSelected(QVector<int>(r.remove.begin(), r.remove.end()));
+    if (!r.removeMlp.empty())
+        setSelectedMlp(QVector<int>(r.removeMlp.begin(), r.removeMlp.end()));
 }
 
 QString SlimPanel::method() const
@@ -322,7 +403,7 @@ std::string settingControl(core::Setting setting)
     case core::Setting::Remove:
         return "the chosen blocks (Slim tab)";
     case core::Setting::RemoveMlp:
-        return "the chosen MLPs (mlpify dilute --remove-mlp)";
+        return "the chosen MLPs (Slim tab)";
     case core::Setting::Ratio:
         return "the ratio (Slim tab)";
     case core::Setting::Tome:

@@ -1,5 +1,6 @@
-// The "Slim" tab: which attention layers to remove (per-block toggles, NOSE or a baseline for
-// a ratio), predicted savings, the dilution-training settings, and start / pause / cancel.
+// The "Slim" tab: which units to remove (per-block toggles for the attention and the MLP; NOSE, a
+// baseline or a criterion over a pool of units for a ratio, a parameter or a FLOP budget),
+// predicted savings, the dilution-training settings, and start / pause / cancel.
 // It holds no computation: the window runs the jobs and feeds the curves back.
 #pragma once
 
@@ -33,10 +34,17 @@ class SlimPanel : public QWidget {
 public:
     explicit SlimPanel(QWidget* parent = nullptr);
 
-    // One toggle per block; MLP-only blocks are shown but cannot be chosen.
-    void setBlocks(const QVector<bool>& hasAttention);
-    void setSelected(const QVector<int>& blocks);
+    // One attention and one MLP toggle per block; a branch already removed is shown but cannot be
+    // chosen (hasMlp empty: every block has its MLP).
+    void setBlocks(const QVector<bool>& hasAttention, const QVector<bool>& hasMlp = {});
+    void setSelected(const QVector<int>& blocks); // attention layers
     QVector<int> selected() const;
+    void setSelectedMlp(const QVector<int>& blocks);
+    QVector<int> selectedMlp() const;
+    // The pool Accept chooses from (core::unitPoolNames()) and what the ratio is a share of:
+    // "units" (of the pool), "params" or "flops" (of the model).
+    QString pool() const;
+    QString budget() const;
     // What removing the chosen layers saves (core/bench/benchmark.h removalSavings).
     void setSavings(const core::RemovalSavings& savings);
     // The what-if of the chosen layers (training-free top-1 and TE), or a line saying why none.
@@ -63,8 +71,12 @@ Q_SIGNALS:
 
 private:
     QHBoxLayout* m_strip;
+    QHBoxLayout* m_mlpStrip;
     QVector<QToolButton*> m_toggles;
+    QVector<QToolButton*> m_mlpToggles;
     QComboBox* m_method;
+    QComboBox* m_pool;
+    QComboBox* m_budget;
     QDoubleSpinBox* m_ratio;
     QLabel* m_savings;
     QLabel* m_whatIf;

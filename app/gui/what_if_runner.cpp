@@ -62,6 +62,7 @@ void WhatIfRunner::request(const QVector<int>& removedIn)
                 e.images = std::make_unique<core::Dataset>(
                     core::loadCalibrationSet(data.toStdString(), e.model->meta.config, calibration));
                 core::TeOptions te;
+                te.units = true; // sets may hold MLPs (depth + b); attention sets evaluate as without
                 // not cancelled by a newer request: that one needs the same states
                 e.whatIf = std::make_unique<core::WhatIf>(*e.model, *e.images, te, progress);
                 e.spec = spec;

@@ -37,7 +37,8 @@ double analyticFlops(const ViTConfig& c, const std::vector<BlockMode>& modes, co
     return flops;
 }
 
-RemovalSavings removalSavings(const ModelSummary& s, const std::vector<int64_t>& remove)
+RemovalSavings removalSavings(const ModelSummary& s, const std::vector<int64_t>& remove,
+                              const std::vector<int64_t>& removeMlp)
 {
     std::vector<BlockMode> modes;
     for (const auto& b : s.blocks)
@@ -51,6 +52,15 @@ RemovalSavings removalSavings(const ModelSummary& s, const std::vector<int64_t>&
                         "is outside the model's " + std::to_string(s.blocks.size()) + " blocks");
         r.paramsRemoved += s.blocks[static_cast<size_t>(b)].attentionParams;
         modes[static_cast<size_t>(b)] = withAttention(modes[static_cast<size_t>(b)], BranchMode::Removed, 0.0);
+    }
+    for (const int64_t b : std::set<int64_t>(removeMlp.begin(), removeMlp.end())) {
+        if (b < 0 || b >= static_cast<int64_t>(s.blocks.size()))
+            throw Error("MLP of block " + std::to_string(b),
+                        "is outside the model's " + std::to_string(s.blocks.size()) + " blocks");
+        auto& m = modes[static_cast<size_t>(b)];
+        if (m.hasMlp())
+            r.paramsRemoved += s.blocks[static_cast<size_t>(b)].mlpParams;
+        m = withMlp(m, BranchMode::Removed, 0.0);
     }
     r.flopsAfter = analyticFlops(s.config, modes);
     return r;

@@ -17,15 +17,16 @@ namespace mlpify::core {
 // head-averaged keys, or of the tokens in an MLP-only block).
 double analyticFlops(const ViTConfig& config, const std::vector<BlockMode>& modes, const MergeSchedule& merge = {});
 
-// What removing the attention of the blocks in `remove` saves: each block's norm1 and attention
-// parameters, and the analytic FLOPs of the model as it is against the model with those blocks
-// MLP-only. A block outside the model is an Error.
+// What removing the attention of the blocks in `remove` and the MLP of those in `removeMlp` saves:
+// each branch's norm and parameters, and the analytic FLOPs of the model as it is against the model
+// with those branches removed. A block outside the model is an Error.
 struct RemovalSavings {
     int64_t paramsBefore = 0;
     int64_t paramsRemoved = 0;
     double flopsBefore = 0; // per image
     double flopsAfter = 0;
 };
-RemovalSavings removalSavings(const ModelSummary& summary, const std::vector<int64_t>& remove);
+RemovalSavings removalSavings(const ModelSummary& summary, const std::vector<int64_t>& remove,
+                              const std::vector<int64_t>& removeMlp = {});
 
 } // namespace mlpify::core

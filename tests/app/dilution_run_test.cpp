@@ -16,6 +16,7 @@
 #include <QTemporaryDir>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 using namespace mlpify;
@@ -79,6 +80,32 @@ std::vector<int64_t> cliSelection(const QString& method, const QString& dir)
     return nlohmann::json::parse(in).at("selected").get<std::vector<int64_t>>();
 }
 } // namespace
+
+TEST(DilutionRunFaces, TheSlimTabsMlpTogglesAreTheRunsMlpList)
+{
+    app::SlimPanel panel;
+    QVector<bool> mlp(12, true);
+    mlp[4] = false; // an MLP already removed cannot be chosen
+    panel.setBlocks(QVector<bool>(12, true), mlp);
+    auto r = mlpify::testing::unusualRun(1);
+    r.remove = {0, 2};
+    r.removeMlp = {2, 4, 7};
+    panel.setRequest(r);
+    EXPECT_EQ(panel.selectedMlp(), (QVector<int>{2, 7}));
+    EXPECT_EQ(panel.request().removeMlp, (std::vector<int64_t>{2, 7}));
+    EXPECT_EQ(panel.request().remove, (std::vector<int64_t>{0, 2})); // block 2 goes whole
+    // A project whose run lists MLPs runs exactly its lists: no ratio chooses more attention.
+    app::Project p;
+    p.model = "default";
+    p.data = "fashion-mnist";
+    p.ratio = 0.5;
+    p.training = panel.request();
+    const auto run = app::dilutionRun(p);
+    EXPECT_EQ(run.ratio, 0.0);
+    const auto args = core::toArgs(run);
+    EXPECT_EQ(std::count(args.begin(), args.end(), "--ratio"), 0);
+    EXPECT_TRUE(app::diluteRunFromArgs(args) == run);
+}
 
 TEST(DilutionRunFaces, TheSlimTabChoosesWhatSelectChooses)
 {
