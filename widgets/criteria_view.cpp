@@ -3,12 +3,14 @@
 #include "widgets/chart_theme.h"
 
 #include "core/analysis/selection_methods.h"
+#include "core/analysis/unit_names.h"
 
 #include <QBarCategoryAxis>
 #include <QBarSeries>
 #include <QBarSet>
 #include <QChart>
 #include <QChartView>
+#include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -30,10 +32,15 @@
 namespace mlpify::widgets {
 
 namespace {
-QString setText(const std::vector<int64_t>& s)
+QString setText(const core::CriterionRow& r)
 {
     QStringList parts;
-    for (auto b : s)
+    if (!r.pool.empty()) {
+        for (const auto& u : r.unitNames)
+            parts << QString::fromStdString(u);
+        return r.note.empty() ? parts.join(", ") : QString::fromStdString("none: " + r.note);
+    }
+    for (auto b : r.selected)
         parts << QString::number(b);
     return "{" + parts.join(", ") + "}";
 }
@@ -66,10 +73,38 @@ CriteriaView::CriteriaView(QWidget* parent) : QWidget(parent)
     m_testLimit->setSingleStep(1000);
     m_testLimit->setSpecialValueText(tr("all"));
     m_testLimit->setToolTip(tr("The first N test images for the training-free top-1 (all: the whole test split)"));
+    m_compare = new QComboBox(this);
+    m_compare->setObjectName("compare");
+    m_compare->addItem(tr("attention criteria"), QString());
+    m_compare->addItem(tr("pools, equal parameters"), QStringLiteral("params"));
+    m_compare->addItem(tr("pools, equal FLOPs"), QStringLiteral("flops"));
+    m_compare->setToolTip(
+        tr("Attention criteria: every criterion's set of the Slim tab's ratio of the attention "
+           "layers. Pools: the attention, MLP, block and mixed pools, each given the Slim tab's ratio "
+           "of the model's parameters (or FLOPs) to remove"));
+    m_poolMethod = new QComboBox(this);
+    m_poolMethod->setObjectName("poolMethod");
+    for (const auto& m : core::unitMethodNames())
+        m_poolMethod->addItem(QString::fromStdString(m), QString::fromStdString(m));
+    m_poolMethod->addItem(tr("every method"), QStringLiteral("all"));
+    m_poolMethod->setToolTip(tr("How each pool's units are ranked (resources/docs/units.md)"));
+    m_poolMethod->setEnabled(false);
+    connect(m_compare, &QComboBox::currentIndexChanged, this, [this] {
+        m_poolMethod->setEnabled(!budgetKind().isEmpty());
+        m_stability->setEnabled(budgetKind().isEmpty()); // stability is measured for the attention criteria
+    });
     m_status = new QLabel(tr("No comparison yet."), this);
     m_status->setWordWrap(true);
     auto* controls = new QHBoxLayout;
     controls->addWidget(m_run);
+    auto* compareLabel = new QLabel(tr("Co&mpare"), this);
+    compareLabel->setBuddy(m_compare);
+    controls->addWidget(compareLabel);
+    controls->addWidget(m_compare);
+    auto* methodLabel = new QLabel(tr("Ran&ked by"), this);
+    methodLabel->setBuddy(m_poolMethod);
+    controls->addWidget(methodLabel);
+    controls->addWidget(m_poolMethod);
     auto* label = new QLabel(tr("Stability &resamples"), this);
     label->setBuddy(m_stability);
     controls->addWidget(label);
@@ -110,6 +145,26 @@ void CriteriaView::setTestLimit(int images)
     m_testLimit->setValue(images);
 }
 
+QString CriteriaView::budgetKind() const
+{
+    return m_compare->currentData().toString();
+}
+
+void CriteriaView::setBudgetKind(const QString& kind)
+{
+    m_compare->setCurrentIndex(std::max(0, m_compare->findData(kind)));
+}
+
+QString CriteriaView::poolMethod() const
+{
+    return m_poolMethod->currentData().toString();
+}
+
+void CriteriaView::setPoolMethod(const QString& method)
+{
+    m_poolMethod->setCurrentIndex(std::max(0, m_poolMethod->findData(method)));
+}
+
 void CriteriaView::setRunning(bool running)
 {
     m_run->setEnabled(!running);
@@ -125,34 +180,41 @@ void CriteriaView::clear()
 
 void CriteriaView::setComparison(const core::CriteriaComparison& c)
 {
-    const QStringList headers{tr("method"),
-                              tr("set (in order chosen)"),
-                              tr("TE to the head (%1)").arg(QString::fromStdString(c.units.empty() ? "bits" : c.units)),
-                              tr("95% interval"),
-                              tr("top-1 x = x"),
-                              tr("top-1 x = 2x"),
-                              tr("set chosen in"),
-                              tr("top-1 after dilution"),
-                              tr("selection (s)")};
+    const bool pools = !c.budget.empty();
+    const auto labels = core::criteriaLabels(c);
+    QStringList headers{pools ? tr("pool") : tr("method"),
+                        pools ? tr("units (in order chosen)") : tr("set (in order chosen)"),
+                        tr("TE to the head (%1)").arg(QString::fromStdString(c.units.empty() ? "bits" : c.units)),
+                        tr("95% interval"),
+                        tr("top-1 x = x"),
+                        tr("top-1 x = 2x"),
+                        tr("set chosen in"),
+                        tr("top-1 after dilution"),
+                        tr("selection (s)")};
+    if (pools)
+        headers << tr("parameters removed") << tr("FLOPs removed per image");
     m_table->clear();
     m_table->setColumnCount(static_cast<int>(headers.size()));
     m_table->setHorizontalHeaderLabels(headers);
     m_table->setRowCount(static_cast<int>(c.rows.size()));
     for (int i = 0; i < static_cast<int>(c.rows.size()); ++i) {
         const auto& r = c.rows[static_cast<size_t>(i)];
-        const QStringList cells{QString::fromStdString(r.method),
-                                setText(r.selected),
-                                QString::number(r.transferEntropy, 'f', 3),
-                                std::isfinite(r.teLow)
-                                    ? QStringLiteral("%1 to %2").arg(r.teLow, 0, 'f', 3).arg(r.teHigh, 0, 'f', 3)
-                                    : QStringLiteral("–"),
-                                percent(r.skipTop1),
-                                percent(r.doubleTop1),
-                                r.stabilityResamples > 0
-                                    ? tr("%1% of %2").arg(100.0 * r.chosenSetShare, 0, 'f', 0).arg(r.stabilityResamples)
-                                    : QStringLiteral("–"),
-                                r.dilutedTop1 ? percent(*r.dilutedTop1) : QStringLiteral("–"),
-                                QString::number(r.seconds, 'f', 1)};
+        QStringList cells{QString::fromStdString(labels[static_cast<size_t>(i)]),
+                          setText(r),
+                          QString::number(r.transferEntropy, 'f', 3),
+                          std::isfinite(r.teLow)
+                              ? QStringLiteral("%1 to %2").arg(r.teLow, 0, 'f', 3).arg(r.teHigh, 0, 'f', 3)
+                              : QStringLiteral("–"),
+                          percent(r.skipTop1),
+                          percent(r.doubleTop1),
+                          r.stabilityResamples > 0
+                              ? tr("%1% of %2").arg(100.0 * r.chosenSetShare, 0, 'f', 0).arg(r.stabilityResamples)
+                              : QStringLiteral("–"),
+                          r.dilutedTop1 ? percent(*r.dilutedTop1) : QStringLiteral("–"),
+                          QString::number(r.seconds, 'f', 1)};
+        if (pools)
+            cells << (r.note.empty() ? QString::number(r.paramsRemoved) : QStringLiteral("–"))
+                  << (r.note.empty() ? QString::number(r.flopsRemoved, 'g', 4) : QStringLiteral("–"));
         for (int k = 0; k < cells.size(); ++k) {
             auto* item = new QTableWidgetItem(cells[k]);
             if (k == 7 && r.dilutedTop1)
@@ -165,11 +227,15 @@ void CriteriaView::setComparison(const core::CriteriaComparison& c)
 
     auto* chart = new QChart;
     chart->setTitle(c.rows.empty() ? tr("Criteria")
-                                   : tr("Criteria: %1 layers removed, TE on %2 calibration images, top-1 on %3 test "
-                                        "images")
-                                         .arg(c.count)
-                                         .arg(c.calibrationImages)
-                                         .arg(c.testImages));
+                    : pools        ? tr("Pools at %1: TE on %2 calibration images, top-1 on %3 test images")
+                                  .arg(QString::fromStdString(c.budget))
+                                  .arg(c.calibrationImages)
+                                  .arg(c.testImages)
+                            : tr("Criteria: %1 layers removed, TE on %2 calibration images, top-1 on %3 test "
+                                 "images")
+                                  .arg(c.count)
+                                  .arg(c.calibrationImages)
+                                  .arg(c.testImages));
     auto* bars = new QBarSeries;
     auto* skip = new QBarSet(tr("top-1 x = x (training-free)"));
     auto* twice = new QBarSet(tr("top-1 x = 2x (training-free)"));
@@ -178,8 +244,9 @@ void CriteriaView::setComparison(const core::CriteriaComparison& c)
     bool anyDiluted = false, anyStable = false;
     auto* stable = new QBarSet(tr("resamples choosing the set"));
     double teLo = 0, teHi = 1;
-    for (const auto& r : c.rows) {
-        categories << shortName(r.method);
+    for (size_t i = 0; i < c.rows.size(); ++i) {
+        const auto& r = c.rows[i];
+        categories << (pools ? QString::fromStdString(labels[i]) : shortName(r.method));
         *stable << (r.stabilityResamples > 0 ? 100.0 * r.chosenSetShare : 0.0);
         anyStable = anyStable || r.stabilityResamples > 0;
         *skip << 100.0 * r.skipTop1;
@@ -205,7 +272,7 @@ void CriteriaView::setComparison(const core::CriteriaComparison& c)
     chart->addSeries(bars);
     auto* x = new QBarCategoryAxis;
     x->append(categories.isEmpty() ? QStringList{QString()} : categories);
-    x->setTitleText(tr("method"));
+    x->setTitleText(pools ? tr("candidate pool") : tr("method"));
     auto* y = new QValueAxis;
     y->setRange(0, 100);
     y->setTitleText(anyStable ? tr("top-1 %, resamples %") : tr("top-1 %"));
@@ -229,6 +296,8 @@ void CriteriaView::setComparison(const core::CriteriaComparison& c)
     points->attachAxis(teAxis);
     for (int i = 0; i < static_cast<int>(c.rows.size()); ++i) {
         const auto& r = c.rows[static_cast<size_t>(i)];
+        if (!std::isfinite(r.transferEntropy)) // a pool with no set under the budget
+            continue;
         points->append(i, r.transferEntropy);
         if (!std::isfinite(r.teLow))
             continue;
@@ -244,12 +313,13 @@ void CriteriaView::setComparison(const core::CriteriaComparison& c)
     chart->legend()->setAlignment(Qt::AlignBottom);
     showChart(m_chart, chart);
     m_status->setText(c.rows.empty() ? QString()
+                      : pools        ? tr("%1 pools at %2.").arg(c.rows.size()).arg(QString::fromStdString(c.budget))
                                      : tr("%1 criteria, %2 of the attention layers each; stability: %3.")
-                                           .arg(c.rows.size())
-                                           .arg(c.count)
-                                           .arg(c.rows.front().stabilityResamples > 0
-                                                    ? tr("%1 resamples").arg(c.rows.front().stabilityResamples)
-                                                    : tr("not measured")));
+                                    .arg(c.rows.size())
+                                    .arg(c.count)
+                                    .arg(c.rows.front().stabilityResamples > 0
+                                             ? tr("%1 resamples").arg(c.rows.front().stabilityResamples)
+                                             : tr("not measured")));
 }
 
 QString CriteriaView::cell(int row, int column) const

@@ -379,28 +379,124 @@ void addSelectCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
     });
 }
 
+namespace {
+struct CriteriaArgs {
+    std::string model, methods, out, csv, pools;
+    std::vector<std::string> diluted;
+    DataArgs data;
+    double ratio = 0.5;
+    int teResamples = core::kDefaultIntervalResamples, stability = 0;
+    uint64_t bootstrapSeed = 0, randomSeed = 0;
+    int64_t testLimit = 0, count = 0, budgetParams = 0;
+    double budgetFlops = 0;
+    CLI::Option* ratioOption = nullptr;
+};
+
+struct DilutedModel {
+    std::string file;
+    std::vector<int64_t> removed, removedUnits;
+    double top1;
+};
+
+// criteria --pools: what to compare, checked before any work.
+core::PoolComparisonOptions poolOptions(const CriteriaArgs& o, const GlobalOptions& g)
+{
+    if (o.ratioOption->count() > 0)
+        throw core::Error("--ratio", "is a share of attention layers; with --pools give --budget-params, "
+                                     "--budget-flops or --count");
+    if (o.stability > 0)
+        throw core::Error("--stability", "is for the attention criteria; not with --pools");
+    core::PoolComparisonOptions po;
+    std::stringstream pools(o.pools == "all" ? std::string("attention,mlp,block,mixed") : o.pools);
+    for (std::string p; std::getline(pools, p, ',');)
+        if (!p.empty())
+            try {
+                po.pools.push_back(core::unitPoolFromString(p));
+            } catch (const core::Error& e) {
+                throw core::Error("--pools " + o.pools, e.reason());
+            }
+    if (po.pools.empty())
+        throw core::Error("--pools " + o.pools, "names no pool (" + joined(core::unitPoolNames(), ", ") + ", all)");
+    std::stringstream methods(o.methods);
+    for (std::string m; std::getline(methods, m, ',');)
+        if (!m.empty())
+            try {
+                po.methods.push_back(core::unitMethodFromString(m));
+            } catch (const core::Error& e) {
+                throw core::Error("--methods " + m, "over units: one of " + joined(core::unitMethodNames(), ", "));
+            }
+    if ((o.count > 0) + (o.budgetParams > 0) + (o.budgetFlops > 0) != 1)
+        throw core::Error("--pools", "give exactly one of --budget-params, --budget-flops and --count");
+    po.budget.count = o.count;
+    po.budget.params = o.budgetParams;
+    po.budget.flops = o.budgetFlops;
+    po.te.batchSize = o.data.batch;
+    po.te.device = g.device;
+    po.te.bootstrap = o.teResamples;
+    po.te.bootstrapSeed = o.bootstrapSeed;
+    po.eval.limit = o.testLimit;
+    po.eval.device = g.device;
+    return po;
+}
+
+// The table of criteria --pools.
+void printPools(const core::CriteriaComparison& c, const core::ModelBundle& model)
+{
+    const double total = static_cast<double>(model.net->parameterCount());
+    std::cout << "each pool's set at " << c.budget << "; TE on " << c.calibrationImages << " calibration images"
+              << (c.teResamples > 0 ? " (95% interval, " + std::to_string(c.teResamples) + " resamples)" : "")
+              << ", top-1 on " << c.testImages << " test images\n";
+    std::cout << std::left << std::setw(11) << "pool" << std::setw(13) << "method" << std::right << std::setw(10)
+              << "params" << std::setw(24) << "TE (" + c.units + ")" << std::setw(9) << "x = x" << std::setw(9)
+              << "x = 2x" << std::setw(10) << "diluted" << std::setw(8) << "s"
+              << "  units\n";
+    for (const auto& r : c.rows) {
+        std::cout << std::left << std::setw(11) << r.pool << std::setw(13) << r.method << std::right;
+        if (!r.note.empty()) {
+            std::cout << "  no set: " << r.note << "\n";
+            continue;
+        }
+        std::ostringstream te, share;
+        te << std::fixed << std::setprecision(3) << r.transferEntropy;
+        if (std::isfinite(r.teLow))
+            te << " [" << r.teLow << ", " << r.teHigh << "]";
+        share << std::fixed << std::setprecision(1) << 100.0 * static_cast<double>(r.paramsRemoved) / total << "%";
+        std::cout << std::setw(10) << share.str() << std::setw(24) << te.str() << std::fixed << std::setprecision(2)
+                  << std::setw(8) << 100 * r.skipTop1 << "%" << std::setw(8) << 100 * r.doubleTop1 << "%"
+                  << std::setw(9);
+        if (r.dilutedTop1)
+            std::cout << 100 * *r.dilutedTop1 << "%";
+        else
+            std::cout << "-"
+                      << " ";
+        std::cout << std::setw(8) << std::setprecision(1) << r.seconds << "  " << joined(r.unitNames, ", ") << "\n"
+                  << std::defaultfloat;
+    }
+}
+} // namespace
+
 void addCriteriaCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
 {
-    struct Opts {
-        std::string model, methods, out, csv;
-        std::vector<std::string> diluted;
-        DataArgs data;
-        double ratio = 0.5;
-        int teResamples = core::kDefaultIntervalResamples, stability = 0;
-        uint64_t bootstrapSeed = 0, randomSeed = 0;
-        int64_t testLimit = 0;
-    };
-    auto o = std::make_shared<Opts>();
+    auto o = std::make_shared<CriteriaArgs>();
     auto* cmd = app.add_subcommand("criteria", "every selection criterion side by side: set, TE with interval, "
                                                "training-free top-1, stability, top-1 after dilution");
     cmd->add_option("MODEL", o->model, "model file or 'default'")->required();
     o->data.add(cmd);
-    cmd->add_option("--ratio", o->ratio, "fraction of attention layers each method removes")
-        ->capture_default_str()
-        ->check(inRange(0.0, 1.0));
+    o->ratioOption = cmd->add_option("--ratio", o->ratio, "fraction of attention layers each method removes")
+                         ->capture_default_str()
+                         ->check(inRange(0.0, 1.0));
     cmd->add_option("--methods", o->methods,
                     "comma-separated, of " + core::selectionMethodList(", ") +
-                        " (default: " + joined(core::comparedMethods(), ", ") + ")");
+                        " (default: " + joined(core::comparedMethods(), ", ") + "); with --pools of " +
+                        joined(core::unitMethodNames(), ", ") + " (default: nose)");
+    cmd->add_option("--pools", o->pools,
+                    "compare candidate pools at one budget instead: comma-separated, of " +
+                        joined(core::unitPoolNames(), ", ") + ", or all (resources/docs/units.md)");
+    cmd->add_option("--budget-params", o->budgetParams, "with --pools: each set removes at most P parameters")
+        ->check(inRange(1, 1e15));
+    cmd->add_option("--budget-flops", o->budgetFlops, "with --pools: each set saves at most F FLOPs per image")
+        ->check(inRange(1, 1e30));
+    cmd->add_option("--count", o->count, "with --pools: each set has N units")->check(inRange(1, 1e12));
     cmd->add_option("--te-resamples", o->teResamples, "bootstrap resamples for each set's TE interval (0: none)")
         ->capture_default_str()
         ->check(inRange(0, 100000));
@@ -421,7 +517,7 @@ void addCriteriaCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             core::checkOutputPaths({o->out, o->csv}, {o->model});
             auto model = core::loadModel(o->model);
             core::ComparisonOptions co;
-            std::stringstream list(o->methods);
+            std::stringstream list(o->pools.empty() ? o->methods : std::string());
             for (std::string m; std::getline(list, m, ',');)
                 if (!m.empty()) {
                     const auto& known = core::selectionMethods();
@@ -430,26 +526,37 @@ void addCriteriaCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
                     co.methods.push_back(m);
                 }
             // the diluted models first: a bad file is reported before minutes of work
-            struct Diluted {
-                std::string file;
-                std::vector<int64_t> removed;
-                double top1;
-            };
-            std::vector<Diluted> diluted;
+            std::optional<core::PoolComparisonOptions> pools;
+            if (!o->pools.empty())
+                pools = poolOptions(*o, g);
+            else
+                for (const auto& [given, flag] : {std::pair{o->count > 0, "--count"},
+                                                  {o->budgetParams > 0, "--budget-params"},
+                                                  {o->budgetFlops > 0, "--budget-flops"}})
+                    if (given)
+                        throw core::Error(flag, "is for --pools (the attention criteria take --ratio)");
+            std::vector<DilutedModel> diluted;
             for (const auto& file : o->diluted) {
                 if (std::filesystem::path(file).extension() == ".json") { // `mlpify eval MODEL --json`
                     const auto j = core::readJsonFile(file);
                     if (!j.contains("top1") || !j.contains("evaluated_at") || !j.at("evaluated_at").is_array())
                         throw core::Error(file, "not the output of `mlpify eval --json` (top1, evaluated_at)");
-                    Diluted x{file, {}, j.at("top1").get<double>()};
-                    for (size_t b = 0; b < j.at("evaluated_at").size(); ++b)
-                        if (j.at("evaluated_at")[b].value("attention", "") == "removed")
-                            x.removed.push_back(static_cast<int64_t>(b));
+                    DilutedModel x{file, {}, {}, j.at("top1").get<double>()};
+                    const auto& at = j.at("evaluated_at");
+                    const auto depth = static_cast<int64_t>(at.size());
+                    for (int64_t b = 0; b < depth; ++b)
+                        if (at[static_cast<size_t>(b)].value("attention", "") == "removed") {
+                            x.removed.push_back(b);
+                            x.removedUnits.push_back(b);
+                        }
+                    for (int64_t b = 0; b < depth; ++b)
+                        if (at[static_cast<size_t>(b)].value("mlp", "") == "removed")
+                            x.removedUnits.push_back(core::mlpUnit(b, depth));
                     diluted.push_back(x);
                     continue;
                 }
                 const auto d = core::dilutedResultOf(core::loadModel(file), file);
-                diluted.push_back({file, d.removed, d.top1});
+                diluted.push_back({file, d.removed, d.removedUnits, d.top1});
             }
             co.count = core::countForRatio(model, o->ratio);
             co.randomSeed = o->randomSeed;
@@ -464,6 +571,22 @@ void addCriteriaCommand(CLI::App& app, const GlobalOptions& g, Runner* runner)
             auto calib = core::loadCalibrationSet(o->data.data, model.meta.config, o->data.calibration());
             const auto test = core::loadDataset(o->data.data, core::Split::Test,
                                                 core::DataOptions().size(model.meta.config.imageSize));
+            if (pools) {
+                TerminalProgress progress;
+                auto c = core::comparePools(model, calib, test, *pools, progress, &interruptToken());
+                progress.finish();
+                for (const auto& d : diluted)
+                    if (core::attachDiluted(c, d.removedUnits, d.top1, d.file) == 0)
+                        std::cerr << "note: " << d.file << " removes a set no pool chose\n";
+                c.settings["model"] = model.meta.source;
+                c.settings["calibration"] = core::calibrationJson(calib, o->data.calibration());
+                printPools(c, model);
+                if (!o->out.empty())
+                    writeText(o->out, nlohmann::json(c).dump(2) + "\n");
+                if (!o->csv.empty())
+                    writeText(o->csv, core::criteriaCsv(c));
+                return 0;
+            }
             TerminalProgress progress;
             auto c = core::compareCriteria(model, calib, test, co, progress, &interruptToken());
             progress.finish();
@@ -519,10 +642,11 @@ std::vector<int64_t> parseUnitSet(const std::string& list, int64_t depth)
     std::vector<int64_t> codes;
     std::stringstream s(list);
     for (std::string item; std::getline(s, item, ',');) {
-        const char kind = item.empty() || std::isdigit(static_cast<unsigned char>(item[0])) ? 'a' : item[0];
-        const auto number = kind == 'a' && !item.empty() && item[0] != 'a' ? item : item.substr(1);
-        if (kind != 'a' && kind != 'm' && kind != 'b')
+        const bool bare = !item.empty() && std::isdigit(static_cast<unsigned char>(item[0]));
+        const char kind = bare ? 'a' : (item.empty() ? '?' : item[0]);
+        if ((kind != 'a' && kind != 'm' && kind != 'b') || (!bare && item.size() < 2))
             throw core::Error("--remove " + list, "expected units like 2,m4,b6 (attention, MLP, whole block)");
+        const auto number = bare ? item : item.substr(1);
         int64_t block = 0;
         try {
             block = parseBlocks(number, depth).front();

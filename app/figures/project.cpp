@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <sstream>
 
 namespace mlpify::app {
 
@@ -76,6 +77,29 @@ core::DilutionRun dilutionRun(const Project& p)
     return run;
 }
 
+namespace {
+// criteria --pools ... of a comparison of pools, from the settings comparePools keeps.
+std::string poolArguments(const core::CriteriaComparison& c)
+{
+    const auto& st = c.settings;
+    std::string pools, methods;
+    for (const auto& x : st.value("pools", json::array()))
+        pools += (pools.empty() ? "" : ",") + x.get<std::string>();
+    for (const auto& x : st.value("methods", json::array()))
+        methods += (methods.empty() ? "" : ",") + x.get<std::string>();
+    const auto budget = st.value("budget", json::object());
+    std::ostringstream b;
+    b.precision(17);
+    if (budget.value("params", int64_t{0}) > 0)
+        b << " --budget-params " << budget.at("params").get<int64_t>();
+    else if (budget.value("flops", 0.0) > 0)
+        b << " --budget-flops " << budget.at("flops").get<double>();
+    else
+        b << " --count " << budget.value("count", int64_t{0});
+    return " --pools " + pools + " --methods " + methods + b.str();
+}
+} // namespace
+
 json projectCommands(const Project& p)
 {
     const auto model = str(p.model), data = str(p.data);
@@ -87,8 +111,9 @@ json projectCommands(const Project& p)
             {"select", "mlpify select " + model + " --data " + data + " --images " + images + " --ratio " +
                            std::to_string(p.ratio) + " --method " + str(p.method) + " --out selection.json"},
             {"dilute", core::commandLine(run)},
-            {"criteria", "mlpify criteria " + model + " --data " + data + " --images " + images + " --ratio " +
-                             std::to_string(p.ratio) +
+            {"criteria", "mlpify criteria " + model + " --data " + data + " --images " + images +
+                             (p.criteria && !p.criteria->budget.empty() ? poolArguments(*p.criteria)
+                                                                        : " --ratio " + std::to_string(p.ratio)) +
                              (p.slimmedModel.isEmpty() ? "" : " --diluted " + str(p.slimmedModel)) +
                              " --out criteria.json"},
             {"spectrum", "mlpify spectrum " + model + " --data " + data + " --vs " + slim},

@@ -257,10 +257,14 @@ std::vector<Plot> criteriaPlots(const core::CriteriaComparison& c)
     top1.caption = "Training-free top-1 of each criterion's set, and after dilution where run";
     te.name = "criteria-te";
     te.caption = "Transfer entropy of each criterion's set to the head, with its 95% bootstrap interval";
-    std::vector<std::string> methods;
-    for (const auto& r : c.rows)
-        methods.push_back(r.method);
-    top1.x = te.x = {"criterion", false, {}, {}, methods};
+    const bool pools = !c.budget.empty();
+    if (pools) {
+        top1.caption = "Training-free top-1 of each pool's set at " + c.budget + ", and after dilution where run";
+        te.caption = "Transfer entropy of each pool's set at " + c.budget +
+                     " to the head, with its 95% bootstrap "
+                     "interval";
+    }
+    top1.x = te.x = {pools ? "candidate pool" : "criterion", false, {}, {}, core::criteriaLabels(c)};
     top1.y.label = "top-1 (%)";
     te.y.label = "transfer entropy to the head (" + (c.units.empty() ? std::string("bits") : c.units) + ")";
     const bool diluted =

@@ -6,6 +6,7 @@
 #include "core/analysis/selection.h"
 #include "core/analysis/spectrum.h"
 #include "core/bench/benchmark.h"
+#include "core/bench/flops.h"
 #include "core/io/model_io.h"
 #include "core/train/evaluate.h"
 
@@ -39,6 +40,24 @@ core::SelectionResult noseSelection(core::ModelBundle& model, const core::Datase
     return core::selectLayers(model, &calib, s, progress, &cancel);
 }
 
+namespace {
+// A comparison's provenance, and the slimmed model's top-1 given to the rows that chose its set
+// (by its attention layers, or for pools by its removed units).
+void finishComparison(core::CriteriaComparison& c, const core::Dataset& calib, const Project& p)
+{
+    c.settings["model"] = p.model.toStdString();
+    c.settings["calibration"] = core::calibrationJson(calib, analysisCalibration(p));
+    if (p.slimmedModel.isEmpty())
+        return;
+    const auto file = p.slimmedModel.toStdString();
+    const auto slim = core::loadModel(file);
+    if (!slim.meta.metrics.contains("test_top1")) // a finished run has it; an opened file may not
+        return;
+    const auto d = core::dilutedResultOf(slim, file);
+    core::attachDiluted(c, c.budget.empty() ? d.removed : d.removedUnits, d.top1, file);
+}
+} // namespace
+
 core::CriteriaComparison criteriaComparison(core::ModelBundle& model, const Project& p, int stability, int testLimit,
                                             core::Progress& progress, const core::CancelToken& cancel)
 {
@@ -55,16 +74,45 @@ core::CriteriaComparison criteriaComparison(core::ModelBundle& model, const Proj
     o.eval.limit = testLimit;
     o.stability = stability;
     auto c = core::compareCriteria(model, calib, test, o, progress, &cancel);
-    c.settings["model"] = p.model.toStdString();
-    c.settings["calibration"] = core::calibrationJson(calib, analysisCalibration(p));
-    if (!p.slimmedModel.isEmpty()) {
-        const auto file = p.slimmedModel.toStdString();
-        const auto slim = core::loadModel(file);
-        if (slim.meta.metrics.contains("test_top1")) { // a finished run has it; an opened file may not
-            const auto d = core::dilutedResultOf(slim, file);
-            core::attachDiluted(c, d.removed, d.top1, file);
-        }
-    }
+    finishComparison(c, calib, p);
+    return c;
+}
+
+core::UnitBudget unitBudget(const core::ModelBundle& model, const QString& kind, double ratio, core::UnitPool pool)
+{
+    core::UnitBudget budget;
+    if (kind == "params")
+        budget.params =
+            std::max<int64_t>(1, static_cast<int64_t>(ratio * static_cast<double>(model.net->parameterCount())));
+    else if (kind == "flops")
+        budget.flops = ratio * core::analyticFlops(model.meta.config, model.net->blockModes());
+    else
+        budget.count =
+            std::max<int64_t>(1, std::llround(ratio * static_cast<double>(core::unitCandidates(model, pool).size())));
+    return budget;
+}
+
+core::CriteriaComparison poolComparison(core::ModelBundle& model, const Project& p, const QString& kind,
+                                        const QString& method, int testLimit, core::Progress& progress,
+                                        const core::CancelToken& cancel)
+{
+    const auto data = p.data.toStdString();
+    auto calib = core::loadCalibrationSet(data, model.meta.config, analysisCalibration(p));
+    const auto test = core::loadDataset(data, core::Split::Test, core::DataOptions().size(model.meta.config.imageSize));
+    const auto run = dilutionRun(p);
+    core::PoolComparisonOptions o;
+    o.budget = unitBudget(model, kind, p.ratio, core::UnitPool::Attention);
+    if (method != "all")
+        o.methods = {core::unitMethodFromString(method.toStdString())};
+    else
+        for (const auto& m : core::unitMethodNames())
+            o.methods.push_back(core::unitMethodFromString(m));
+    o.te.bootstrap = core::kDefaultIntervalResamples;
+    o.te.device = run.device;
+    o.eval.device = run.device;
+    o.eval.limit = testLimit;
+    auto c = core::comparePools(model, calib, test, o, progress, &cancel);
+    finishComparison(c, calib, p);
     return c;
 }
 

@@ -4,6 +4,7 @@
 
 #include "app/figures/project.h"
 #include "core/analysis/calibration.h"
+#include "core/analysis/unit_selection.h"
 #include "core/progress.h"
 
 #include <QStringList>
@@ -34,6 +35,17 @@ core::SelectionResult noseSelection(core::ModelBundle& model, const core::Datase
 // that chose its set. testLimit > 0: the first N test images only.
 core::CriteriaComparison criteriaComparison(core::ModelBundle& model, const Project& p, int stability, int testLimit,
                                             core::Progress& progress, const core::CancelToken& cancel);
+
+// The Slim tab's ratio as a budget: a share of the model's parameters ("params") or forward FLOPs
+// ("flops"), or of the pool's units (anything else); at least one parameter or unit.
+core::UnitBudget unitBudget(const core::ModelBundle& model, const QString& kind, double ratio, core::UnitPool pool);
+
+// The attention, MLP, block and mixed pools side by side (core::comparePools) at the project's
+// ratio of the model's parameters or FLOPs (kind), each ranked by method ("all": every method),
+// on the analysis's calibration images; TE intervals and the slimmed model's top-1 as above.
+core::CriteriaComparison poolComparison(core::ModelBundle& model, const Project& p, const QString& kind,
+                                        const QString& method, int testLimit, core::Progress& progress,
+                                        const core::CancelToken& cancel);
 
 struct Spectra {
     core::SpectrumResult original;

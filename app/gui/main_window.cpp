@@ -457,15 +457,7 @@ void MainWindow::chooseUnits(const QString& method, double ratio)
         tr("Choosing units"), [this](bool ok, const QString&) { Q_EMIT layersChosen(ok); },
         [this, model, pool, budgetKind, ratio, p, unitMethod](core::Progress& progress,
                                                               const core::CancelToken& cancel) {
-            core::UnitBudget budget;
-            if (budgetKind == "params")
-                budget.params = std::max<int64_t>(
-                    1, static_cast<int64_t>(ratio * static_cast<double>(model->net->parameterCount())));
-            else if (budgetKind == "flops")
-                budget.flops = ratio * core::analyticFlops(model->meta.config, model->net->blockModes());
-            else
-                budget.count = std::max<int64_t>(
-                    1, std::llround(ratio * static_cast<double>(core::unitCandidates(*model, pool).size())));
+            const auto budget = unitBudget(*model, budgetKind, ratio, pool);
             auto calib = core::loadCalibrationSet(p.data.toStdString(), model->meta.config, analysisCalibration(p));
             core::TeOptions te;
             const auto r = core::selectUnits(*model, calib, pool, *unitMethod, budget, te, progress, &cancel);
@@ -610,6 +602,7 @@ void MainWindow::startCriteria(int stability, int testLimit)
     syncProjectFromControls();
     auto model = m_model;
     const auto p = m_project;
+    const auto kind = m_criteria->budgetKind(), method = m_criteria->poolMethod();
     const bool started = startJob(
         tr("Criteria"),
         [this](bool ok, const QString&) {
@@ -618,8 +611,10 @@ void MainWindow::startCriteria(int stability, int testLimit)
                 m_project.criteria ? m_criteria->setComparison(*m_project.criteria) : m_criteria->clear();
             Q_EMIT criteriaFinished(ok);
         },
-        [this, model, p, stability, testLimit](core::Progress& progress, const core::CancelToken& cancel) {
-            auto c = criteriaComparison(*model, p, stability, testLimit, progress, cancel);
+        [this, model, p, stability, testLimit, kind, method](core::Progress& progress,
+                                                             const core::CancelToken& cancel) {
+            auto c = kind.isEmpty() ? criteriaComparison(*model, p, stability, testLimit, progress, cancel)
+                                    : poolComparison(*model, p, kind, method, testLimit, progress, cancel);
             m_job->post([this, c] {
                 m_project.criteria = c;
                 m_criteria->setComparison(c);

@@ -75,7 +75,8 @@ public:
     // The accuracy-throughput front: the original and the slimmed model at ToMe r = 0..maxR.
     void startFront(int maxR);
     // Every criterion for the Slim tab's ratio (Criteria tab), on the worker; stability > 0 runs
-    // each again on that many bootstrap resamples; testLimit > 0: the first N test images.
+    // each again on that many bootstrap resamples; testLimit > 0: the first N test images. With
+    // the tab's Compare set to pools, the pools at that ratio of parameters or FLOPs instead.
     void startCriteria(int stability, int testLimit = 0);
     // Writes the model of a front point with its token merging (eval and bench run with it).
     void exportFrontModel(int index, const QString& path);

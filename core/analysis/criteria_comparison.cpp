@@ -51,6 +51,14 @@ void to_json(nlohmann::json& j, const CriteriaComparison& c)
                                 {"layer_frequency", r.layerFrequency}};
         if (r.dilutedTop1)
             row["diluted"] = {{"top1", *r.dilutedTop1}, {"model", r.dilutedModel}};
+        if (!r.pool.empty()) {
+            row["pool"] = r.pool;
+            row["unit_names"] = r.unitNames;
+            row["params_removed"] = r.paramsRemoved;
+            row["flops_removed"] = r.flopsRemoved;
+        }
+        if (!r.note.empty())
+            row["note"] = r.note;
         rows.push_back(row);
     }
     j = {{"kind", "criteria_comparison"},
@@ -62,6 +70,8 @@ void to_json(nlohmann::json& j, const CriteriaComparison& c)
          {"units", c.units},
          {"settings", c.settings},
          {"rows", rows}};
+    if (!c.budget.empty())
+        j["budget"] = c.budget;
 }
 
 void from_json(const nlohmann::json& j, CriteriaComparison& c)
@@ -74,6 +84,7 @@ void from_json(const nlohmann::json& j, CriteriaComparison& c)
     c.testImages = j.value("test_images", int64_t{0});
     c.teResamples = j.value("te_resamples", 0);
     c.units = j.value("units", "");
+    c.budget = j.value("budget", "");
     c.settings = j.value("settings", nlohmann::json::object());
     for (const auto& row : j.at("rows")) {
         CriterionRow r;
@@ -100,6 +111,11 @@ void from_json(const nlohmann::json& j, CriteriaComparison& c)
             r.dilutedTop1 = row.at("diluted").at("top1").get<double>();
             r.dilutedModel = row.at("diluted").value("model", "");
         }
+        r.pool = row.value("pool", "");
+        r.unitNames = row.value("unit_names", std::vector<std::string>{});
+        r.paramsRemoved = row.value("params_removed", int64_t{0});
+        r.flopsRemoved = row.value("flops_removed", 0.0);
+        r.note = row.value("note", "");
         c.rows.push_back(r);
     }
 }
@@ -107,18 +123,51 @@ void from_json(const nlohmann::json& j, CriteriaComparison& c)
 std::string criteriaCsv(const CriteriaComparison& c)
 {
     std::ostringstream s;
-    s << "method,set,te_" << (c.units.empty() ? "value" : c.units) << ",te_low,te_high,top1_skip,top1_double,"
-      << "stability_resamples,chosen_set_share,top1_after_dilution,selection_seconds\n";
+    const bool pools = !c.budget.empty();
+    s << (pools ? "pool," : "") << "method,set,te_" << (c.units.empty() ? "value" : c.units)
+      << ",te_low,te_high,top1_skip,top1_double,"
+      << "stability_resamples,chosen_set_share,top1_after_dilution,selection_seconds"
+      << (pools ? ",params_removed,flops_removed,note" : "") << "\n";
     for (const auto& r : c.rows) {
         std::string set;
-        for (auto b : r.selected)
-            set += (set.empty() ? "" : " ") + std::to_string(b);
+        if (pools)
+            for (const auto& u : r.unitNames)
+                set += (set.empty() ? "" : "; ") + u;
+        else
+            for (auto b : r.selected)
+                set += (set.empty() ? "" : " ") + std::to_string(b);
+        if (pools)
+            s << r.pool << ",";
         s << r.method << "," << set << "," << csvNumber(r.transferEntropy) << "," << csvNumber(r.teLow) << ","
           << csvNumber(r.teHigh) << "," << csvNumber(r.skipTop1) << "," << csvNumber(r.doubleTop1) << ","
           << r.stabilityResamples << "," << csvNumber(r.stabilityResamples > 0 ? r.chosenSetShare : NAN) << ","
-          << (r.dilutedTop1 ? csvNumber(*r.dilutedTop1) : "") << "," << csvNumber(r.seconds) << "\n";
+          << (r.dilutedTop1 ? csvNumber(*r.dilutedTop1) : "") << "," << csvNumber(r.seconds);
+        if (pools) {
+            std::string note; // quoted, its quotes doubled (RFC 4180)
+            for (char ch : r.note)
+                note += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+            s << "," << r.paramsRemoved << "," << csvNumber(r.flopsRemoved) << ",\"" << note << "\"";
+        }
+        s << "\n";
     }
     return s.str();
+}
+
+std::vector<std::string> criteriaLabels(const CriteriaComparison& c)
+{
+    bool oneMethod = true;
+    for (const auto& r : c.rows)
+        oneMethod = oneMethod && r.method == c.rows.front().method;
+    std::vector<std::string> labels;
+    for (const auto& r : c.rows) {
+        if (r.pool.empty()) {
+            labels.push_back(r.method);
+            continue;
+        }
+        const auto pool = r.pool == "mlp" ? std::string("MLP") : r.pool;
+        labels.push_back(oneMethod ? pool : pool + ", " + r.method);
+    }
+    return labels;
 }
 
 int attachDiluted(CriteriaComparison& c, std::vector<int64_t> removed, double top1, const std::string& model)

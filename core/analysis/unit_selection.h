@@ -6,6 +6,7 @@
 #pragma once
 
 #include "core/analysis/transfer_entropy.h"
+#include "core/analysis/unit_names.h"
 
 #include <nlohmann/json.hpp>
 
@@ -23,7 +24,6 @@ enum class UnitPool {
 };
 std::string toString(UnitPool pool);
 UnitPool unitPoolFromString(const std::string& name); // Error naming the pool when unknown
-const std::vector<std::string>& unitPoolNames();      // attention, mlp, block, mixed
 
 // How units are ranked (unit_criteria.h for the field's criteria); every method takes the lowest
 // value first, greedily, under the same budget.
@@ -36,7 +36,6 @@ enum class UnitMethod {
 };
 std::string toString(UnitMethod method);
 UnitMethod unitMethodFromString(const std::string& name); // Error naming the method when unknown
-const std::vector<std::string>& unitMethodNames();        // nose, influence, angular, greedy-loss, greedy-kl
 
 enum class UnitKind { Attention, Mlp, Block };
 

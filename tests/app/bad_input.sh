@@ -476,6 +476,16 @@ bad criteria "--diluted: a JSON that is no eval output" other.json "echo '{\"kin
   criteria default --methods first --images 8 --test-limit 8 --diluted other.json
 bad criteria "--diluted: a model without a test top-1" preset:micro "" criteria default --methods first \
   --images 8 --test-limit 8 --diluted preset:micro
+num criteria --pools "bogus mlp,bogus" -- criteria default --budget-params 100000 --images 8 --test-limit 8
+num criteria --budget-params "0 -1 x" -- criteria default --pools all --images 8 --test-limit 8
+num criteria --budget-flops "0 nan" -- criteria default --pools all --images 8 --test-limit 8
+bad criteria "--pools without a budget" "--pools" "" criteria default --pools all --images 8 --test-limit 8
+bad criteria "--pools with --ratio" "--ratio" "" criteria default --pools all --ratio 0.5 --budget-params 100000 \
+  --images 8 --test-limit 8
+bad criteria "--pools with an attention-only method" "--methods entropy" "" criteria default --pools all \
+  --methods entropy --budget-params 100000 --images 8 --test-limit 8
+bad criteria "--budget-params without --pools" "--budget-params" "" criteria default --budget-params 100000 \
+  --images 8 --test-limit 8
 num spectrum --images "0" -- spectrum default
 num spectrum --source "bogus" -- spectrum default --images 8
 # attention: a block, head, query or patch the model does not have, an MLP-only block, an image that

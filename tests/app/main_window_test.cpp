@@ -329,6 +329,8 @@ TEST(MainWindow, TheCriteriaComparisonRunsOnTheWorkerAndFillsItsTabAndTheProject
     app::MainWindow window;
     ASSERT_TRUE(showDefault(window));
     window.findChild<app::AnalysisBar*>()->setSettings("fashion-mnist", 64, "cls");
+    window.findChild<app::SlimPanel*>()->setRatio(0.5); // not an earlier test's, kept in the settings
+    window.findChild<widgets::CriteriaView*>()->setBudgetKind("");
     QSignalSpy done(&window, &app::MainWindow::criteriaFinished);
     window.startCriteria(0, 300);
     EXPECT_TRUE(window.jobRunning());
@@ -359,6 +361,43 @@ TEST(MainWindow, TheCriteriaComparisonRunsOnTheWorkerAndFillsItsTabAndTheProject
     window.findChild<QTabWidget*>()->setCurrentWidget(window.findChild<widgets::FrontView*>());
     EXPECT_TRUE(window.exportCurrentFigureAs(dir.filePath("front.pdf")).contains("no results"));
     EXPECT_FALSE(QFile::exists(dir.filePath("front.pdf")));
+}
+
+TEST(MainWindow, TheCriteriaTabComparesThePoolsAtAnEqualParameterBudget)
+{
+    app::MainWindow window;
+    ASSERT_TRUE(showDefault(window));
+    window.findChild<app::AnalysisBar*>()->setSettings("fashion-mnist", 64, "cls");
+    window.findChild<app::SlimPanel*>()->setRatio(0.17);
+    auto* view = window.findChild<widgets::CriteriaView*>();
+    ASSERT_NE(view, nullptr);
+    view->setBudgetKind("params");
+    QSignalSpy done(&window, &app::MainWindow::criteriaFinished);
+    window.startCriteria(0, 300);
+    ASSERT_TRUE(done.wait(kPatienceMs));
+    ASSERT_TRUE(done.first().first().toBool());
+    ASSERT_TRUE(window.project().criteria.has_value());
+    const auto& c = *window.project().criteria;
+    ASSERT_EQ(c.rows.size(), 4u);
+    auto model = core::loadModel("default");
+    const auto budget = static_cast<int64_t>(0.17 * static_cast<double>(model.net->parameterCount()));
+    core::UnitBudget expected;
+    expected.params = budget;
+    EXPECT_EQ(c.budget, expected.describe());
+    for (const auto& r : c.rows) {
+        EXPECT_TRUE(r.note.empty()) << r.pool;
+        EXPECT_LE(r.paramsRemoved, budget) << r.pool;
+        EXPECT_FALSE(r.unitNames.empty()) << r.pool;
+    }
+    EXPECT_EQ(c.testImages, 300);
+    EXPECT_EQ(view->cell(1, 0), "MLP");
+    // The project's command line reproduces it.
+    const auto command = app::projectCommands(window.project()).at("criteria").get<std::string>();
+    EXPECT_NE(
+        command.find("--pools attention,mlp,block,mixed --methods nose --budget-params " + std::to_string(budget)),
+        std::string::npos)
+        << command;
+    window.findChild<app::SlimPanel*>()->setRatio(0.5); // the settings keep the ratio for the next window
 }
 
 TEST(MainWindow, ExportsTheModelAsOnnxOnTheWorker)

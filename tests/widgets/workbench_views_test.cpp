@@ -18,6 +18,7 @@
 #include <QLineSeries>
 #include <QPainter>
 #include <QScatterSeries>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QValueAxis>
 #include <QXmlStreamReader>
@@ -251,6 +252,56 @@ TEST(CriteriaView, ShowsEachCriterionWithItsIntervalStabilityAndDilution)
             EXPECT_EQ(bar->count(), 2);
         }
     }
+}
+
+TEST(CriteriaView, ShowsPoolsAtOneBudgetWithTheirUnitsAndWhyAPoolHasNoSet)
+{
+    mlpify::core::CriteriaComparison c;
+    c.budget = "at most 57000 parameters";
+    c.calibrationImages = 100;
+    c.testImages = 500;
+    c.units = "bits";
+    mlpify::core::CriterionRow a;
+    a.method = "nose";
+    a.pool = "attention";
+    a.selected = {6, 2};
+    a.unitNames = {"attention 6", "attention 2"};
+    a.transferEntropy = 0.7;
+    a.teLow = 0.6;
+    a.teHigh = 0.8;
+    a.skipTop1 = 0.662;
+    a.doubleTop1 = 0.4707;
+    a.paramsRemoved = 19008;
+    a.flopsRemoved = 1.5e6;
+    mlpify::core::CriterionRow b;
+    b.method = "nose";
+    b.pool = "block";
+    b.note = "a budget of 10 parameters is below the cheapest block unit (28272)";
+    c.rows = {a, b};
+    mlpify::widgets::CriteriaView view;
+    view.setComparison(c);
+    ASSERT_EQ(view.table()->columnCount(), 11);
+    EXPECT_EQ(view.table()->horizontalHeaderItem(0)->text(), "pool");
+    EXPECT_EQ(view.cell(0, 0), "attention");
+    EXPECT_EQ(view.cell(0, 1), "attention 6, attention 2");
+    EXPECT_EQ(view.cell(0, 9), "19008");
+    EXPECT_EQ(view.cell(1, 0), "block");
+    EXPECT_TRUE(view.cell(1, 1).startsWith("none: a budget of 10")) << view.cell(1, 1).toStdString();
+    EXPECT_EQ(view.cell(1, 9), "–");
+    EXPECT_TRUE(view.chartView()->chart()->title().contains("at most 57000 parameters"));
+    for (auto* s : view.chartView()->chart()->series())
+        if (auto* te = qobject_cast<QScatterSeries*>(s)) { // no point for the pool without a set
+            ASSERT_EQ(te->count(), 1);
+            EXPECT_EQ(te->at(0), QPointF(0, 0.7));
+        }
+    // What Compare Criteria runs: the attention criteria, or the pools by parameters or FLOPs.
+    EXPECT_EQ(view.budgetKind(), "");
+    view.setBudgetKind("flops");
+    EXPECT_EQ(view.budgetKind(), "flops");
+    view.setPoolMethod("greedy-loss");
+    EXPECT_EQ(view.poolMethod(), "greedy-loss");
+    view.setPoolMethod("all");
+    EXPECT_EQ(view.poolMethod(), "all");
 }
 
 TEST(AttentionMapView, ClicksFindThePatchOrTheSpecialTokenUnderThemAndThePaintShowsTheMap)

@@ -1,7 +1,9 @@
 // The field's criteria over units (core/analysis/unit_criteria.h): closed forms on a model whose
 // units carry nothing, agreement with the attention-layer criteria where both are defined, and
 // budgets. Float64 models throughout, so equalities are of the same computation or exact.
+#include "core/analysis/comparison.h"
 #include "core/analysis/criteria.h"
+#include "core/analysis/removal.h"
 #include "core/analysis/unit_criteria.h"
 #include "core/analysis/unit_selection.h"
 #include "core/error.h"
@@ -12,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 
 using namespace mlpify::core;
 
@@ -163,4 +166,80 @@ TEST(UnitCriteria, EveryMethodKeepsToAParameterBudgetAndTakesWhatStillFits)
         EXPECT_EQ(nlohmann::json(s).at("method"), toString(method));
     }
     EXPECT_THROW(unitMethodFromString("entropy"), Error);
+}
+
+TEST(UnitCriteria, PoolsSideBySideKeepToOneBudgetAndGiveEachPoolItsOwnSelection)
+{
+    auto m = withSilentUnits();
+    FunctionProgress quiet;
+    const auto test = mlpify::testing::fashionMnistSubset(Split::Test, 64, 5);
+    const auto mixed = unitCandidates(m, UnitPool::Mixed);
+    const int64_t attention = mixed[0].params, mlp = mixed[1].params; // block 0's two sublayers
+    ASSERT_NE(attention, mlp);
+    const bool mlpCheaper = mlp < attention; // the micro preset's hidden width makes it so
+    PoolComparisonOptions o;
+    o.te = options();
+    o.te.bootstrap = 20;
+    o.eval.device = "cpu";
+    o.budget.params = attention + mlp; // a block, or an MLP and an attention, or two of the cheaper, fit
+    auto c = comparePools(m, calibration(), test, o, quiet);
+    ASSERT_EQ(c.rows.size(), 4u);
+    EXPECT_EQ(criteriaLabels(c), (std::vector<std::string>{"attention", "MLP", "block", "mixed"}));
+    EXPECT_EQ(c.testImages, 64);
+    auto yardstick = options();
+    yardstick.units = true;
+    for (const auto& r : c.rows) {
+        const auto pool = unitPoolFromString(r.pool);
+        ASSERT_TRUE(r.note.empty()) << r.pool;
+        EXPECT_LE(r.paramsRemoved, o.budget.params) << r.pool;
+        // the pool's own selection under the same budget, and the set's own TE and top-1
+        const auto s = selectUnits(m, calibration(), pool, UnitMethod::Nose, o.budget, options(), quiet);
+        std::vector<int64_t> codes;
+        for (auto i : s.chosen)
+            codes.insert(codes.end(), s.candidates[i].codes.begin(), s.candidates[i].codes.end());
+        EXPECT_EQ(r.selected, codes) << r.pool;
+        EXPECT_EQ(r.unitNames, names(s)) << r.pool;
+        EXPECT_EQ(r.paramsRemoved, s.paramsRemoved) << r.pool;
+        EXPECT_NEAR(r.transferEntropy, transferEntropy(m, calibration(), codes, yardstick, quiet), 1e-12) << r.pool;
+        EXPECT_TRUE(std::isfinite(r.teLow) && std::isfinite(r.teHigh) && r.teLow <= r.teHigh) << r.pool;
+        const auto t = trainingFreeTop1(m, test, codes, o.eval, quiet, nullptr, /*units=*/true);
+        EXPECT_EQ(r.skipTop1, t.skip.top1()) << r.pool;
+        EXPECT_EQ(r.doubleTop1, t.twice.top1()) << r.pool;
+    }
+    EXPECT_EQ(c.rows[2].unitNames.size(), 1u); // one block fits, exactly
+    // Below the dearer sublayer's cost only its pool's rival and the mixed pool have a set; the
+    // others say why.
+    o.budget.params = std::min(attention, mlp);
+    o.pools = {mlpCheaper ? UnitPool::Attention : UnitPool::Mlp, UnitPool::Mixed};
+    o.methods = {UnitMethod::Nose, UnitMethod::Influence};
+    o.te.absolute = true; // NOSE by |TE|: the silent unit's 0 is the least (a signed TE may be below it)
+    c = comparePools(m, calibration(), test, o, quiet);
+    ASSERT_EQ(c.rows.size(), 4u);
+    const std::string dear = mlpCheaper ? "attention" : "MLP";
+    EXPECT_EQ(criteriaLabels(c),
+              (std::vector<std::string>{dear + ", nose", dear + ", influence", "mixed, nose", "mixed, influence"}));
+    for (size_t k : {0u, 1u}) {
+        EXPECT_NE(c.rows[k].note.find("below the cheapest"), std::string::npos) << c.rows[k].note;
+        EXPECT_TRUE(c.rows[k].selected.empty());
+        EXPECT_TRUE(std::isnan(c.rows[k].transferEntropy));
+    }
+    for (size_t k : {2u, 3u}) { // one sublayer of the cheaper kind: its silent one, by |TE| and by 1 - cos
+        EXPECT_EQ(c.rows[k].unitNames, (std::vector<std::string>{mlpCheaper ? "MLP 0" : "attention 2"}))
+            << c.rows[k].method;
+        EXPECT_NEAR(c.rows[k].transferEntropy, 0.0, 1e-12);
+    }
+    // The JSON keeps every field; the CSV has the pool's columns.
+    const auto back = nlohmann::json(c).get<CriteriaComparison>();
+    EXPECT_EQ(back.budget, c.budget);
+    ASSERT_EQ(back.rows.size(), c.rows.size());
+    for (size_t k = 0; k < c.rows.size(); ++k) {
+        EXPECT_EQ(back.rows[k].pool, c.rows[k].pool);
+        EXPECT_EQ(back.rows[k].unitNames, c.rows[k].unitNames);
+        EXPECT_EQ(back.rows[k].paramsRemoved, c.rows[k].paramsRemoved);
+        EXPECT_EQ(back.rows[k].flopsRemoved, c.rows[k].flopsRemoved);
+        EXPECT_EQ(back.rows[k].note, c.rows[k].note);
+    }
+    EXPECT_EQ(criteriaCsv(c).rfind("pool,method,set,", 0), 0u);
+    o.budget.count = 1;
+    EXPECT_THROW(comparePools(m, calibration(), test, o, quiet), Error); // two budgets
 }
