@@ -181,7 +181,20 @@ void CriteriaView::clear()
 void CriteriaView::setComparison(const core::CriteriaComparison& c)
 {
     const bool pools = !c.budget.empty();
-    const auto labels = core::criteriaLabels(c);
+    const auto labels = core::criteriaLabels(c), brief = core::criteriaLabels(c, /*brief=*/true);
+    if (pools && c.settings.is_object()) { // the menus say what the shown comparison is
+        const auto budget = c.settings.value("budget", nlohmann::json::object());
+        const auto positive = [&](const char* k) { return budget.is_object() && budget.value(k, 0.0) > 0; };
+        if (positive("params"))
+            setBudgetKind(QStringLiteral("params"));
+        else if (positive("flops"))
+            setBudgetKind(QStringLiteral("flops"));
+        const auto methods = c.settings.value("methods", nlohmann::json::array());
+        if (methods.size() == 1 && methods.front().is_string())
+            setPoolMethod(QString::fromStdString(methods.front().get<std::string>()));
+        else if (methods.size() > 1)
+            setPoolMethod(QStringLiteral("all"));
+    }
     QStringList headers{pools ? tr("pool") : tr("method"),
                         pools ? tr("units (in order chosen)") : tr("set (in order chosen)"),
                         tr("TE to the head (%1)").arg(QString::fromStdString(c.units.empty() ? "bits" : c.units)),
@@ -227,7 +240,7 @@ void CriteriaView::setComparison(const core::CriteriaComparison& c)
 
     auto* chart = new QChart;
     chart->setTitle(c.rows.empty() ? tr("Criteria")
-                    : pools        ? tr("Pools at %1: TE on %2 calibration images, top-1 on %3 test images")
+                    : pools        ? tr("Pools, sets of %1: TE on %2 calibration images, top-1 on %3 test images")
                                   .arg(QString::fromStdString(c.budget))
                                   .arg(c.calibrationImages)
                                   .arg(c.testImages)
@@ -246,7 +259,7 @@ void CriteriaView::setComparison(const core::CriteriaComparison& c)
     double teLo = 0, teHi = 1;
     for (size_t i = 0; i < c.rows.size(); ++i) {
         const auto& r = c.rows[i];
-        categories << (pools ? QString::fromStdString(labels[i]) : shortName(r.method));
+        categories << (pools ? QString::fromStdString(brief[i]) : shortName(r.method));
         *stable << (r.stabilityResamples > 0 ? 100.0 * r.chosenSetShare : 0.0);
         anyStable = anyStable || r.stabilityResamples > 0;
         *skip << 100.0 * r.skipTop1;
@@ -272,7 +285,10 @@ void CriteriaView::setComparison(const core::CriteriaComparison& c)
     chart->addSeries(bars);
     auto* x = new QBarCategoryAxis;
     x->append(categories.isEmpty() ? QStringList{QString()} : categories);
-    x->setTitleText(pools ? tr("candidate pool") : tr("method"));
+    const auto key = QString::fromStdString(core::criteriaLabelKey(c));
+    x->setTitleText(pools ? (key.isEmpty() ? tr("candidate pool") : tr("candidate pool (%1)").arg(key)) : tr("method"));
+    if (categories.size() > 10) // side by side they would be cut to "at…"
+        x->setLabelsAngle(-90);
     auto* y = new QValueAxis;
     y->setRange(0, 100);
     y->setTitleText(anyStable ? tr("top-1 %, resamples %") : tr("top-1 %"));
@@ -283,6 +299,7 @@ void CriteriaView::setComparison(const core::CriteriaComparison& c)
     // TE of each set with its interval, on its own axis: a point and a vertical whisker per method.
     auto* teAxis = new QValueAxis;
     teAxis->setRange(teLo, teHi * 1.05);
+    teAxis->applyNiceNumbers();
     teAxis->setTitleText(tr("TE (%1), 95% interval").arg(QString::fromStdString(c.units)));
     chart->addAxis(teAxis, Qt::AlignRight);
     auto* points = new QScatterSeries;
@@ -313,7 +330,7 @@ void CriteriaView::setComparison(const core::CriteriaComparison& c)
     chart->legend()->setAlignment(Qt::AlignBottom);
     showChart(m_chart, chart);
     m_status->setText(c.rows.empty() ? QString()
-                      : pools        ? tr("%1 pools at %2.").arg(c.rows.size()).arg(QString::fromStdString(c.budget))
+                      : pools        ? tr("%1 sets of %2.").arg(c.rows.size()).arg(QString::fromStdString(c.budget))
                                      : tr("%1 criteria, %2 of the attention layers each; stability: %3.")
                                     .arg(c.rows.size())
                                     .arg(c.count)

@@ -259,14 +259,19 @@ std::vector<Plot> criteriaPlots(const core::CriteriaComparison& c)
     te.caption = "Transfer entropy of each criterion's set to the head, with its 95% bootstrap interval";
     const bool pools = !c.budget.empty();
     if (pools) {
-        top1.caption = "Training-free top-1 of each pool's set at " + c.budget + ", and after dilution where run";
-        te.caption = "Transfer entropy of each pool's set at " + c.budget +
-                     " to the head, with its 95% bootstrap "
-                     "interval";
+        top1.caption = "Training-free top-1 of each pool's set (" + c.budget + "), and after dilution where run";
+        te.caption =
+            "Transfer entropy to the head of each pool's set (" + c.budget + "), with its 95% bootstrap interval";
     }
-    top1.x = te.x = {pools ? "candidate pool" : "criterion", false, {}, {}, core::criteriaLabels(c)};
+    if (const auto key = core::criteriaLabelKey(c); !key.empty()) {
+        top1.caption += " (" + key + ")";
+        te.caption += " (" + key + ")";
+    }
+    top1.x = te.x = {pools ? "candidate pool" : "criterion", false, {}, {}, core::criteriaLabels(c, /*brief=*/true)};
     top1.y.label = "top-1 (%)";
-    te.y.label = "transfer entropy to the head (" + (c.units.empty() ? std::string("bits") : c.units) + ")";
+    // Crossed pools and methods: twenty vertical names leave the axis too short for the long label.
+    te.y.label = std::string(core::criteriaLabelKey(c).empty() ? "transfer entropy" : "TE") + " to the head (" +
+                 (c.units.empty() ? std::string("bits") : c.units) + ")";
     const bool diluted =
         std::any_of(c.rows.begin(), c.rows.end(), [](const auto& r) { return r.dilutedTop1.has_value(); });
     const int groups = diluted ? 3 : 2;

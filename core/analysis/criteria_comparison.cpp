@@ -153,21 +153,59 @@ std::string criteriaCsv(const CriteriaComparison& c)
     return s.str();
 }
 
-std::vector<std::string> criteriaLabels(const CriteriaComparison& c)
+namespace {
+bool crossed(const CriteriaComparison& c) // pools, and rows that differ in their method
 {
-    bool oneMethod = true;
-    for (const auto& r : c.rows)
-        oneMethod = oneMethod && r.method == c.rows.front().method;
+    return std::any_of(c.rows.begin(), c.rows.end(),
+                       [&](const CriterionRow& r) { return !r.pool.empty() && r.method != c.rows.front().method; });
+}
+// The unit methods' and pools' short forms for brief labels, with what each stands for.
+struct Abbreviation {
+    const char *name, *brief, *meaning;
+};
+constexpr Abbreviation kBrief[] = {{"attention", "attn", "attention"},
+                                   {"nose", "NOSE", ""},
+                                   {"influence", "infl.", "influence (1 - cos)"},
+                                   {"angular", "ang.", "angular distance"},
+                                   {"greedy-loss", "CE", "greedy loss"},
+                                   {"greedy-kl", "KL", "greedy KL"}};
+std::string brief(const std::string& name)
+{
+    for (const auto& a : kBrief)
+        if (name == a.name)
+            return a.brief;
+    return name == "mlp" ? "MLP" : name;
+}
+} // namespace
+
+std::vector<std::string> criteriaLabels(const CriteriaComparison& c, bool shortForms)
+{
+    const bool withMethod = crossed(c);
+    shortForms = shortForms && withMethod;
     std::vector<std::string> labels;
     for (const auto& r : c.rows) {
         if (r.pool.empty()) {
             labels.push_back(r.method);
             continue;
         }
-        const auto pool = r.pool == "mlp" ? std::string("MLP") : r.pool;
-        labels.push_back(oneMethod ? pool : pool + ", " + r.method);
+        const auto pool = shortForms ? brief(r.pool) : r.pool == "mlp" ? std::string("MLP") : r.pool;
+        labels.push_back(!withMethod ? pool : shortForms ? pool + " " + brief(r.method) : pool + ", " + r.method);
     }
     return labels;
+}
+
+std::string criteriaLabelKey(const CriteriaComparison& c)
+{
+    if (!crossed(c))
+        return "";
+    std::string key;
+    for (const auto& a : kBrief) {
+        const bool used = std::any_of(c.rows.begin(), c.rows.end(),
+                                      [&](const CriterionRow& r) { return r.pool == a.name || r.method == a.name; });
+        if (used && *a.meaning)
+            key += (key.empty() ? "" : "; ") + std::string(a.brief) + ": " + a.meaning;
+    }
+    return key;
 }
 
 int attachDiluted(CriteriaComparison& c, std::vector<int64_t> removed, double top1, const std::string& model)

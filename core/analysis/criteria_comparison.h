@@ -54,7 +54,10 @@ void from_json(const nlohmann::json& j, CriteriaComparison& c);
 std::string criteriaCsv(const CriteriaComparison& c);
 // Each row's name in a chart or a legend: its method for a comparison of attention criteria; for
 // pools its pool ("attention", "MLP", "block", "mixed"), with the method when rows differ in it.
-std::vector<std::string> criteriaLabels(const CriteriaComparison& c);
+// brief: chart categories, short enough for twenty side by side ("attn NOSE", "MLP CE"), where
+// pools and methods are crossed; criteriaLabelKey says what the short forms mean ("" if none).
+std::vector<std::string> criteriaLabels(const CriteriaComparison& c, bool brief = false);
+std::string criteriaLabelKey(const CriteriaComparison& c);
 // Gives every row whose set equals removed (any order) the diluted model's top-1; returns the
 // number of rows it matched.
 int attachDiluted(CriteriaComparison& c, std::vector<int64_t> removed, double top1, const std::string& model);

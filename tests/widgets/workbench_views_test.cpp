@@ -12,6 +12,7 @@
 
 #include <QAbstractAxis>
 #include <QApplication>
+#include <QBarCategoryAxis>
 #include <QBarSeries>
 #include <QChart>
 #include <QFile>
@@ -302,6 +303,27 @@ TEST(CriteriaView, ShowsPoolsAtOneBudgetWithTheirUnitsAndWhyAPoolHasNoSet)
     EXPECT_EQ(view.poolMethod(), "greedy-loss");
     view.setPoolMethod("all");
     EXPECT_EQ(view.poolMethod(), "all");
+    // A comparison read back from a project sets the menus to what it compared; crossed pools and
+    // methods get short names on the chart and full ones in the table.
+    c.settings = {{"budget", {{"count", 0}, {"flops", 0.0}, {"params", 57000}}}, {"methods", {"nose", "influence"}}};
+    c.rows[1].method = "influence";
+    view.setBudgetKind("");
+    view.setPoolMethod("angular");
+    view.setComparison(c);
+    EXPECT_EQ(view.budgetKind(), "params");
+    EXPECT_EQ(view.poolMethod(), "all");
+    EXPECT_EQ(view.cell(1, 0), "block, influence");
+    const auto axes = view.chartView()->chart()->axes(Qt::Horizontal);
+    ASSERT_EQ(axes.size(), 1);
+    auto* x = qobject_cast<QBarCategoryAxis*>(axes.front());
+    ASSERT_NE(x, nullptr);
+    EXPECT_EQ(x->categories(), (QStringList{"attn NOSE", "block infl."}));
+    EXPECT_TRUE(x->titleText().contains("infl.: influence")) << x->titleText().toStdString();
+    c.settings["budget"] = {{"count", 0}, {"flops", 3e6}, {"params", 0}};
+    c.settings["methods"] = {"angular"};
+    view.setComparison(c);
+    EXPECT_EQ(view.budgetKind(), "flops");
+    EXPECT_EQ(view.poolMethod(), "angular");
 }
 
 TEST(AttentionMapView, ClicksFindThePatchOrTheSpecialTokenUnderThemAndThePaintShowsTheMap)

@@ -185,6 +185,8 @@ TEST(UnitCriteria, PoolsSideBySideKeepToOneBudgetAndGiveEachPoolItsOwnSelection)
     auto c = comparePools(m, calibration(), test, o, quiet);
     ASSERT_EQ(c.rows.size(), 4u);
     EXPECT_EQ(criteriaLabels(c), (std::vector<std::string>{"attention", "MLP", "block", "mixed"}));
+    EXPECT_EQ(criteriaLabels(c, /*brief=*/true), criteriaLabels(c)); // one method: the pools' names are short
+    EXPECT_EQ(criteriaLabelKey(c), "");
     EXPECT_EQ(c.testImages, 64);
     auto yardstick = options();
     yardstick.units = true;
@@ -218,6 +220,10 @@ TEST(UnitCriteria, PoolsSideBySideKeepToOneBudgetAndGiveEachPoolItsOwnSelection)
     const std::string dear = mlpCheaper ? "attention" : "MLP";
     EXPECT_EQ(criteriaLabels(c),
               (std::vector<std::string>{dear + ", nose", dear + ", influence", "mixed, nose", "mixed, influence"}));
+    const std::string dearBrief = mlpCheaper ? "attn" : "MLP";
+    EXPECT_EQ(criteriaLabels(c, /*brief=*/true),
+              (std::vector<std::string>{dearBrief + " NOSE", dearBrief + " infl.", "mixed NOSE", "mixed infl."}));
+    EXPECT_EQ(criteriaLabelKey(c), std::string(mlpCheaper ? "attn: attention; " : "") + "infl.: influence (1 - cos)");
     for (size_t k : {0u, 1u}) {
         EXPECT_NE(c.rows[k].note.find("below the cheapest"), std::string::npos) << c.rows[k].note;
         EXPECT_TRUE(c.rows[k].selected.empty());
