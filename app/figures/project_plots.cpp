@@ -263,14 +263,15 @@ std::vector<Plot> criteriaPlots(const core::CriteriaComparison& c)
         te.caption =
             "Transfer entropy to the head of each pool's set (" + c.budget + "), with its 95% bootstrap interval";
     }
-    if (const auto key = core::criteriaLabelKey(c); !key.empty()) {
+    const auto key = core::criteriaLabelKey(c); // "" unless pools and methods are crossed
+    if (!key.empty()) {
         top1.caption += " (" + key + ")";
         te.caption += " (" + key + ")";
     }
     top1.x = te.x = {pools ? "candidate pool" : "criterion", false, {}, {}, core::criteriaLabels(c, /*brief=*/true)};
     top1.y.label = "top-1 (%)";
     // Crossed pools and methods: twenty vertical names leave the axis too short for the long label.
-    te.y.label = std::string(core::criteriaLabelKey(c).empty() ? "transfer entropy" : "TE") + " to the head (" +
+    te.y.label = std::string(key.empty() ? "transfer entropy" : "TE") + " to the head (" +
                  (c.units.empty() ? std::string("bits") : c.units) + ")";
     const bool diluted =
         std::any_of(c.rows.begin(), c.rows.end(), [](const auto& r) { return r.dilutedTop1.has_value(); });
